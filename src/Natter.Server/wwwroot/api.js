@@ -1,0 +1,64 @@
+// HTTP API calls (protocol.md, "HTTP API"). The session is the HttpOnly cookie set by /api/login,
+// so every call is same-origin with credentials and the token in the login reply is not kept.
+
+/** A failed call: HTTP status plus the problem-details title/detail the server sent. */
+export class ApiError extends Error {
+  constructor(status, problem, retryAfter) {
+    super(problem?.detail || problem?.title || `Request failed (HTTP ${status})`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.title = problem?.title ?? null;
+    this.detail = problem?.detail ?? null;
+    this.retryAfter = retryAfter ? Number.parseInt(retryAfter, 10) || null : null;
+  }
+}
+
+async function request(method, path, body) {
+  const init = {
+    method,
+    credentials: 'same-origin',
+    headers: { Accept: 'application/json, application/problem+json' },
+  };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, { title: 'Network error', detail: 'Could not reach the server. Check your connection and try again.' });
+  }
+  const text = res.status === 204 ? '' : await res.text();
+  let data = null;
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = null; }
+  }
+  if (!res.ok) throw new ApiError(res.status, data, res.headers.get('Retry-After'));
+  return data;
+}
+
+const room = (id) => `/api/rooms/${encodeURIComponent(id)}`;
+
+export const api = {
+  register: (username, password) => request('POST', '/api/register', { username, password }),
+  login: (username, password) => request('POST', '/api/login', { username, password }),
+  logout: () => request('POST', '/api/logout'),
+  me: () => request('GET', '/api/me'),
+  onlineUsers: () => request('GET', '/api/users?online=true'),
+  rooms: () => request('GET', '/api/rooms'),
+  publicRooms: () => request('GET', '/api/rooms/public'),
+  createRoom: (name) => request('POST', '/api/rooms', { name }),
+  joinRoom: (id) => request('POST', `${room(id)}/join`),
+  leaveRoom: (id) => request('POST', `${room(id)}/leave`),
+  direct: (username) => request('POST', '/api/direct', { username }),
+  /** Messages in ascending seq: the newest below `before`, or the oldest above `after`. */
+  messages(id, { before, after, limit } = {}) {
+    const q = new URLSearchParams();
+    if (before != null) q.set('before', String(before));
+    if (after != null) q.set('after', String(after));
+    if (limit != null) q.set('limit', String(limit));
+    const qs = q.toString();
+    return request('GET', `${room(id)}/messages${qs ? `?${qs}` : ''}`);
+  },
+};
