@@ -1,0 +1,75 @@
+using Microsoft.AspNetCore.Builder;
+
+namespace Natter.Client.Tests;
+
+/// <summary>The application under test: the real server on Kestrel, 127.0.0.1, a fresh SQLite file per test.</summary>
+internal sealed class NatterServer : IAsyncDisposable
+{
+    private readonly string _dbPath;
+    private WebApplication? _app;
+
+    private NatterServer(string dbPath) => _dbPath = dbPath;
+
+    public Uri BaseUri { get; private set; } = null!;
+
+    public int Port => BaseUri.Port;
+
+    public static async Task<NatterServer> StartAsync(CancellationToken cancellationToken)
+    {
+        var server = new NatterServer(Path.Combine(Path.GetTempPath(), $"natter-client-test-{Guid.NewGuid():N}.db"));
+        await server.StartOnAsync(0, cancellationToken);
+        return server;
+    }
+
+    /// <summary>Stops the app (its sockets drop) and starts a new one on the same port and database.</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken, Func<Task>? whileDown = null)
+    {
+        await StopAsync(cancellationToken);
+        if (whileDown is not null)
+        {
+            await whileDown();
+        }
+        await StartOnAsync(Port, cancellationToken);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_app is { } app)
+        {
+            _app = null;
+            await app.StopAsync(cancellationToken);
+            await app.DisposeAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await StopAsync(timeout.Token);
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            try
+            {
+                File.Delete(_dbPath + suffix);
+            }
+            catch (IOException)
+            {
+                // Temp file; leaving it is harmless.
+            }
+        }
+    }
+
+    private async Task StartOnAsync(int port, CancellationToken cancellationToken)
+    {
+        var app = Natter.Server.NatterApp.Create(
+        [
+            "--urls", $"http://127.0.0.1:{port}",
+            "--Natter:Storage:SqlitePath=" + _dbPath,
+            // Open sockets must not hold shutdown for the default 30 s.
+            "--shutdownTimeoutSeconds=3",
+        ]);
+        await app.StartAsync(cancellationToken);
+        _app = app;
+        BaseUri = new Uri(app.Urls.First());
+    }
+}
