@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Natter.Client.Tests;
 
@@ -61,13 +63,10 @@ internal sealed class NatterServer : IAsyncDisposable
 
     private async Task StartOnAsync(int port, CancellationToken cancellationToken)
     {
-        var app = Natter.Server.NatterApp.Create(
-        [
-            "--urls", $"http://127.0.0.1:{port}",
-            "--Natter:Storage:SqlitePath=" + _dbPath,
-            // Open sockets must not hold shutdown for the default 30 s.
-            "--shutdownTimeoutSeconds=3",
-        ]);
+        var app = Natter.Server.Hosting.NatterApp.Create(
+            ["--urls", $"http://127.0.0.1:{port}", "--Natter:Storage:SqlitePath=" + _dbPath],
+            // Open sockets must not hold a restart for the default 30 s.
+            builder => builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3)));
         await app.StartAsync(cancellationToken);
         _app = app;
         BaseUri = new Uri(app.Urls.First());

@@ -1,0 +1,152 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Natter.Protocol;
+using Natter.Server.Api;
+using Natter.Server.Bus;
+using Natter.Server.Hosting;
+using Natter.Server.Messaging;
+using Natter.Server.Storage;
+
+namespace Natter.Server.Accounts;
+
+/// <summary>register, login, logout, me, users.</summary>
+public static class AccountsApi
+{
+    public static RouteGroupBuilder MapAccountsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api");
+        api.MapPost("/register", Register);
+        api.MapPost("/login", Login);
+        api.MapPost("/logout", Logout).RequireAuthorization();
+        api.MapGet("/me", Me).RequireAuthorization();
+        api.MapGet("/users", Users).RequireAuthorization();
+        return api;
+    }
+
+    private static int MaxBody(IOptions<NatterOptions> o) => o.Value.Limits.MaxHttpBodyBytes;
+
+    public static async Task<Results<Created<UserDto>, ProblemHttpResult>> Register(
+        HttpRequest request, IChatStore store, PasswordHasher hasher, IOptions<NatterOptions> options, ILoggerFactory logs, CancellationToken ct)
+    {
+        var (body, error) = await JsonBody.ReadAsync(request, MaxBody(options));
+        if (body is null)
+        {
+            return error!;
+        }
+
+        using (body)
+        {
+            var (rawName, e1) = body.GetString("username");
+            var (password, e2) = body.GetString("password");
+            if ((e1 ?? e2) is { } bad)
+            {
+                return bad;
+            }
+
+            var username = Validation.NormalizeUsername(rawName);
+            if (username is null)
+            {
+                return Problems.BadRequest($"A username has {Validation.UsernameMin}–{Validation.UsernameMax} characters of a-z, 0-9, '_', '.' and '-'.");
+            }
+
+            if (!Validation.IsValidPassword(password))
+            {
+                return Problems.BadRequest($"A password has {Validation.PasswordMin}–{Validation.PasswordMax} characters.");
+            }
+
+            if (await store.FindUserAsync(username, ct) is not null)
+            {
+                return Problems.Conflict($"The username '{username}' is taken.");
+            }
+
+            var hash = await Task.Run(() => hasher.Hash(password!), ct);
+            if (await store.CreateUserAsync(username, hash, ct) is null)
+            {
+                return Problems.Conflict($"The username '{username}' is taken.");
+            }
+
+            Log.UserRegistered(logs.CreateLogger(typeof(AccountsApi)), username);
+            return TypedResults.Created($"/api/users/{username}", new UserDto(username));
+        }
+    }
+
+    public static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> Login(
+        HttpContext http, IChatStore store, PasswordHasher hasher, LoginThrottle throttle, IOptions<NatterOptions> options,
+        TimeProvider clock, ILoggerFactory logs, CancellationToken ct)
+    {
+        var (body, error) = await JsonBody.ReadAsync(http.Request, MaxBody(options));
+        if (body is null)
+        {
+            return error!;
+        }
+
+        using (body)
+        {
+            var (rawName, e1) = body.GetString("username");
+            var (password, e2) = body.GetString("password");
+            if ((e1 ?? e2) is { } bad)
+            {
+                return bad;
+            }
+
+            var logger = logs.CreateLogger(typeof(AccountsApi));
+            var username = Validation.NormalizeUsername(rawName) ?? rawName!.ToLowerInvariant();
+            var address = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+            if (throttle.RetryAfter(username, address) is { } wait)
+            {
+                var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+                Log.LoginThrottled(logger, username, address, seconds);
+                http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                return Problems.TooMany($"Too many failed logins; try again in {seconds} s.");
+            }
+
+            var user = Validation.NormalizeUsername(rawName) is null ? null : await store.FindUserAsync(username, ct);
+            var ok = await Task.Run(() => hasher.Verify(user?.PasswordHash, password!), ct);
+            if (!ok || user is null || user.Status != "active")
+            {
+                throttle.RecordFailure(username, address);
+                NatterMetrics.LoginFailures.Add(1);
+                Log.LoginFailed(logger, username, address);
+                return Problems.Unauthorized("Wrong username or password.");
+            }
+
+            throttle.RecordSuccess(username);
+            var token = Tokens.New();
+            var expires = clock.GetUtcNow() + options.Value.Auth.TokenLifetime;
+            await store.CreateSessionAsync(user.Id, Tokens.Hash(token), expires, ct);
+            http.Response.Cookies.Append(options.Value.Auth.CookieName, token, new CookieOptions
+            {
+                HttpOnly = true,
+                SameSite = SameSiteMode.Lax,
+                Secure = http.Request.IsHttps,
+                Path = "/",
+                Expires = expires,
+            });
+            return TypedResults.Ok(new LoginResponse(token, user.Username));
+        }
+    }
+
+    public static async Task<NoContent> Logout(HttpContext http, IChatStore store, IMessageBus bus, IOptions<NatterOptions> options, CancellationToken ct)
+    {
+        var caller = Caller.From(http.User);
+        await store.DeleteSessionAsync(caller.SessionId, ct);
+        await bus.PublishAsync(new SessionRevoked(caller.SessionId), ct);
+        http.Response.Cookies.Delete(options.Value.Auth.CookieName, new CookieOptions { Path = "/" });
+        return TypedResults.NoContent();
+    }
+
+    public static Ok<UserDto> Me(HttpContext http) => TypedResults.Ok(new UserDto(Caller.From(http.User).Username));
+
+    public static async Task<Ok<UserStatusDto[]>> Users(bool? online, IChatStore store, IPresence presence, CancellationToken ct)
+    {
+        var onlineNow = (await presence.OnlineUsernamesAsync(ct)).ToHashSet(StringComparer.Ordinal);
+        if (online == true)
+        {
+            return TypedResults.Ok(onlineNow.Order(StringComparer.Ordinal).Select(u => new UserStatusDto(u, true)).ToArray());
+        }
+
+        var all = await store.ListUsernamesAsync(1000, ct);
+        return TypedResults.Ok(all.Select(u => new UserStatusDto(u, onlineNow.Contains(u))).ToArray());
+    }
+}

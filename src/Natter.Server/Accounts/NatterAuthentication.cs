@@ -1,0 +1,80 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Natter.Server.Hosting;
+using Natter.Server.Storage;
+
+namespace Natter.Server.Accounts;
+
+/// <summary>
+/// Authenticates a request by its bearer token or session cookie: the token's hash must name a live session.
+/// A refusal is a 401 problem-details response.
+/// </summary>
+public sealed class NatterAuthentication(
+    IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
+    ILoggerFactory loggerFactory,
+    UrlEncoder encoder,
+    IChatStore store,
+    IOptions<NatterOptions> natter,
+    TimeProvider clock,
+    IProblemDetailsService problems)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
+{
+    public const string SchemeName = "Natter";
+    public const string SessionIdClaim = "natter:sid";
+
+    public static string? ReadToken(HttpRequest request, string cookieName)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            var token = header["Bearer ".Length..].Trim();
+            return token.Length > 0 ? token : null;
+        }
+
+        return request.Cookies.TryGetValue(cookieName, out var cookie) && cookie.Length > 0 ? cookie : null;
+    }
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var token = ReadToken(Request, natter.Value.Auth.CookieName);
+        if (token is null || token.Length > 200)
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var session = await store.FindSessionAsync(Tokens.Hash(token), clock.GetUtcNow(), Context.RequestAborted);
+        if (session is null)
+        {
+            return AuthenticateResult.Fail("unknown or expired token");
+        }
+
+        var identity = new ClaimsIdentity(
+        [
+            new Claim(ClaimTypes.NameIdentifier, session.UserId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new Claim(ClaimTypes.Name, session.Username),
+            new Claim(SessionIdClaim, session.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        ], SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails = { Status = 401, Title = "Unauthorized", Detail = "Log in first: send a bearer token or the session cookie." },
+        });
+    }
+}
+
+/// <summary>The authenticated caller, read from the claims NatterAuthentication sets.</summary>
+public readonly record struct Caller(long UserId, string Username, long SessionId)
+{
+    public static Caller From(ClaimsPrincipal user) => new(
+        long.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier)!, System.Globalization.CultureInfo.InvariantCulture),
+        user.FindFirstValue(ClaimTypes.Name)!,
+        long.Parse(user.FindFirstValue(NatterAuthentication.SessionIdClaim)!, System.Globalization.CultureInfo.InvariantCulture));
+}

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Natter.Server.Api;
+
+/// <summary>
+/// Reads a request's JSON object by hand, so malformed JSON, wrong types and oversized bodies all get a
+/// clear 400/413 problem instead of a binder's exception.
+/// </summary>
+public sealed class JsonBody : IDisposable
+{
+    private readonly JsonDocument _doc;
+
+    private JsonBody(JsonDocument doc) => _doc = doc;
+
+    public JsonElement Root => _doc.RootElement;
+
+    public static async Task<(JsonBody? Body, ProblemHttpResult? Error)> ReadAsync(HttpRequest request, int maxBytes)
+    {
+        if (request.ContentLength > maxBytes)
+        {
+            return (null, Problems.TooLarge($"The body is over {maxBytes} bytes."));
+        }
+
+        try
+        {
+            using var limited = new MemoryStream();
+            var buffer = new byte[8192];
+            int n;
+            while ((n = await request.Body.ReadAsync(buffer, request.HttpContext.RequestAborted)) > 0)
+            {
+                if (limited.Length + n > maxBytes)
+                {
+                    return (null, Problems.TooLarge($"The body is over {maxBytes} bytes."));
+                }
+
+                limited.Write(buffer, 0, n);
+            }
+
+            var doc = JsonDocument.Parse(limited.ToArray(), new JsonDocumentOptions { MaxDepth = 16 });
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                doc.Dispose();
+                return (null, Problems.BadRequest("The body must be a JSON object."));
+            }
+
+            return (new JsonBody(doc), null);
+        }
+        catch (JsonException)
+        {
+            return (null, Problems.BadRequest("The body is not valid JSON."));
+        }
+    }
+
+    /// <summary>A string property; Error is set when it is missing (and required) or not a string.</summary>
+    public (string? Value, ProblemHttpResult? Error) GetString(string name, bool required = true)
+    {
+        if (!Root.TryGetProperty(name, out var p) || p.ValueKind == JsonValueKind.Null)
+        {
+            return (null, required ? Problems.BadRequest($"\"{name}\" is required.") : null);
+        }
+
+        return p.ValueKind == JsonValueKind.String
+            ? (p.GetString(), null)
+            : (null, Problems.BadRequest($"\"{name}\" must be a string."));
+    }
+
+    public void Dispose() => _doc.Dispose();
+}
+
+/// <summary>RFC 9457 problem results used across the API.</summary>
+public static class Problems
+{
+    public static ProblemHttpResult BadRequest(string detail) => TypedResults.Problem(detail, statusCode: 400, title: "Bad request");
+    public static ProblemHttpResult Unauthorized(string detail) => TypedResults.Problem(detail, statusCode: 401, title: "Unauthorized");
+    public static ProblemHttpResult Forbidden(string detail) => TypedResults.Problem(detail, statusCode: 403, title: "Forbidden");
+    public static ProblemHttpResult NotFound(string detail) => TypedResults.Problem(detail, statusCode: 404, title: "Not found");
+    public static ProblemHttpResult Conflict(string detail) => TypedResults.Problem(detail, statusCode: 409, title: "Conflict");
+    public static ProblemHttpResult TooLarge(string detail) => TypedResults.Problem(detail, statusCode: 413, title: "Too large");
+    public static ProblemHttpResult TooMany(string detail) => TypedResults.Problem(detail, statusCode: 429, title: "Too many requests");
+    public static ProblemHttpResult Unavailable(string detail) => TypedResults.Problem(detail, statusCode: 503, title: "Service unavailable");
+}

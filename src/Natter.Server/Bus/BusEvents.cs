@@ -1,0 +1,25 @@
+using Natter.Server.Storage;
+
+namespace Natter.Server.Bus;
+
+/// <summary>What travels between the message path and every node's fan-out.</summary>
+public abstract record BusEvent;
+
+/// <summary>Messages just committed, in commit order (per room: ascending seq).</summary>
+public sealed record MessagesStored(IReadOnlyList<StoredMessage> Messages) : BusEvent;
+
+public sealed record TypingEvent(string Room, long UserId, string Username) : BusEvent;
+
+public sealed record ReadEvent(string Room, long UserId, string Username, long Seq) : BusEvent;
+
+/// <summary>A user joined or left a group room. LastSeq is the room's seq when it happened: live delivery to the joiner starts after it.</summary>
+public sealed record MemberEvent(string Room, long UserId, string Username, bool Joined, long LastSeq) : BusEvent;
+
+/// <summary>A direct room was created or a member re-added: both members' sockets learn of it.</summary>
+public sealed record DirectRoomEvent(string Room, long UserA, string UsernameA, long UserB, string UsernameB, long LastSeq) : BusEvent;
+
+/// <summary>A user's first socket opened or last socket closed (cluster-wide). Rooms: the user's rooms, to find who to tell.</summary>
+public sealed record PresenceEvent(long UserId, string Username, bool Online, IReadOnlyList<string> Rooms) : BusEvent;
+
+/// <summary>A session was logged out: its sockets close with 4001 on every node.</summary>
+public sealed record SessionRevoked(long SessionId) : BusEvent;

@@ -1,0 +1,42 @@
+namespace Natter.Server.Bus.InProcess;
+
+/// <summary>One node's presence: a count of open sockets per user.</summary>
+public sealed class InProcessPresence : IPresence
+{
+    private readonly Dictionary<string, int> _sockets = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    public ValueTask<bool> SocketOpenedAsync(long userId, string username, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var n = _sockets.GetValueOrDefault(username) + 1;
+            _sockets[username] = n;
+            return ValueTask.FromResult(n == 1);
+        }
+    }
+
+    public ValueTask<bool> SocketClosedAsync(long userId, string username, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            var n = _sockets.GetValueOrDefault(username) - 1;
+            if (n <= 0)
+            {
+                _sockets.Remove(username);
+                return ValueTask.FromResult(true);
+            }
+
+            _sockets[username] = n;
+            return ValueTask.FromResult(false);
+        }
+    }
+
+    public ValueTask<IReadOnlyCollection<string>> OnlineUsernamesAsync(CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return ValueTask.FromResult<IReadOnlyCollection<string>>([.. _sockets.Keys]);
+        }
+    }
+}

@@ -1,0 +1,336 @@
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using Natter.Protocol;
+using Natter.Server.Messaging;
+using Natter.Server.Storage;
+
+namespace Natter.Server.Gateway;
+
+/// <summary>
+/// One open socket: its user, its outbound queues and its single writer loop.
+/// Ordering lives here: the writer alone owns the last seq sent per room, skips what the socket already has,
+/// fills a gap from the store, and holds live messages until the socket's first frame (or the hold time) so a
+/// sync sent first is answered before them. Control frames (acks, pongs, errors, closes) never wait behind data.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The abort source has no timer to free, and other threads may still call Close after the socket ends.")]
+public sealed class Connection : IAckTarget
+{
+    private enum Kind { Frame, Message, Sync, Release, Track, Close }
+
+    private readonly record struct Item(Kind Kind, byte[]? Bytes = null, StoredMessage? Message = null,
+        IReadOnlyDictionary<string, long>? Rooms = null, string? Text = null, long Number = 0);
+
+    private const int SyncPage = 1000;
+
+    private readonly WebSocket _socket;
+    private readonly IChatStore _store;
+    private readonly ILogger _logger;
+    private readonly int _dataLimit;
+    private readonly TimeSpan _closeTimeout;
+    private readonly Channel<Item> _control = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Item> _data = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<bool> _doorbell = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly CancellationTokenSource _aborted = new();
+    private readonly Dictionary<string, long> _lastSent = new(StringComparer.Ordinal);
+    private int _dataCount;
+    private int _closing;
+    private bool _released;
+
+    public Connection(WebSocket socket, long userId, string username, long sessionId, IChatStore store,
+        ILogger logger, int dataLimit, TimeSpan closeTimeout)
+    {
+        _socket = socket;
+        UserId = userId;
+        Username = username;
+        SessionId = sessionId;
+        _store = store;
+        _logger = logger;
+        _dataLimit = dataLimit;
+        _closeTimeout = closeTimeout;
+    }
+
+    public string Id { get; } = Guid.NewGuid().ToString("N")[..12];
+    public long UserId { get; }
+    public string Username { get; }
+    public long SessionId { get; }
+
+    /// <summary>Cancelled when the socket is aborted; the receive loop stops on it.</summary>
+    public CancellationToken Aborted => _aborted.Token;
+
+    /// <summary>Set when a close was requested by the server (slow reader, policy, logout, shutdown).</summary>
+    public bool IsClosing => Volatile.Read(ref _closing) != 0;
+
+    /// <summary>Before the writer starts: the welcome's last seq per room is where live delivery begins.</summary>
+    public void StartAt(IEnumerable<MyRoom> rooms)
+    {
+        foreach (var r in rooms)
+        {
+            _lastSent[r.Id] = r.LastSeq;
+        }
+    }
+
+    // ---- called from other threads -------------------------------------------------------------------------
+
+    public void SendControl(byte[] frame) => Enqueue(_control, new Item(Kind.Frame, frame));
+
+    public void SendAck(string? reference, StoredMessage message) => SendControl(Frames.Ack(reference, message));
+
+    public void SendError(string code, string message, string? reference) => SendControl(Frames.Error(code, message, reference));
+
+    /// <summary>A live message for this socket (seq order per room is the fan-out's job; duplicates are skipped here).</summary>
+    public void SendMessage(StoredMessage message, byte[] frame) => EnqueueData(new Item(Kind.Message, frame, message));
+
+    /// <summary>An event frame that travels with the data (presence, typing, read, member, room).</summary>
+    public void SendEvent(byte[] frame) => EnqueueData(new Item(Kind.Frame, frame));
+
+    /// <summary>Start delivering a room the user just joined, after its seq at the time of joining.</summary>
+    public void Track(string roomId, long lastSeq) => EnqueueData(new Item(Kind.Track, Text: roomId, Number: lastSeq));
+
+    /// <summary>Answer a sync: stored messages after each room's seq, then "synced".</summary>
+    public void Sync(IReadOnlyDictionary<string, long> rooms, string? reference) =>
+        Enqueue(_control, new Item(Kind.Sync, Rooms: rooms, Text: reference));
+
+    /// <summary>Let live messages flow (the first frame arrived, or the hold time passed). Idempotent.</summary>
+    public void Release() => Enqueue(_control, new Item(Kind.Release));
+
+    /// <summary>Closes the socket with a close frame; aborts it if the peer does not complete the close in time.</summary>
+    public void Close(int code, string reason)
+    {
+        if (Interlocked.Exchange(ref _closing, 1) != 0)
+        {
+            return;
+        }
+
+        Enqueue(_control, new Item(Kind.Close, Text: reason, Number: code));
+        _ = AbortLaterAsync();
+    }
+
+    private async Task AbortLaterAsync()
+    {
+        try
+        {
+            await Task.Delay(_closeTimeout * 2, _aborted.Token);
+            Abort();
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public void Abort()
+    {
+        if (!_aborted.IsCancellationRequested)
+        {
+            _aborted.Cancel();
+            _socket.Abort();
+        }
+    }
+
+    private void EnqueueData(Item item)
+    {
+        if (IsClosing)
+        {
+            return;
+        }
+
+        var queued = Interlocked.Increment(ref _dataCount);
+        if (queued > _dataLimit)
+        {
+            Log.SlowReaderClosed(_logger, Id, Username, queued);
+            NatterMetrics.SlowReaderCloses.Add(1);
+            Close(CloseCodes.TryAgainLater, "too far behind: reconnect and sync");
+            return;
+        }
+
+        Enqueue(_data, item);
+    }
+
+    private void Enqueue(Channel<Item> channel, Item item)
+    {
+        channel.Writer.TryWrite(item);
+        _doorbell.Writer.TryWrite(true);
+    }
+
+    // ---- the writer loop -------------------------------------------------------------------------------------
+
+    public async Task RunWriterAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                if (_control.Reader.TryRead(out var item))
+                {
+                    if (!await HandleAsync(item))
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
+                if (_released && !IsClosing && _data.Reader.TryRead(out item))
+                {
+                    Interlocked.Decrement(ref _dataCount);
+                    await HandleAsync(item);
+                    continue;
+                }
+
+                await _doorbell.Reader.ReadAsync(_aborted.Token);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException or IOException)
+        {
+            // The socket is gone; the receive loop notices too.
+        }
+        finally
+        {
+            _control.Writer.TryComplete();
+            _data.Writer.TryComplete();
+        }
+    }
+
+    /// <summary>False when the writer must stop (the socket was closed).</summary>
+    private async ValueTask<bool> HandleAsync(Item item)
+    {
+        switch (item.Kind)
+        {
+            case Kind.Frame:
+                await WriteAsync(item.Bytes!);
+                return true;
+            case Kind.Message:
+                await DeliverAsync(item.Message!, item.Bytes!);
+                return true;
+            case Kind.Track:
+                if (!_lastSent.TryGetValue(item.Text!, out var last) || last < item.Number)
+                {
+                    _lastSent[item.Text!] = item.Number;
+                }
+
+                return true;
+            case Kind.Sync:
+                await SyncAsync(item.Rooms!, item.Text);
+                return true;
+            case Kind.Release:
+                _released = true;
+                return true;
+            case Kind.Close:
+                await CloseOutputAsync((int)item.Number, item.Text!);
+                return false;
+            default:
+                return true;
+        }
+    }
+
+    private async ValueTask DeliverAsync(StoredMessage m, byte[] frame)
+    {
+        if (_lastSent.TryGetValue(m.Room, out var last))
+        {
+            if (m.Seq <= last)
+            {
+                return;
+            }
+
+            if (m.Seq > last + 1)
+            {
+                await FillAsync(m.Room, last, m.Seq);
+            }
+        }
+
+        _lastSent[m.Room] = m.Seq;
+        await WriteAsync(frame);
+        NatterMetrics.Delivered.Add(1);
+    }
+
+    /// <summary>Sends the stored messages with seq in (after, before) that this socket has not had.</summary>
+    private async ValueTask FillAsync(string room, long after, long before)
+    {
+        Log.GapFilled(_logger, room, after + 1, before - 1);
+        NatterMetrics.GapsFilled.Add(1);
+        while (after < before - 1)
+        {
+            var page = await _store.ReadMessagesAsync(room, after, before, SyncPage, oldestFirst: true, _aborted.Token);
+            if (page.Count == 0)
+            {
+                break;
+            }
+
+            foreach (var m in page)
+            {
+                await WriteAsync(Frames.Message(m));
+                after = m.Seq;
+            }
+        }
+
+        _lastSent[room] = Math.Max(_lastSent.GetValueOrDefault(room), before - 1);
+    }
+
+    private async ValueTask SyncAsync(IReadOnlyDictionary<string, long> rooms, string? reference)
+    {
+        foreach (var (room, since) in rooms)
+        {
+            var after = since;
+            while (true)
+            {
+                var page = await _store.ReadMessagesAsync(room, after, long.MaxValue, SyncPage, oldestFirst: true, _aborted.Token);
+                foreach (var m in page)
+                {
+                    await WriteAsync(Frames.Message(m));
+                    after = m.Seq;
+                }
+
+                if (page.Count < SyncPage)
+                {
+                    break;
+                }
+            }
+
+            if (!_lastSent.TryGetValue(room, out var last) || after > last)
+            {
+                _lastSent[room] = after;
+            }
+        }
+
+        await WriteAsync(Frames.Synced(reference));
+    }
+
+    private ValueTask WriteAsync(byte[] frame) =>
+        _socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, _aborted.Token);
+
+    private async Task CloseOutputAsync(int code, string reason)
+    {
+        if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            return;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_aborted.Token);
+        timeout.CancelAfter(_closeTimeout);
+        try
+        {
+            await _socket.CloseOutputAsync((WebSocketCloseStatus)code, reason, timeout.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException)
+        {
+            Abort();
+        }
+    }
+
+    /// <summary>The receive loop saw the peer's close: answer it (after what is queued for control) and stop.</summary>
+    public void ClosedByPeer()
+    {
+        if (Interlocked.Exchange(ref _closing, 1) == 0)
+        {
+            Enqueue(_control, new Item(Kind.Close, Text: "", Number: (int)WebSocketCloseStatus.NormalClosure));
+        }
+    }
+
+    public async Task WaitWriterAsync(Task writer)
+    {
+        if (await Task.WhenAny(writer, Task.Delay(_closeTimeout)) != writer)
+        {
+            Abort();
+            await writer;
+        }
+    }
+}

@@ -1,0 +1,145 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Natter.Server.Storage;
+
+namespace Natter.Server.Gateway;
+
+/// <summary>
+/// Server-to-client frames, written straight to UTF-8 bytes. A stored message is serialized once and the same
+/// bytes go to every member's socket.
+/// </summary>
+public static class Frames
+{
+    // Relaxed escaping keeps non-ASCII text readable on the wire; JSON stays valid and the browser renders text as text.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    private static byte[] Write<TState>(TState state, Action<Utf8JsonWriter, TState> body)
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(512);
+        buffer.ResetWrittenCount();
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            w.WriteStartObject();
+            body(w, state);
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteRef(Utf8JsonWriter w, string? reference)
+    {
+        if (reference is not null)
+        {
+            w.WriteString("ref"u8, reference);
+        }
+    }
+
+    public static byte[] Message(StoredMessage m) => Write(m, static (w, m) =>
+    {
+        w.WriteString("type"u8, "message"u8);
+        WriteMessageFields(w, m);
+    });
+
+    public static void WriteMessageFields(Utf8JsonWriter w, StoredMessage m)
+    {
+        w.WriteString("room"u8, m.Room);
+        w.WriteNumber("seq"u8, m.Seq);
+        w.WriteString("from"u8, m.From);
+        w.WriteString("text"u8, m.Text);
+        w.WriteNumber("ts"u8, m.Ts);
+        w.WriteString("client_id"u8, m.ClientId);
+    }
+
+    public static byte[] Ack(string? reference, StoredMessage m) => Write((reference, m), static (w, s) =>
+    {
+        w.WriteString("type"u8, "ack"u8);
+        WriteRef(w, s.reference);
+        w.WriteString("room"u8, s.m.Room);
+        w.WriteNumber("seq"u8, s.m.Seq);
+        w.WriteNumber("ts"u8, s.m.Ts);
+        w.WriteString("client_id"u8, s.m.ClientId);
+    });
+
+    public static byte[] Error(string code, string message, string? reference) => Write((code, message, reference), static (w, s) =>
+    {
+        w.WriteString("type"u8, "error"u8);
+        w.WriteString("code"u8, s.code);
+        w.WriteString("message"u8, s.message);
+        WriteRef(w, s.reference);
+    });
+
+    public static byte[] Pong(string? reference) => Write(reference, static (w, r) =>
+    {
+        w.WriteString("type"u8, "pong"u8);
+        WriteRef(w, r);
+    });
+
+    public static byte[] Synced(string? reference) => Write(reference, static (w, r) =>
+    {
+        w.WriteString("type"u8, "synced"u8);
+        WriteRef(w, r);
+    });
+
+    public static byte[] Welcome(string username, IReadOnlyList<MyRoom> rooms) => Write((username, rooms), static (w, s) =>
+    {
+        w.WriteString("type"u8, "welcome"u8);
+        w.WriteString("username"u8, s.username);
+        w.WriteStartArray("rooms"u8);
+        foreach (var r in s.rooms)
+        {
+            w.WriteStartObject();
+            w.WriteString("id"u8, r.Id);
+            w.WriteString("name"u8, r.Name);
+            w.WriteString("kind"u8, r.Kind);
+            w.WriteNumber("last_seq"u8, r.LastSeq);
+            w.WriteNumber("read_seq"u8, r.ReadSeq);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    });
+
+    public static byte[] Presence(string username, bool online) => Write((username, online), static (w, s) =>
+    {
+        w.WriteString("type"u8, "presence"u8);
+        w.WriteString("username"u8, s.username);
+        w.WriteBoolean("online"u8, s.online);
+    });
+
+    public static byte[] Typing(string room, string username) => Write((room, username), static (w, s) =>
+    {
+        w.WriteString("type"u8, "typing"u8);
+        w.WriteString("room"u8, s.room);
+        w.WriteString("username"u8, s.username);
+    });
+
+    public static byte[] Read(string room, string username, long seq) => Write((room, username, seq), static (w, s) =>
+    {
+        w.WriteString("type"u8, "read"u8);
+        w.WriteString("room"u8, s.room);
+        w.WriteString("username"u8, s.username);
+        w.WriteNumber("seq"u8, s.seq);
+    });
+
+    public static byte[] Member(string room, string username, bool joined) => Write((room, username, joined), static (w, s) =>
+    {
+        w.WriteString("type"u8, "member"u8);
+        w.WriteString("room"u8, s.room);
+        w.WriteString("username"u8, s.username);
+        w.WriteString("event"u8, s.joined ? "joined"u8 : "left"u8);
+    });
+
+    public static byte[] Room(string id, string name, string kind, long lastSeq) => Write((id, name, kind, lastSeq), static (w, s) =>
+    {
+        w.WriteString("type"u8, "room"u8);
+        w.WriteString("id"u8, s.id);
+        w.WriteString("name"u8, s.name);
+        w.WriteString("kind"u8, s.kind);
+        w.WriteNumber("last_seq"u8, s.lastSeq);
+    });
+}

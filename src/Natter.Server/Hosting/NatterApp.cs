@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Natter.Server.Accounts;
+using Natter.Server.Gateway;
+using Natter.Server.Rooms;
+
+namespace Natter.Server.Hosting;
+
+/// <summary>Builds the whole server; Program.cs and the tests both start it from here.</summary>
+public static class NatterApp
+{
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            // appsettings.json and wwwroot travel with the binary, so the server starts the same from any folder;
+            // relative paths in configuration (the SQLite file) are relative to the working folder.
+            ContentRootPath = AppContext.BaseDirectory,
+            WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
+        });
+        builder.Services.AddNatter(builder.Configuration);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        app.UseWebSockets();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapAccountsApi();
+        app.MapRoomsApi();
+        app.Map("/ws", (HttpContext http, SocketGateway gateway) => gateway.HandleAsync(http)).RequireAuthorization();
+        app.MapHealthChecks("/healthz");
+        app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        return app;
+    }
+}

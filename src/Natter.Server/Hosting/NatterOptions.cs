@@ -1,0 +1,143 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace Natter.Server.Hosting;
+
+/// <summary>Everything configurable, bound from the "Natter" section (appsettings, NATTER__ environment, command line).</summary>
+public sealed class NatterOptions
+{
+    public const string Section = "Natter";
+
+    [ValidateObjectMembers]
+    public StorageOptions Storage { get; set; } = new();
+    [ValidateObjectMembers]
+    public BusOptions Bus { get; set; } = new();
+    [ValidateObjectMembers]
+    public LimitOptions Limits { get; set; } = new();
+    [ValidateObjectMembers]
+    public SocketOptions WebSocket { get; set; } = new();
+    [ValidateObjectMembers]
+    public AuthOptions Auth { get; set; } = new();
+
+    /// <summary>Name of this node in logs and metrics; defaults to the machine name and process id.</summary>
+    public string? NodeName { get; set; }
+}
+
+public sealed class StorageOptions
+{
+    /// <summary>"sqlite" (embedded, default) or "mysql".</summary>
+    [Required, RegularExpression("^(sqlite|mysql)$")]
+    public string Provider { get; set; } = "sqlite";
+
+    /// <summary>SQLite file, relative to the working folder.</summary>
+    [Required]
+    public string SqlitePath { get; set; } = "natter.db";
+
+    /// <summary>SQLite synchronous mode: FULL survives a power cut, NORMAL survives a process crash only.</summary>
+    [Required, RegularExpression("^(FULL|NORMAL|EXTRA)$")]
+    public string SqliteSynchronous { get; set; } = "FULL";
+
+    public string? MySqlConnectionString { get; set; }
+}
+
+public sealed class BusOptions
+{
+    /// <summary>"inprocess" (default) or "redis".</summary>
+    [Required, RegularExpression("^(inprocess|redis)$")]
+    public string Provider { get; set; } = "inprocess";
+
+    public string? RedisConnectionString { get; set; }
+}
+
+public sealed class LimitOptions
+{
+    [Range(1024, 16 * 1024 * 1024)]
+    public int MaxFrameBytes { get; set; } = 64 * 1024;
+
+    [Range(1, 1_000_000)]
+    public int MaxTextCodePoints { get; set; } = 4000;
+
+    /// <summary>Sustained sends per second per user (socket and HTTP together).</summary>
+    [Range(1, 10_000_000)]
+    public int SendsPerSecond { get; set; } = 50;
+
+    [Range(1, 10_000_000)]
+    public int SendBurst { get; set; } = 100;
+
+    /// <summary>Typing and read frames per second per user; more are answered rate_limited.</summary>
+    [Range(1, 10_000_000)]
+    public int EventsPerSecond { get; set; } = 20;
+
+    /// <summary>Bad frames within a minute before the socket is closed with 1008.</summary>
+    [Range(1, 1_000_000)]
+    public int BadFramesPerMinute { get; set; } = 20;
+
+    /// <summary>Messages waiting for one socket before it is closed with 1013.</summary>
+    [Range(16, 10_000_000)]
+    public int OutboundQueueMessages { get; set; } = 8192;
+
+    /// <summary>Accepted messages waiting for the store; a full queue slows senders down.</summary>
+    [Range(16, 10_000_000)]
+    public int IngestQueueCapacity { get; set; } = 20_000;
+
+    /// <summary>Most messages committed in one transaction.</summary>
+    [Range(1, 100_000)]
+    public int MaxCommitBatch { get; set; } = 2000;
+
+    [Range(1, 100_000)]
+    public int MaxHttpBodyBytes { get; set; } = 64 * 1024;
+}
+
+public sealed class SocketOptions
+{
+    /// <summary>Origins allowed to open /ws besides the server's own. "*" allows any.</summary>
+    public string[] AllowedOrigins { get; set; } = [];
+
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(20);
+
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a new socket's live messages wait for its first frame.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan FirstFrameHold { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a closing socket may take before it is aborted.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long shutdown waits for accepted messages to be stored and acked.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+public sealed class AuthOptions
+{
+    [Range(typeof(TimeSpan), "00:01:00", "3650.00:00:00")]
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromDays(30);
+
+    [Range(1, 1_000_000)]
+    public int LoginFailuresPerUser { get; set; } = 10;
+
+    [Range(1, 1_000_000)]
+    public int LoginFailuresPerAddress { get; set; } = 100;
+
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan LoginFailureWindow { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Argon2id passes (libsodium opslimit).</summary>
+    [Range(1, 100)]
+    public int Argon2Iterations { get; set; } = 2;
+
+    /// <summary>Argon2id memory in KiB.</summary>
+    [Range(8 * 1024, 4 * 1024 * 1024)]
+    public int Argon2MemoryKiB { get; set; } = 19 * 1024;
+
+    public string CookieName { get; set; } = "natter_session";
+}
+
+[OptionsValidator]
+public sealed partial class NatterOptionsValidator : IValidateOptions<NatterOptions>
+{
+}

@@ -1,0 +1,124 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Natter.Server.Accounts;
+using Natter.Server.Api;
+using Natter.Server.Bus;
+using Natter.Server.Bus.InProcess;
+using Natter.Server.Gateway;
+using Natter.Server.Messaging;
+using Natter.Server.Rooms;
+using Natter.Server.Storage;
+using Natter.Server.Storage.Sqlite;
+
+namespace Natter.Server.Hosting;
+
+public static class NatterServices
+{
+    /// <summary>Everything the server needs; the store and the bus are chosen by configuration.</summary>
+    public static IServiceCollection AddNatter(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<NatterOptions>().Bind(configuration.GetSection(NatterOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<NatterOptions>, NatterOptionsValidator>();
+        services.AddSingleton<IValidateOptions<NatterOptions>, ModeValidator>();
+        services.AddSingleton(TimeProvider.System);
+
+        var storage = configuration.GetSection(NatterOptions.Section).GetValue<string>("Storage:Provider") ?? "sqlite";
+        var bus = configuration.GetSection(NatterOptions.Section).GetValue<string>("Bus:Provider") ?? "inprocess";
+        services.AddStore(storage);
+        services.AddBus(bus);
+
+        services.AddSingleton<PasswordHasher>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<RoomDirectory>();
+        services.AddSingleton<RoomService>();
+        services.AddSingleton<SendRateLimiter>();
+        services.AddSingleton<MessageService>();
+        services.AddSingleton<ConnectionRegistry>();
+        services.AddSingleton<SocketGateway>();
+
+        // Lifecycle first: its StartingAsync creates the schema before the workers start.
+        services.AddSingleton<Lifecycle>();
+        services.AddHostedService(sp => sp.GetRequiredService<Lifecycle>());
+        services.AddSingleton<IngestQueue>();
+        services.AddHostedService(sp => sp.GetRequiredService<IngestQueue>());
+        services.AddSingleton<Fanout>();
+        services.AddHostedService(sp => sp.GetRequiredService<Fanout>());
+
+        services.AddAuthentication(NatterAuthentication.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, NatterAuthentication>(NatterAuthentication.SchemeName, null);
+        services.AddAuthorization();
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
+
+        services.AddHealthChecks()
+            .AddCheck<StoreHealthCheck>("store", tags: ["ready"])
+            .AddCheck<QueueHealthCheck>("queue", tags: ["ready"]);
+        return services;
+    }
+
+    private static void AddStore(this IServiceCollection services, string provider)
+    {
+        switch (provider)
+        {
+            case "sqlite":
+                services.AddSingleton<SqliteChatStore>();
+                services.AddSingleton<IChatStore>(sp => sp.GetRequiredService<SqliteChatStore>());
+                break;
+            default:
+                throw new InvalidOperationException($"Natter:Storage:Provider '{provider}' is not available in this build.");
+        }
+    }
+
+    private static void AddBus(this IServiceCollection services, string provider)
+    {
+        switch (provider)
+        {
+            case "inprocess":
+                services.AddSingleton<IMessageBus, InProcessBus>();
+                services.AddSingleton<IPresence, InProcessPresence>();
+                break;
+            default:
+                throw new InvalidOperationException($"Natter:Bus:Provider '{provider}' is not available in this build.");
+        }
+    }
+
+    /// <summary>Rules across settings that attributes cannot say.</summary>
+    private sealed class ModeValidator : IValidateOptions<NatterOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, NatterOptions o)
+        {
+            var errors = new List<string>();
+            if (o.Storage.Provider == "mysql" && string.IsNullOrWhiteSpace(o.Storage.MySqlConnectionString))
+            {
+                errors.Add("Natter:Storage:MySqlConnectionString is required when Natter:Storage:Provider is mysql.");
+            }
+
+            if (o.Bus.Provider == "redis" && string.IsNullOrWhiteSpace(o.Bus.RedisConnectionString))
+            {
+                errors.Add("Natter:Bus:RedisConnectionString is required when Natter:Bus:Provider is redis.");
+            }
+
+            if (o.Limits.SendBurst < 1 || o.Limits.SendsPerSecond < 1)
+            {
+                errors.Add("Natter:Limits:SendsPerSecond and SendBurst are 1 or more.");
+            }
+
+            return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        }
+    }
+}
+
+internal sealed class StoreHealthCheck(IChatStore store) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        await store.PingAsync(cancellationToken) ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("the store does not answer");
+}
+
+internal sealed class QueueHealthCheck(IngestQueue ingest, IMessageBus bus) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(!ingest.IsRunning ? HealthCheckResult.Unhealthy("the ingest writer is not running")
+            : !bus.IsHealthy ? HealthCheckResult.Unhealthy("the bus is not connected")
+            : HealthCheckResult.Healthy());
+}

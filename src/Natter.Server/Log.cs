@@ -1,0 +1,59 @@
+namespace Natter.Server;
+
+/// <summary>Every log line Natter writes, with stable event ids (structured: fields, not formatted text).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Applying {Store} migration {Version} ({Description}), {Done}/{Total}")]
+    public static partial void MigrationApplying(ILogger logger, string store, int version, string description, int done, int total);
+
+    [LoggerMessage(2, LogLevel.Information, "{Store} store ready at {Location}, schema version {Version}")]
+    public static partial void StoreReady(ILogger logger, string store, string location, int version);
+
+    [LoggerMessage(3, LogLevel.Information, "Natter node {Node} started: store {Store}, bus {Bus}")]
+    public static partial void Started(ILogger logger, string node, string store, string bus);
+
+    [LoggerMessage(10, LogLevel.Information, "User {Username} registered")]
+    public static partial void UserRegistered(ILogger logger, string username);
+
+    [LoggerMessage(11, LogLevel.Information, "Login failed for {Username} from {Address}")]
+    public static partial void LoginFailed(ILogger logger, string username, string address);
+
+    [LoggerMessage(12, LogLevel.Warning, "Login throttled for {Username} from {Address}, retry after {RetryAfterSeconds} s")]
+    public static partial void LoginThrottled(ILogger logger, string username, string address, int retryAfterSeconds);
+
+    [LoggerMessage(20, LogLevel.Debug, "Socket {ConnectionId} of {Username} opened")]
+    public static partial void SocketOpened(ILogger logger, string connectionId, string username);
+
+    [LoggerMessage(21, LogLevel.Debug, "Socket {ConnectionId} of {Username} closed: {Reason}")]
+    public static partial void SocketClosed(ILogger logger, string connectionId, string username, string reason);
+
+    [LoggerMessage(22, LogLevel.Warning, "Socket {ConnectionId} of {Username} fell {Queued} messages behind and is closed with 1013")]
+    public static partial void SlowReaderClosed(ILogger logger, string connectionId, string username, int queued);
+
+    [LoggerMessage(23, LogLevel.Information, "Socket {ConnectionId} of {Username} closed with {CloseCode}: {Reason}")]
+    public static partial void SocketPolicyClose(ILogger logger, string connectionId, string username, int closeCode, string reason);
+
+    [LoggerMessage(24, LogLevel.Warning, "WebSocket refused: origin {Origin} is not allowed")]
+    public static partial void OriginRefused(ILogger logger, string origin);
+
+    [LoggerMessage(25, LogLevel.Error, "Socket {ConnectionId} failed")]
+    public static partial void SocketFailed(ILogger logger, string connectionId, Exception exception);
+
+    [LoggerMessage(30, LogLevel.Error, "Commit of {Count} messages failed; their senders get an error")]
+    public static partial void CommitFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(31, LogLevel.Information, "Shutdown: draining {Queued} accepted messages")]
+    public static partial void Draining(ILogger logger, int queued);
+
+    [LoggerMessage(32, LogLevel.Information, "Shutdown: ingest drained, closing {Sockets} sockets with 1001")]
+    public static partial void ClosingSockets(ILogger logger, int sockets);
+
+    [LoggerMessage(33, LogLevel.Warning, "Shutdown: the ingest queue did not drain within {Timeout}")]
+    public static partial void DrainTimedOut(ILogger logger, TimeSpan timeout);
+
+    [LoggerMessage(40, LogLevel.Error, "Fan-out failed on {EventType}")]
+    public static partial void FanoutFailed(ILogger logger, string eventType, Exception exception);
+
+    [LoggerMessage(41, LogLevel.Information, "Filled a gap in room {Room}: seq {From} to {To} read from the store")]
+    public static partial void GapFilled(ILogger logger, string room, long from, long to);
+}

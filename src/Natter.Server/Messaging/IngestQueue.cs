@@ -1,0 +1,135 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using Natter.Server.Bus;
+using Natter.Server.Hosting;
+using Natter.Server.Storage;
+
+namespace Natter.Server.Messaging;
+
+/// <summary>Who hears about a socket send once it is stored.</summary>
+public interface IAckTarget
+{
+    void SendAck(string? reference, StoredMessage message);
+    void SendError(string code, string message, string? reference);
+}
+
+/// <summary>A validated message waiting to be stored, and who to tell when it is.</summary>
+public sealed class PendingSend(NewMessage message, IAckTarget? target, string? reference)
+{
+    public NewMessage Message { get; } = message;
+    public IAckTarget? Target { get; } = target;
+    public string? Reference { get; } = reference;
+
+    /// <summary>Completed for HTTP sends (which wait for the result); socket sends are answered through Target.</summary>
+    public TaskCompletionSource<AppendResult>? Completion { get; init; }
+}
+
+/// <summary>
+/// The ingest queue between the gateway and the store, and its single batching writer (group commit):
+/// many messages per transaction, seq assigned inside it, senders acked only after the commit, then the stored
+/// messages go on the bus. Bounded: when full, senders wait, so a flood slows senders instead of eating memory.
+/// </summary>
+public sealed class IngestQueue(IChatStore store, IMessageBus bus, IOptions<NatterOptions> options, ILogger<IngestQueue> logger)
+    : BackgroundService
+{
+    private readonly Channel<PendingSend> _queue = Channel.CreateBounded<PendingSend>(
+        new BoundedChannelOptions(options.Value.Limits.IngestQueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+
+    private readonly int _maxBatch = options.Value.Limits.MaxCommitBatch;
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public int Depth => _queue.Reader.Count;
+
+    /// <summary>Accepts a message; throws ChannelClosedException once shutdown has begun.</summary>
+    public ValueTask SubmitAsync(PendingSend send, CancellationToken ct)
+    {
+        NatterMetrics.Accepted.Add(1);
+        return _queue.Writer.WriteAsync(send, ct);
+    }
+
+    /// <summary>Stops accepting and waits until every accepted message is stored and answered.</summary>
+    public async Task DrainAsync(TimeSpan timeout)
+    {
+        _queue.Writer.TryComplete();
+        Log.Draining(logger, _queue.Reader.Count);
+        if (await Task.WhenAny(_drained.Task, Task.Delay(timeout)) != _drained.Task)
+        {
+            Log.DrainTimedOut(logger, timeout);
+        }
+    }
+
+    public bool IsRunning => ExecuteTask is { IsCompleted: false };
+
+    // The writer stops only when the queue is completed and empty (DrainAsync), never on the host's token:
+    // an accepted message is always either stored and acked or answered with an error.
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<PendingSend>(_maxBatch);
+        var messages = new List<NewMessage>(_maxBatch);
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+            {
+                batch.Clear();
+                messages.Clear();
+                while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var send))
+                {
+                    batch.Add(send);
+                    messages.Add(send.Message);
+                }
+
+                await CommitAsync(batch, messages);
+            }
+        }
+        finally
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    private async Task CommitAsync(List<PendingSend> batch, List<NewMessage> messages)
+    {
+        IReadOnlyList<AppendResult> results;
+        var started = TimeProvider.System.GetTimestamp();
+        try
+        {
+            results = await store.AppendAsync(messages, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            Log.CommitFailed(logger, batch.Count, e);
+            foreach (var send in batch)
+            {
+                send.Target?.SendError(Natter.Protocol.ErrorCodes.Internal, "the message could not be stored; send it again", send.Reference);
+                send.Completion?.TrySetException(e);
+            }
+
+            return;
+        }
+
+        NatterMetrics.CommitBatchSize.Record(batch.Count);
+        NatterMetrics.CommitDuration.Record(TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
+
+        List<StoredMessage>? stored = null;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var (message, duplicate) = results[i];
+            batch[i].Target?.SendAck(batch[i].Reference, message);
+            batch[i].Completion?.TrySetResult(results[i]);
+            if (!duplicate)
+            {
+                (stored ??= new List<StoredMessage>(batch.Count)).Add(message);
+            }
+        }
+
+        if (stored is not null)
+        {
+            NatterMetrics.Stored.Add(stored.Count);
+            await bus.PublishAsync(new MessagesStored(stored), CancellationToken.None);
+        }
+    }
+}

@@ -1,0 +1,4 @@
+using Natter.Server.Hosting;
+
+var app = NatterApp.Create(args);
+app.Run();

@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+using Natter.Server.Storage;
+
+namespace Natter.Server.Rooms;
+
+/// <summary>
+/// This node's cache of rooms and their members, loaded from the store on first use and kept current by
+/// member events (local and from the bus). The send path and the fan-out read it without touching the store.
+/// </summary>
+public sealed class RoomDirectory(IChatStore store)
+{
+    /// <summary>An immutable snapshot of one room's membership; replaced whole on every change.</summary>
+    public sealed class Entry(Room room, long[] members)
+    {
+        public Room Room { get; } = room;
+        public long[] Members { get; } = members;
+        private readonly HashSet<long> _set = [.. members];
+
+        public bool IsMember(long userId) => _set.Contains(userId);
+
+        public Entry With(long userId) => IsMember(userId) ? this : new Entry(Room, [.. Members, userId]);
+
+        public Entry Without(long userId) => IsMember(userId) ? new Entry(Room, Members.Where(m => m != userId).ToArray()) : this;
+    }
+
+    private readonly ConcurrentDictionary<string, Entry> _rooms = new(StringComparer.Ordinal);
+
+    /// <summary>The room, from cache or store; null when it does not exist.</summary>
+    public async ValueTask<Entry?> GetAsync(string roomId, CancellationToken ct)
+    {
+        if (_rooms.TryGetValue(roomId, out var entry))
+        {
+            return entry;
+        }
+
+        return await LoadAsync(roomId, ct);
+    }
+
+    /// <summary>The cached room only (the fan-out never waits on the store for rooms it has not seen).</summary>
+    public Entry? Peek(string roomId) => _rooms.GetValueOrDefault(roomId);
+
+    private async ValueTask<Entry?> LoadAsync(string roomId, CancellationToken ct)
+    {
+        var room = await store.FindRoomAsync(roomId, ct);
+        if (room is null)
+        {
+            return null;
+        }
+
+        var members = await store.ListMembersAsync(roomId, ct);
+        var entry = new Entry(room, members.Select(m => m.UserId).ToArray());
+        _rooms[roomId] = entry;
+        return entry;
+    }
+
+    /// <summary>
+    /// Membership for the send path. A cached "no" is checked once more against the store, so a join that raced
+    /// the cache load never refuses a member.
+    /// </summary>
+    public async ValueTask<(Entry? Room, bool IsMember)> CheckMemberAsync(string roomId, long userId, CancellationToken ct)
+    {
+        var entry = await GetAsync(roomId, ct);
+        if (entry is null)
+        {
+            return (null, false);
+        }
+
+        if (entry.IsMember(userId))
+        {
+            return (entry, true);
+        }
+
+        entry = await LoadAsync(roomId, ct);
+        return (entry, entry?.IsMember(userId) == true);
+    }
+
+    public void ApplyJoin(string roomId, long userId) => Update(roomId, e => e.With(userId));
+
+    public void ApplyLeave(string roomId, long userId) => Update(roomId, e => e.Without(userId));
+
+    /// <summary>Caches a room known to exist with these members (a new room or direct room).</summary>
+    public void Put(Room room, params long[] members)
+    {
+        _rooms.AddOrUpdate(room.Id, _ => new Entry(room, members), (_, e) => members.Aggregate(e, (acc, m) => acc.With(m)));
+    }
+
+    private void Update(string roomId, Func<Entry, Entry> change)
+    {
+        while (_rooms.TryGetValue(roomId, out var current))
+        {
+            if (_rooms.TryUpdate(roomId, change(current), current))
+            {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,218 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Natter.Protocol;
+using Natter.Server.Accounts;
+using Natter.Server.Api;
+using Natter.Server.Hosting;
+using Natter.Server.Messaging;
+using Natter.Server.Storage;
+
+namespace Natter.Server.Rooms;
+
+/// <summary>rooms, public rooms, create, join, leave, direct, history, HTTP send.</summary>
+public static class RoomsApi
+{
+    public static RouteGroupBuilder MapRoomsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api").RequireAuthorization();
+        api.MapGet("/rooms", MyRooms);
+        api.MapGet("/rooms/public", PublicRooms);
+        api.MapPost("/rooms", Create);
+        api.MapPost("/rooms/{id}/join", Join);
+        api.MapPost("/rooms/{id}/leave", Leave);
+        api.MapPost("/direct", Direct);
+        api.MapGet("/rooms/{id}/messages", History);
+        api.MapPost("/rooms/{id}/messages", Send);
+        return api;
+    }
+
+    public static async Task<Ok<RoomDto[]>> MyRooms(HttpContext http, IChatStore store, CancellationToken ct)
+    {
+        var rooms = await store.ListRoomsOfUserAsync(Caller.From(http.User).UserId, ct);
+        return TypedResults.Ok(rooms.Select(r => new RoomDto(r.Id, r.Name, r.Kind, r.LastSeq, r.ReadSeq)).ToArray());
+    }
+
+    public static async Task<Ok<PublicRoomDto[]>> PublicRooms(IChatStore store, CancellationToken ct)
+    {
+        var rooms = await store.ListPublicRoomsAsync(500, ct);
+        return TypedResults.Ok(rooms.Select(r => new PublicRoomDto(r.Id, r.Name, r.Members)).ToArray());
+    }
+
+    public static async Task<Results<Created<RoomRefDto>, ProblemHttpResult>> Create(
+        HttpContext http, RoomService rooms, IOptions<NatterOptions> options, CancellationToken ct)
+    {
+        var (body, error) = await JsonBody.ReadAsync(http.Request, options.Value.Limits.MaxHttpBodyBytes);
+        if (body is null)
+        {
+            return error!;
+        }
+
+        using (body)
+        {
+            var (raw, bad) = body.GetString("name");
+            if (bad is not null)
+            {
+                return bad;
+            }
+
+            var name = Validation.NormalizeRoomName(raw);
+            if (name is null)
+            {
+                return Problems.BadRequest($"A room name has 1–{Validation.RoomNameMax} characters.");
+            }
+
+            var room = await rooms.CreateAsync(Caller.From(http.User), name, ct);
+            return TypedResults.Created($"/api/rooms/{room.Id}", new RoomRefDto(room.Id, room.Name, room.Kind));
+        }
+    }
+
+    public static async Task<Results<Ok<RoomRefDto>, ProblemHttpResult>> Join(string id, HttpContext http, RoomService rooms, CancellationToken ct)
+    {
+        var (outcome, room) = await rooms.JoinAsync(Caller.From(http.User), id, ct);
+        return outcome switch
+        {
+            JoinOutcome.NotFound => Problems.NotFound("No such room."),
+            JoinOutcome.DirectRoom => Problems.Forbidden("A direct room cannot be joined."),
+            _ => TypedResults.Ok(new RoomRefDto(id, room?.Name ?? "", RoomKinds.Group)),
+        };
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> Leave(string id, HttpContext http, RoomService rooms, CancellationToken ct) =>
+        await rooms.LeaveAsync(Caller.From(http.User), id, ct) ? TypedResults.NoContent() : Problems.NotFound("No such room.");
+
+    public static async Task<Results<Ok<RoomRefDto>, Created<RoomRefDto>, ProblemHttpResult>> Direct(
+        HttpContext http, RoomService rooms, IOptions<NatterOptions> options, CancellationToken ct)
+    {
+        var (body, error) = await JsonBody.ReadAsync(http.Request, options.Value.Limits.MaxHttpBodyBytes);
+        if (body is null)
+        {
+            return error!;
+        }
+
+        using (body)
+        {
+            var (username, bad) = body.GetString("username");
+            if (bad is not null)
+            {
+                return bad;
+            }
+
+            var caller = Caller.From(http.User);
+            if (string.Equals(username, caller.Username, StringComparison.OrdinalIgnoreCase))
+            {
+                return Problems.BadRequest("A direct room is with another user.");
+            }
+
+            var result = await rooms.OpenDirectAsync(caller, username!, ct);
+            if (result is not { } direct)
+            {
+                return Problems.NotFound($"No user '{username}'.");
+            }
+
+            var dto = new RoomRefDto(direct.Room.Id, direct.OtherName, RoomKinds.Direct);
+            return direct.Created ? TypedResults.Created($"/api/rooms/{dto.Id}", dto) : TypedResults.Ok(dto);
+        }
+    }
+
+    public static async Task<Results<Ok<MessageDto[]>, ProblemHttpResult>> History(
+        string id, HttpContext http, RoomDirectory directory, IChatStore store, CancellationToken ct)
+    {
+        var q = http.Request.Query;
+        if (!TryLong(q["before"], out var before) || !TryLong(q["after"], out var after) || !TryLong(q["limit"], out var limit))
+        {
+            return Problems.BadRequest("before, after and limit are whole numbers.");
+        }
+
+        limit ??= 50;
+        if (limit is < 1 or > 200)
+        {
+            return Problems.BadRequest("limit is 1–200.");
+        }
+
+        var (room, isMember) = await directory.CheckMemberAsync(id, Caller.From(http.User).UserId, ct);
+        if (room is null)
+        {
+            return Problems.NotFound("No such room.");
+        }
+
+        if (!isMember)
+        {
+            return Problems.Forbidden("You are not a member of this room.");
+        }
+
+        var messages = await store.ReadMessagesAsync(id, after ?? 0, before ?? long.MaxValue, (int)limit, oldestFirst: after is not null, ct);
+        return TypedResults.Ok(messages.Select(ToDto).ToArray());
+    }
+
+    public static async Task<Results<Created<MessageDto>, Ok<MessageDto>, ProblemHttpResult>> Send(
+        string id, HttpContext http, MessageService messages, IngestQueue ingest, IOptions<NatterOptions> options, CancellationToken ct)
+    {
+        var (body, error) = await JsonBody.ReadAsync(http.Request, options.Value.Limits.MaxHttpBodyBytes);
+        if (body is null)
+        {
+            return error!;
+        }
+
+        NewMessage? message;
+        Refusal refusal;
+        using (body)
+        {
+            var (text, e1) = body.GetString("text");
+            var (clientId, e2) = body.GetString("client_id", required: false);
+            if ((e1 ?? e2) is { } bad)
+            {
+                return bad;
+            }
+
+            (message, refusal) = await messages.PrepareAsync(Caller.From(http.User), id, null, text, clientId, ct);
+        }
+
+        if (message is null)
+        {
+            return TypedResults.Problem(refusal.Message, statusCode: refusal.HttpStatus);
+        }
+
+        var send = new PendingSend(message, null, null) { Completion = new(TaskCreationOptions.RunContinuationsAsynchronously) };
+        try
+        {
+            await ingest.SubmitAsync(send, ct);
+        }
+        catch (System.Threading.Channels.ChannelClosedException)
+        {
+            return Problems.Unavailable("The server is shutting down; nothing was stored.");
+        }
+
+        AppendResult result;
+        try
+        {
+            result = await send.Completion.Task;
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            return Problems.Unavailable("The message could not be stored; send it again.");
+        }
+
+        var dto = ToDto(result.Message);
+        return result.Duplicate ? TypedResults.Ok(dto) : TypedResults.Created($"/api/rooms/{id}/messages?after={dto.Seq - 1}&limit=1", dto);
+    }
+
+    private static MessageDto ToDto(StoredMessage m) => new(m.Room, m.Seq, m.From, m.Text, m.Ts, m.ClientId);
+
+    private static bool TryLong(Microsoft.Extensions.Primitives.StringValues raw, out long? value)
+    {
+        value = null;
+        if (raw.Count == 0)
+        {
+            return true;
+        }
+
+        if (long.TryParse(raw.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var v))
+        {
+            value = v;
+            return true;
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,48 @@
+namespace Natter.Server.Storage;
+
+/// <summary>
+/// Everything Natter keeps. Implementations: Sqlite (embedded default) and MySql (cluster).
+/// Seq is assigned inside <see cref="AppendAsync"/>'s transaction, so it is gapless per room.
+/// </summary>
+public interface IChatStore
+{
+    /// <summary>Creates or migrates the schema; logs progress.</summary>
+    Task InitializeAsync(CancellationToken ct);
+
+    /// <summary>True when the store answers a trivial query.</summary>
+    Task<bool> PingAsync(CancellationToken ct);
+
+    // Accounts
+    /// <summary>Returns the new user's id, or null when the username is taken.</summary>
+    Task<long?> CreateUserAsync(string username, string passwordHash, CancellationToken ct);
+    Task<User?> FindUserAsync(string username, CancellationToken ct);
+    Task<IReadOnlyList<string>> ListUsernamesAsync(int limit, CancellationToken ct);
+    Task<long> CreateSessionAsync(long userId, byte[] tokenHash, DateTimeOffset expiresAt, CancellationToken ct);
+    Task<Session?> FindSessionAsync(byte[] tokenHash, DateTimeOffset now, CancellationToken ct);
+    Task DeleteSessionAsync(long sessionId, CancellationToken ct);
+
+    // Rooms
+    Task<Room> CreateRoomAsync(string name, long creatorId, CancellationToken ct);
+    Task<Room?> FindRoomAsync(string roomId, CancellationToken ct);
+    Task<IReadOnlyList<RoomMember>> ListMembersAsync(string roomId, CancellationToken ct);
+    Task<IReadOnlyList<MyRoom>> ListRoomsOfUserAsync(long userId, CancellationToken ct);
+    Task<IReadOnlyList<PublicRoom>> ListPublicRoomsAsync(int limit, CancellationToken ct);
+    Task<JoinOutcome> JoinAsync(string roomId, long userId, CancellationToken ct);
+    /// <summary>False when the room does not exist.</summary>
+    Task<bool> LeaveAsync(string roomId, long userId, CancellationToken ct);
+    Task<DirectRoomResult> GetOrCreateDirectRoomAsync(long userA, long userB, CancellationToken ct);
+    Task<long> GetLastSeqAsync(string roomId, CancellationToken ct);
+
+    // Messages
+    /// <summary>
+    /// Stores a batch in one transaction (group commit). Results are in input order. A message whose
+    /// (room, sender, client_id) is already stored, or repeated earlier in the batch, is returned as a duplicate.
+    /// </summary>
+    Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct);
+
+    /// <summary>Messages with seq in (afterSeq, beforeSeq), ascending; at most limit, the oldest when oldestFirst, else the newest.</summary>
+    Task<IReadOnlyList<StoredMessage>> ReadMessagesAsync(string roomId, long afterSeq, long beforeSeq, int limit, bool oldestFirst, CancellationToken ct);
+
+    /// <summary>Moves the read marker forward only (never past the room's last seq); the new marker, or null when it did not move.</summary>
+    Task<long?> MarkReadAsync(string roomId, long userId, long seq, CancellationToken ct);
+}

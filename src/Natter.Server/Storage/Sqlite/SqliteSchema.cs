@@ -1,0 +1,55 @@
+namespace Natter.Server.Storage.Sqlite;
+
+/// <summary>Numbered migrations; each runs once, in its own transaction, recorded in schema_migrations.</summary>
+internal static class SqliteSchema
+{
+    public static readonly (int Version, string Description, string Sql)[] Migrations =
+    [
+        (1, "users, sessions, rooms, members, messages", """
+            CREATE TABLE users (
+                id INTEGER PRIMARY KEY,
+                username TEXT NOT NULL UNIQUE,
+                password_hash TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'active',
+                created_at INTEGER NOT NULL
+            );
+            CREATE TABLE sessions (
+                id INTEGER PRIMARY KEY,
+                token_hash BLOB NOT NULL UNIQUE,
+                user_id INTEGER NOT NULL REFERENCES users(id),
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL
+            );
+            CREATE INDEX sessions_by_user ON sessions(user_id);
+            CREATE TABLE rooms (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                user_a INTEGER NULL REFERENCES users(id),
+                user_b INTEGER NULL REFERENCES users(id),
+                last_seq INTEGER NOT NULL DEFAULT 0,
+                created_by INTEGER NULL,
+                created_at INTEGER NOT NULL
+            );
+            CREATE UNIQUE INDEX rooms_direct_pair ON rooms(user_a, user_b);
+            CREATE TABLE members (
+                room_id TEXT NOT NULL REFERENCES rooms(id),
+                user_id INTEGER NOT NULL REFERENCES users(id),
+                read_seq INTEGER NOT NULL DEFAULT 0,
+                joined_at INTEGER NOT NULL,
+                PRIMARY KEY (room_id, user_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX members_by_user ON members(user_id);
+            CREATE TABLE messages (
+                room_id TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                sender_id INTEGER NOT NULL,
+                text TEXT NOT NULL,
+                ts INTEGER NOT NULL,
+                client_id TEXT NOT NULL,
+                PRIMARY KEY (room_id, seq)
+            ) WITHOUT ROWID;
+            CREATE UNIQUE INDEX messages_client_id ON messages(room_id, sender_id, client_id);
+            """),
+    ];
+}

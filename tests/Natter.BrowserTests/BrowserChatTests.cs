@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Natter.BrowserTests;
+
+/// <summary>
+/// The browser client, served by a real server, driven in headless chromium. Each test has its own
+/// server and database. The tests share one collection so they run one after another: the machine
+/// is small and a chromium per test in parallel makes timings flaky.
+/// </summary>
+public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
+{
+    static readonly TimeSpan Slow = TimeSpan.FromSeconds(30);
+    readonly List<ChatUser> _users = [];
+    NatterHost? _host;
+
+    static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    NatterHost Host => _host ?? throw new InvalidOperationException("no host");
+
+    public async ValueTask InitializeAsync()
+    {
+        browser.RequireBrowser();
+        SetDefaultExpectTimeout(10_000);
+        _host = await NatterHost.StartAsync(Ct);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var u in _users) await u.DisposeAsync();
+        if (_host is not null) await _host.DisposeAsync();
+    }
+
+    async Task<ChatUser> UserAsync(string name, ViewportSize? viewport = null)
+    {
+        var u = await ChatUser.OpenAsync(browser, Host, name, viewport).WaitAsync(Slow, Ct);
+        _users.Add(u);
+        return u;
+    }
+
+    void AssertNoPageErrors()
+    {
+        foreach (var u in _users) u.AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task TwoUsersChatBothWaysInARoomAndADirectMessageReachesTheReceiverWithoutReload()
+    {
+        var alice = await UserAsync("alice");
+        var bob = await UserAsync("bob", ChatUser.Phone);
+        await alice.RegisterAsync().WaitAsync(Slow, Ct);
+        await bob.RegisterAsync().WaitAsync(Slow, Ct);
+
+        await alice.CreateRoomAsync("lounge").WaitAsync(Slow, Ct);
+        await bob.JoinPublicRoomAsync("lounge").WaitAsync(Slow, Ct);
+
+        await alice.SendAsync("Hi Bob! Welcome to the lounge.").WaitAsync(Slow, Ct);
+        // Shown at once, then acked: the bubble gets its seq and loses the pending mark.
+        await Expect(alice.Log.Locator(".msg.pending")).ToHaveCountAsync(0).WaitAsync(Slow, Ct);
+        await Expect(bob.MessageText("Hi Bob! Welcome to the lounge.")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+
+        await bob.SendAsync("Hey Alice 👋 glad to be here").WaitAsync(Slow, Ct);
+        await Expect(alice.MessageText("Hey Alice 👋 glad to be here")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await alice.SendAsync("Line one\nand line two").WaitAsync(Slow, Ct);
+        await Expect(bob.Log.Locator(".msg .text").Last).ToHaveTextAsync("Line one\nand line two").WaitAsync(Slow, Ct);
+
+        // Bob is typing: Alice sees it.
+        await bob.Page.GetByLabel("Message", new() { Exact = true }).PressSequentiallyAsync("typing...").WaitAsync(Slow, Ct);
+        await Expect(alice.Page.Locator("#typing")).ToHaveTextAsync("bob is typing…").WaitAsync(Slow, Ct);
+        await bob.Page.GetByLabel("Message", new() { Exact = true }).FillAsync("").WaitAsync(Slow, Ct);
+
+        // A direct message: the room appears in Bob's list with an unread count, no reload.
+        await alice.StartDirectMessageAsync("bob").WaitAsync(Slow, Ct);
+        await alice.SendAsync("psst — lunch at noon?").WaitAsync(Slow, Ct);
+        await bob.Page.GetByRole(AriaRole.Button, new() { Name = "Back to rooms" }).ClickAsync().WaitAsync(Slow, Ct);
+        await Expect(bob.RoomButton("alice")).ToHaveAccessibleNameAsync("alice, 1 unread").WaitAsync(Slow, Ct);
+        await bob.OpenRoomAsync("alice").WaitAsync(Slow, Ct);
+        await Expect(bob.MessageText("psst — lunch at noon?")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+
+        // Bob read it: Alice sees the read marker under her last message.
+        await Expect(alice.Log.Locator(".seen")).ToHaveTextAsync("Seen by bob").WaitAsync(Slow, Ct);
+        await bob.SendAsync("Sounds good!").WaitAsync(Slow, Ct);
+        await Expect(alice.MessageText("Sounds good!")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+
+        await alice.OpenRoomAsync("lounge").WaitAsync(Slow, Ct);
+        await alice.ScreenshotAsync("chat-desktop-alice").WaitAsync(Slow, Ct);
+        await bob.ScreenshotAsync("chat-phone-bob").WaitAsync(Slow, Ct);
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task ReloadKeepsHistoryAndScrollingUpLoadsOlderMessages()
+    {
+        const int Count = 130;
+        string roomId;
+        using (var api = new ApiSeeder(Host.BaseUri))
+        {
+            await api.RegisterAndLoginAsync("carol", ChatUser.Password, Ct).WaitAsync(Slow, Ct);
+            roomId = await api.CreateRoomAsync("archive", Ct).WaitAsync(Slow, Ct);
+            for (var i = 1; i <= Count; i++) await api.PostMessageAsync(roomId, $"history message {i}", Ct).WaitAsync(Slow, Ct);
+        }
+
+        var carol = await UserAsync("carol");
+        await carol.LogInAsync().WaitAsync(Slow, Ct);
+        await carol.OpenRoomAsync("archive").WaitAsync(Slow, Ct);
+        await Expect(carol.MessageText($"history message {Count}")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        var firstPage = await carol.HistoryAsync().WaitAsync(Slow, Ct);
+        Assert.InRange(firstPage.Count, 1, Count - 1); // only the newest page, not everything
+
+        await carol.SendAsync("written before the reload").WaitAsync(Slow, Ct);
+        await Expect(carol.Log.Locator(".msg.pending")).ToHaveCountAsync(0).WaitAsync(Slow, Ct);
+
+        await carol.Page.ReloadAsync().WaitAsync(Slow, Ct);
+        await Expect(carol.MessageText("written before the reload")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await Expect(carol.MessageText($"history message {Count}")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+
+        // Scroll to the top until the first message is there.
+        var sw = Stopwatch.StartNew();
+        while (!await carol.MessageText("history message 1").IsVisibleAsync().WaitAsync(Slow, Ct))
+        {
+            Assert.True(sw.Elapsed < Slow, "older messages did not load while scrolling up");
+            await carol.Log.EvaluateAsync("log => { log.scrollTop = 0; }").WaitAsync(Slow, Ct);
+            await carol.Page.WaitForTimeoutAsync(150).WaitAsync(Slow, Ct);
+        }
+        await Expect(carol.Log.Locator(".log-top")).ToHaveTextAsync("This is the beginning of archive.").WaitAsync(Slow, Ct);
+
+        var all = await carol.HistoryAsync().WaitAsync(Slow, Ct);
+        Assert.Equal(Count + 1, all.Count);
+        Assert.Equal(Enumerable.Range(1, Count + 1).Select(i => (long)i), all.Select(m => m.Seq));
+        Assert.Equal([.. Enumerable.Range(1, Count).Select(i => $"history message {i}"), "written before the reload"], all.Select(m => m.Text));
+        await carol.Page.Keyboard.PressAsync("Home").WaitAsync(Slow, Ct);
+        await carol.ScreenshotAsync("history-scrolled-to-top").WaitAsync(Slow, Ct);
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task MarkupInAMessageIsShownAsTextAndNeverRuns()
+    {
+        const string Evil = "<img src=x onerror=alert(1)>";
+        var dave = await UserAsync("dave");
+        var erin = await UserAsync("erin");
+        await dave.RegisterAsync().WaitAsync(Slow, Ct);
+        await erin.RegisterAsync().WaitAsync(Slow, Ct);
+        await dave.CreateRoomAsync("<b>bold</b> room").WaitAsync(Slow, Ct);
+        await erin.JoinPublicRoomAsync("<b>bold</b> room").WaitAsync(Slow, Ct);
+
+        await dave.SendAsync(Evil).WaitAsync(Slow, Ct);
+        await Expect(dave.MessageText(Evil)).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await Expect(erin.MessageText(Evil)).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await erin.Page.ReloadAsync().WaitAsync(Slow, Ct);
+        await Expect(erin.MessageText(Evil)).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+
+        await erin.Page.WaitForTimeoutAsync(500).WaitAsync(Slow, Ct);
+        foreach (var u in new[] { dave, erin })
+        {
+            Assert.Equal(0, await u.Page.Locator("#messages img, #room-list b, #room-title b").CountAsync().WaitAsync(Slow, Ct));
+            Assert.Empty(u.Dialogs);
+        }
+        await erin.ScreenshotAsync("markup-shown-as-text").WaitAsync(Slow, Ct);
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task ServerRestartWhileAUserKeepsTypingShowsOfflineThenReconnectsWithTheSameCompleteHistoryForBoth()
+    {
+        var frank = await UserAsync("frank");
+        var grace = await UserAsync("grace");
+        await frank.RegisterAsync().WaitAsync(Slow, Ct);
+        await grace.RegisterAsync().WaitAsync(Slow, Ct);
+        await frank.CreateRoomAsync("ops").WaitAsync(Slow, Ct);
+        await grace.JoinPublicRoomAsync("ops").WaitAsync(Slow, Ct);
+
+        var expected = new List<string>();
+        for (var i = 1; i <= 3; i++)
+        {
+            await frank.SendAsync($"before restart {i}").WaitAsync(Slow, Ct);
+            expected.Add($"before restart {i}");
+        }
+        await Expect(grace.MessageText("before restart 3")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+
+        await Host.StopAsync().WaitAsync(Slow, Ct);
+        await Expect(frank.ConnectionStatus).ToHaveTextAsync("Offline").WaitAsync(Slow, Ct);
+        await Expect(frank.Page.GetByText("You are offline.", new() { Exact = false })).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+
+        // Frank keeps writing while the server is down: the messages wait in the outbox.
+        for (var i = 1; i <= 3; i++)
+        {
+            await frank.SendAsync($"while offline {i}").WaitAsync(Slow, Ct);
+            expected.Add($"while offline {i}");
+        }
+        await Expect(frank.Log.Locator(".msg.pending")).ToHaveCountAsync(3).WaitAsync(Slow, Ct);
+        await frank.ScreenshotAsync("restart-offline").WaitAsync(Slow, Ct);
+
+        await Host.RestartAsync(Ct).WaitAsync(Slow, Ct);
+        await Expect(frank.ConnectionStatus).ToHaveTextAsync("Connected", new() { Timeout = 20_000 }).WaitAsync(Slow, Ct);
+        await Expect(grace.ConnectionStatus).ToHaveTextAsync("Connected", new() { Timeout = 20_000 }).WaitAsync(Slow, Ct);
+        await Expect(frank.Log.Locator(".msg.pending")).ToHaveCountAsync(0, new() { Timeout = 20_000 }).WaitAsync(Slow, Ct);
+
+        await grace.SendAsync("back again").WaitAsync(Slow, Ct);
+        expected.Add("back again");
+        await Expect(frank.MessageText("back again")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await frank.SendAsync("after restart").WaitAsync(Slow, Ct);
+        expected.Add("after restart");
+        await Expect(grace.MessageText("after restart")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await Expect(frank.Log.Locator(".msg.pending")).ToHaveCountAsync(0).WaitAsync(Slow, Ct);
+
+        var f = await frank.HistoryAsync().WaitAsync(Slow, Ct);
+        var g = await grace.HistoryAsync().WaitAsync(Slow, Ct);
+        Assert.Equal(expected, f.Select(m => m.Text));
+        Assert.Equal(f, g);
+        Assert.Equal(Enumerable.Range(1, expected.Count).Select(i => (long)i), f.Select(m => m.Seq));
+        await frank.ScreenshotAsync("restart-reconnected").WaitAsync(Slow, Ct);
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task LoginAndChatViewsHaveNoSeriousOrCriticalAccessibilityViolations()
+    {
+        var heidi = await UserAsync("heidi");
+        await AssertAccessibleAsync(heidi, "login view").WaitAsync(Slow, Ct);
+        await heidi.ScreenshotAsync("login-view").WaitAsync(Slow, Ct);
+
+        // Clear errors on the login form: a wrong password, then a taken name.
+        await heidi.Page.GetByLabel("Username", new() { Exact = true }).FillAsync("heidi").WaitAsync(Slow, Ct);
+        await heidi.Page.GetByLabel("Password", new() { Exact = true }).FillAsync("short").WaitAsync(Slow, Ct);
+        await heidi.Page.GetByRole(AriaRole.Button, new() { Name = "Register", Exact = true }).ClickAsync().WaitAsync(Slow, Ct);
+        await Expect(heidi.Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("at least 8").WaitAsync(Slow, Ct);
+        await heidi.RegisterAsync().WaitAsync(Slow, Ct);
+
+        await heidi.CreateRoomAsync("accessible").WaitAsync(Slow, Ct);
+        await heidi.SendAsync("Hello, screen readers!").WaitAsync(Slow, Ct);
+        await Expect(heidi.Log.Locator(".msg.pending")).ToHaveCountAsync(0).WaitAsync(Slow, Ct);
+        await AssertAccessibleAsync(heidi, "chat view").WaitAsync(Slow, Ct);
+
+        await heidi.Page.GetByRole(AriaRole.Button, new() { Name = "Log out", Exact = true }).ClickAsync().WaitAsync(Slow, Ct);
+        await Expect(heidi.Page.GetByRole(AriaRole.Button, new() { Name = "Log in", Exact = true })).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        var ivan = await UserAsync("ivan");
+        await ivan.Page.GetByLabel("Username", new() { Exact = true }).FillAsync("heidi").WaitAsync(Slow, Ct);
+        await ivan.Page.GetByLabel("Password", new() { Exact = true }).FillAsync("another long password").WaitAsync(Slow, Ct);
+        await ivan.Page.GetByRole(AriaRole.Button, new() { Name = "Register", Exact = true }).ClickAsync().WaitAsync(Slow, Ct);
+        await Expect(ivan.Page.GetByRole(AriaRole.Alert)).Not.ToBeEmptyAsync().WaitAsync(Slow, Ct);
+        await ivan.Page.GetByRole(AriaRole.Button, new() { Name = "Log in", Exact = true }).ClickAsync().WaitAsync(Slow, Ct);
+        await Expect(ivan.Page.GetByRole(AriaRole.Alert)).Not.ToBeEmptyAsync().WaitAsync(Slow, Ct);
+        await ivan.ScreenshotAsync("login-error").WaitAsync(Slow, Ct);
+        AssertNoPageErrors();
+    }
+
+    static async Task AssertAccessibleAsync(ChatUser user, string view)
+    {
+        var result = await user.Page.RunAxe();
+        var bad = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
+        foreach (var v in result.Violations)
+        {
+            TestContext.Current.TestOutputHelper?.WriteLine(
+                $"axe {view}: {v.Impact} {v.Id}: {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Target?.ToString()))}");
+        }
+        Assert.True(bad.Count == 0, $"{view}: " + string.Join("; ", bad.Select(v => $"{v.Impact} {v.Id}: {v.Help}")));
+    }
+}

@@ -1,0 +1,99 @@
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Natter.Server;
+
+namespace Natter.BrowserTests;
+
+/// <summary>
+/// The application under test: the real server on real Kestrel (loopback, port chosen by the OS),
+/// with its own SQLite file. It can be stopped and started again on the same port and file.
+/// </summary>
+public sealed class NatterHost : IAsyncDisposable
+{
+    static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
+
+    readonly string _dataDir;
+    WebApplication? _app;
+
+    NatterHost()
+    {
+        _dataDir = Path.Combine(Path.GetTempPath(), "natter-browser-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(_dataDir);
+    }
+
+    public int Port { get; private set; }
+    public Uri BaseUri => new($"http://127.0.0.1:{Port}/");
+    public string DbPath => Path.Combine(_dataDir, "natter.db");
+
+    /// <summary>Where the client's files live: the source folder, stamped into the assembly at build time.</summary>
+    public static string WebRoot =>
+        typeof(NatterHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .First(a => a.Key == "NatterWebRoot").Value!;
+
+    public static async Task<NatterHost> StartAsync(CancellationToken ct)
+    {
+        var host = new NatterHost();
+        await host.StartAppAsync(0, ct);
+        return host;
+    }
+
+    async Task StartAppAsync(int port, CancellationToken ct)
+    {
+        string[] args =
+        [
+            "--urls", $"http://127.0.0.1:{port}",
+            $"--Natter:Storage:SqlitePath={DbPath}",
+            $"--webroot={WebRoot}",
+            "--shutdownTimeoutSeconds=3",
+            "--Logging:LogLevel:Default=Warning",
+            "--Logging:LogLevel:Microsoft.AspNetCore=Warning",
+        ];
+        // After a stop the port can take a moment to be free again.
+        for (var attempt = 0; ; attempt++)
+        {
+            var app = NatterApp.Create(args);
+            try
+            {
+                await app.StartAsync(ct).WaitAsync(StartTimeout, ct);
+                _app = app;
+                break;
+            }
+            catch (IOException) when (attempt < 20 && port != 0)
+            {
+                await app.DisposeAsync().AsTask().WaitAsync(StopTimeout, ct);
+                await Task.Delay(250, ct);
+            }
+        }
+        Port = new Uri(_app.Urls.First()).Port;
+    }
+
+    /// <summary>Stops the server (clients see their sockets close) and keeps the database file.</summary>
+    public async Task StopAsync()
+    {
+        if (_app is null) return;
+        var app = _app;
+        _app = null;
+        using var cts = new CancellationTokenSource(StopTimeout);
+        try
+        {
+            await app.StopAsync(cts.Token).WaitAsync(StopTimeout + TimeSpan.FromSeconds(2), CancellationToken.None);
+        }
+        finally
+        {
+            await app.DisposeAsync().AsTask().WaitAsync(StopTimeout, CancellationToken.None);
+        }
+    }
+
+    /// <summary>Starts a new server on the same port and database file.</summary>
+    public Task RestartAsync(CancellationToken ct) => StartAppAsync(Port, ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        try { Directory.Delete(_dataDir, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}
