@@ -1,4 +1,4 @@
-using Natter.Server.Hosting;
+using Natter.Server;
 
 var app = NatterApp.Create(args);
 app.Run();

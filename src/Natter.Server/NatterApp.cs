@@ -1,22 +1,24 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Natter.Server.Accounts;
 using Natter.Server.Gateway;
+using Natter.Server.Hosting;
 using Natter.Server.Rooms;
 
-namespace Natter.Server.Hosting;
+namespace Natter.Server;
 
 /// <summary>Builds the whole server; Program.cs and the tests both start it from here.</summary>
 public static class NatterApp
 {
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
+        // appsettings.json and wwwroot travel with the binary, so the server starts the same from any folder;
+        // relative paths in configuration (the SQLite file) are relative to the working folder. --webroot still wins.
+        var webRoot = new ConfigurationBuilder().AddCommandLine(args).Build()["webroot"];
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             Args = args,
-            // appsettings.json and wwwroot travel with the binary, so the server starts the same from any folder;
-            // relative paths in configuration (the SQLite file) are relative to the working folder.
             ContentRootPath = AppContext.BaseDirectory,
-            WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
+            WebRootPath = webRoot ?? Path.Combine(AppContext.BaseDirectory, "wwwroot"),
         });
         builder.Services.AddNatter(builder.Configuration);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
