@@ -160,7 +160,7 @@ public sealed class NatterClientTests
         Assert.Equal(2, ack.Seq);
         Assert.Equal("cid-second", ack.ClientId);
         var stored = await observer.GetMessagesAsync(room.Id, after: 0, cancellationToken: Ct).WaitAsync(Step, Ct);
-        Assert.Equal(["cid-first", "cid-second"], stored.Select(m => m.ClientId));
+        Assert.Equal(["first", "second"], stored.Select(m => m.Text));
         await Inbox.WaitUntilAsync(() => inbox.Messages.Count == 2, "second delivered by sync", Ct);
         Assert.Equal([1L, 2L], inbox.Messages.Select(m => m.Seq));
         Assert.Equal(2, inbox.Connects);
@@ -191,6 +191,22 @@ public sealed class NatterClientTests
         Assert.Equal(1, ack.Seq);
         await Inbox.WaitUntilAsync(() => inbox.Messages.Count == 1, "queued message delivered", Ct);
         Assert.Equal("queued", inbox.Messages[0].Text);
+    }
+
+    [Fact]
+    public async Task Messages_listed_and_posted_over_http_carry_their_client_id()
+    {
+        await using var server = await NatterServer.StartAsync(Ct);
+        await using var alice = await LoggedInAsync(server.BaseUri, NewName("alice"));
+        var room = await alice.CreateRoomAsync("http", Ct).WaitAsync(Step, Ct);
+
+        var posted = await alice.PostMessageAsync(room.Id, "over http", "cid-http", Ct).WaitAsync(Step, Ct);
+        var again = await alice.PostMessageAsync(room.Id, "over http", "cid-http", Ct).WaitAsync(Step, Ct);
+        var listed = await alice.GetMessagesAsync(room.Id, after: 0, cancellationToken: Ct).WaitAsync(Step, Ct);
+
+        Assert.Equal(posted, again);
+        Assert.Equal([posted], listed);
+        Assert.Equal("cid-http", listed[0].ClientId);
     }
 
     [Fact]

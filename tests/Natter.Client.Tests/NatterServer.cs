@@ -63,7 +63,7 @@ internal sealed class NatterServer : IAsyncDisposable
 
     private async Task StartOnAsync(int port, CancellationToken cancellationToken)
     {
-        var app = Natter.Server.Hosting.NatterApp.Create(
+        var app = Natter.Server.NatterApp.Create(
             ["--urls", $"http://127.0.0.1:{port}", "--Natter:Storage:SqlitePath=" + _dbPath],
             // Open sockets must not hold a restart for the default 30 s.
             builder => builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3)));
