@@ -40,9 +40,11 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
         return u;
     }
 
+    /// <summary>Ends a test: no uncaught script error in any page, no error logged by the server.</summary>
     void AssertNoPageErrors()
     {
         foreach (var u in _users) u.AssertNoPageErrors();
+        Assert.True(Host.ErrorLogs.Count == 0, "server error logs: " + string.Join(" | ", Host.ErrorLogs));
     }
 
     [Fact]
@@ -61,8 +63,8 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(alice.Log.Locator(".msg.pending")).ToHaveCountAsync(0).WaitAsync(Slow, Ct);
         await Expect(bob.MessageText("Hi Bob! Welcome to the lounge.")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
 
-        await bob.SendAsync("Hey Alice 👋 glad to be here").WaitAsync(Slow, Ct);
-        await Expect(alice.MessageText("Hey Alice 👋 glad to be here")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await bob.SendAsync("Hey Alice, glad to be here — café’s open").WaitAsync(Slow, Ct);
+        await Expect(alice.MessageText("Hey Alice, glad to be here — café’s open")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
         await alice.SendAsync("Line one\nand line two").WaitAsync(Slow, Ct);
         await Expect(bob.Log.Locator(".msg .text").Last).ToHaveTextAsync("Line one\nand line two").WaitAsync(Slow, Ct);
 

@@ -1,6 +1,8 @@
 using System.Reflection;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Natter.Server;
 
 namespace Natter.BrowserTests;
@@ -15,6 +17,7 @@ public sealed class NatterHost : IAsyncDisposable
     static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
 
     readonly string _dataDir;
+    readonly ErrorLogCollector _errors = new();
     WebApplication? _app;
 
     NatterHost()
@@ -26,6 +29,9 @@ public sealed class NatterHost : IAsyncDisposable
     public int Port { get; private set; }
     public Uri BaseUri => new($"http://127.0.0.1:{Port}/");
     public string DbPath => Path.Combine(_dataDir, "natter.db");
+
+    /// <summary>Error and critical log lines the server wrote; a test fails when there are any.</summary>
+    public IReadOnlyList<string> ErrorLogs => _errors.Lines;
 
     /// <summary>Where the client's files live: the source folder, stamped into the assembly at build time.</summary>
     public static string WebRoot =>
@@ -46,14 +52,18 @@ public sealed class NatterHost : IAsyncDisposable
             "--urls", $"http://127.0.0.1:{port}",
             $"--Natter:Storage:SqlitePath={DbPath}",
             $"--webroot={WebRoot}",
-            "--shutdownTimeoutSeconds=3",
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:Microsoft.AspNetCore=Warning",
         ];
         // After a stop the port can take a moment to be free again.
         for (var attempt = 0; ; attempt++)
         {
-            var app = NatterApp.Create(args);
+            var app = NatterApp.Create(args, builder =>
+            {
+                // Open sockets would otherwise hold a stop for the server's 30 s default.
+                builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3));
+                builder.Logging.AddProvider(_errors);
+            });
             try
             {
                 await app.StartAsync(ct).WaitAsync(StartTimeout, ct);

@@ -20,7 +20,8 @@ const state = {
   /** @type {Connection|null} */
   conn: null,
   lastTypingSent: 0,
-  restoredFromHash: false,
+  /** The room named in the address (#room/<id>) when the session started: reopened once the list is known. */
+  restoreId: null,
 };
 
 const narrow = () => window.matchMedia('(max-width: 760px)').matches;
@@ -93,7 +94,8 @@ function startSession(username) {
   state.rooms.clear();
   state.activeId = null;
   state.online.clear();
-  state.restoredFromHash = false;
+  const m = /^#room\/(.+)$/.exec(location.hash);
+  state.restoreId = m ? decodeURIComponent(m[1]) : null;
   $('me-name').textContent = username;
   ui.setAvatar($('me-avatar'), username);
   $('login-password').value = '';
@@ -171,11 +173,10 @@ function applyRooms(list, authoritative) {
     for (const id of [...state.rooms.keys()]) if (!ids.has(id)) removeRoom(id);
   }
   renderRooms();
-  if (!state.restoredFromHash) {
-    state.restoredFromHash = true;
-    const m = /^#room\/(.+)$/.exec(location.hash);
-    const id = m ? decodeURIComponent(m[1]) : null;
-    if (id && state.rooms.has(id)) openRoom(id);
+  if (state.restoreId && state.rooms.has(state.restoreId)) {
+    const id = state.restoreId;
+    state.restoreId = null;
+    openRoom(id);
   } else if (state.activeId) {
     renderRoomHeader();
   }
