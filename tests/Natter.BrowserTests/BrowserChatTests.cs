@@ -132,7 +132,7 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
         Assert.Equal(Count + 1, all.Count);
         Assert.Equal(Enumerable.Range(1, Count + 1).Select(i => (long)i), all.Select(m => m.Seq));
         Assert.Equal([.. Enumerable.Range(1, Count).Select(i => $"history message {i}"), "written before the reload"], all.Select(m => m.Text));
-        await carol.Page.Keyboard.PressAsync("Home").WaitAsync(Slow, Ct);
+        await carol.Log.EvaluateAsync("log => { log.scrollTop = 0; }").WaitAsync(Slow, Ct);
         await carol.ScreenshotAsync("history-scrolled-to-top").WaitAsync(Slow, Ct);
         AssertNoPageErrors();
     }
@@ -241,11 +241,23 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
         var ivan = await UserAsync("ivan");
         await ivan.Page.GetByLabel("Username", new() { Exact = true }).FillAsync("heidi").WaitAsync(Slow, Ct);
         await ivan.Page.GetByLabel("Password", new() { Exact = true }).FillAsync("another long password").WaitAsync(Slow, Ct);
-        await ivan.Page.GetByRole(AriaRole.Button, new() { Name = "Register", Exact = true }).ClickAsync().WaitAsync(Slow, Ct);
-        await Expect(ivan.Page.GetByRole(AriaRole.Alert)).Not.ToBeEmptyAsync().WaitAsync(Slow, Ct);
-        await ivan.Page.GetByRole(AriaRole.Button, new() { Name = "Log in", Exact = true }).ClickAsync().WaitAsync(Slow, Ct);
-        await Expect(ivan.Page.GetByRole(AriaRole.Alert)).Not.ToBeEmptyAsync().WaitAsync(Slow, Ct);
+        var register = ivan.Page.GetByRole(AriaRole.Button, new() { Name = "Register", Exact = true });
+        var logIn = ivan.Page.GetByRole(AriaRole.Button, new() { Name = "Log in", Exact = true });
+        var alert = ivan.Page.GetByRole(AriaRole.Alert);
+        await register.ClickAsync().WaitAsync(Slow, Ct);
+        await Expect(alert).ToContainTextAsync("taken").WaitAsync(Slow, Ct);
+        await logIn.ClickAsync().WaitAsync(Slow, Ct);
+        await Expect(alert).ToHaveTextAsync("Wrong username or password.").WaitAsync(Slow, Ct);
         await ivan.ScreenshotAsync("login-error").WaitAsync(Slow, Ct);
+
+        // Repeated failures are throttled (429), and the page says so and for how long.
+        for (var i = 0; i < 12 && !(await alert.TextContentAsync().WaitAsync(Slow, Ct) ?? "").Contains("Too many", StringComparison.Ordinal); i++)
+        {
+            await logIn.ClickAsync().WaitAsync(Slow, Ct);
+            await Expect(logIn).ToBeEnabledAsync().WaitAsync(Slow, Ct);
+        }
+        await Expect(alert).ToContainTextAsync("Too many").WaitAsync(Slow, Ct);
+        await Expect(alert).ToContainTextAsync("try again in").WaitAsync(Slow, Ct);
         AssertNoPageErrors();
     }
 

@@ -20,6 +20,7 @@ const state = {
   /** @type {Connection|null} */
   conn: null,
   lastTypingSent: 0,
+  onlineTimer: 0,
   /** The room named in the address (#room/<id>) when the session started: reopened once the list is known. */
   restoreId: null,
 };
@@ -117,7 +118,7 @@ function startSession(username) {
   });
   state.conn = conn;
   conn.addEventListener('frame', (e) => onFrame(e.detail));
-  conn.addEventListener('state', (e) => renderConnection(e.detail.state));
+  conn.addEventListener('state', (e) => { renderConnection(e.detail.state); renderActive(); });
   conn.addEventListener('outbox', () => renderActive());
   conn.addEventListener('acked', (e) => onAcked(e.detail.pending, e.detail.ack));
   conn.addEventListener('loggedout', () => endSession('You were logged out. Log in again to continue.'));
@@ -127,12 +128,15 @@ function startSession(username) {
   // the socket is slow to come up.
   api.rooms().then((list) => applyRooms(list, false)).catch(() => {});
   refreshOnline();
+  clearInterval(state.onlineTimer);
+  state.onlineTimer = setInterval(refreshOnline, 60000);
   renderRooms();
 }
 
 function endSession(message = '') {
   state.conn?.stop();
   state.conn = null;
+  clearInterval(state.onlineTimer);
   state.me = null;
   state.rooms.clear();
   state.activeId = null;
@@ -266,6 +270,7 @@ function renderActive({ toBottom = false } = {}) {
     room,
     me: state.me,
     pending,
+    online: state.conn?.state === 'online',
     onRetry: (cid) => state.conn?.retry(cid),
     onDiscard: (cid) => state.conn?.discard(cid),
   });
@@ -407,11 +412,15 @@ function onFrame(f) {
       upsertRoom(f);
       renderRooms();
       refreshRoomsSoon();
+      refreshOnline();
       break;
     case 'member':
       if (f.username === state.me) {
         if (f.event === 'left') removeRoom(f.room);
         else refreshRoomsSoon();
+      } else if (f.event === 'joined') {
+        // Presence frames only cover people who already shared a room; a newcomer may be online already.
+        refreshOnline();
       }
       break;
     case 'presence':

@@ -54,7 +54,7 @@ export function setAvatar(node, username) {
   node.style.setProperty('--hue', String(hue(username)));
 }
 
-const timeFmt = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+const timeFmt = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
 const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });
 const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', month: 'long', day: 'numeric' });
 const dayYearFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
@@ -120,7 +120,7 @@ export function renderOnline(ul, usernames, { onMessage }) {
  * The message log: an optional top notice, day separators, stored messages (grouped when the same
  * author writes again within five minutes), then this user's pending sends and a "seen by" line.
  */
-export function renderMessages(log, { room, me, pending, onRetry, onDiscard }) {
+export function renderMessages(log, { room, me, pending, online, onRetry, onDiscard }) {
   const entries = [];
   entries.push({
     key: 'top',
@@ -160,7 +160,7 @@ export function renderMessages(log, { room, me, pending, onRetry, onDiscard }) {
     const ts = p.createdAt;
     const newDay = addDay(ts);
     const cont = !newDay && prev && prev.from === me;
-    entries.push({ key: `p${p.client_id}`, render: (n) => pendingNode(n, p, { me, cont, onRetry, onDiscard }) });
+    entries.push({ key: `p${p.client_id}`, render: (n) => pendingNode(n, p, { me, cont, online, onRetry, onDiscard }) });
     prev = { from: me, ts };
   }
 
@@ -221,7 +221,7 @@ function messageNode(n, m, opts) {
   return n;
 }
 
-function pendingNode(n, p, { me, cont, onRetry, onDiscard }) {
+function pendingNode(n, p, { me, cont, online, onRetry, onDiscard }) {
   n ??= messageShell(true, cont);
   n.classList.add('pending');
   n.dataset.clientId = p.client_id;
@@ -229,8 +229,9 @@ function pendingNode(n, p, { me, cont, onRetry, onDiscard }) {
   const failed = p.status === 'failed';
   n.classList.toggle('failed', failed);
   const status = n.querySelector('.status');
-  if (status.dataset.state !== p.status || status.dataset.error !== (p.error ?? '')) {
-    status.dataset.state = p.status;
+  const shown = failed ? 'failed' : online ? 'sending' : 'waiting';
+  if (status.dataset.state !== shown || status.dataset.error !== (p.error ?? '')) {
+    status.dataset.state = shown;
     status.dataset.error = p.error ?? '';
     status.replaceChildren();
     if (failed) {
@@ -239,7 +240,7 @@ function pendingNode(n, p, { me, cont, onRetry, onDiscard }) {
         h('button', { className: 'btn link', text: 'Retry', attrs: { type: 'button' }, on: { click: () => onRetry(p.client_id) } }),
         h('button', { className: 'btn link', text: 'Discard', attrs: { type: 'button' }, on: { click: () => onDiscard(p.client_id) } }));
     } else {
-      status.append(h('span', { text: 'Sending…' }));
+      status.append(h('span', { text: online ? 'Sending…' : 'Waiting for connection…' }));
     }
   }
   return n;
