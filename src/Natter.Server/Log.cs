@@ -56,4 +56,41 @@ internal static partial class Log
 
     [LoggerMessage(41, LogLevel.Information, "Filled a gap in room {Room}: seq {From} to {To} read from the store")]
     public static partial void GapFilled(ILogger logger, string room, long from, long to);
+
+    // 50–69: cluster mode (MySQL store, Redis bus and presence).
+    [LoggerMessage(50, LogLevel.Information, "Created MySQL database {Database} (utf8mb4)")]
+    public static partial void DatabaseCreated(ILogger logger, string database);
+
+    [LoggerMessage(51, LogLevel.Warning, "MySQL {Operation} hit {Error}; attempt {Attempt} rolled back, running it again")]
+    public static partial void StoreRetry(ILogger logger, string operation, int attempt, string error);
+
+    [LoggerMessage(52, LogLevel.Information, "Redis connected at {Endpoint}; this node is {NodeId}")]
+    public static partial void RedisConnected(ILogger logger, string endpoint, string nodeId);
+
+    [LoggerMessage(53, LogLevel.Warning, "Redis connection lost ({Endpoint}, {ConnectionType}): {Failure}; reconnecting")]
+    public static partial void RedisConnectionLost(ILogger logger, string endpoint, string connectionType, string failure);
+
+    [LoggerMessage(54, LogLevel.Information, "Redis connection restored ({Endpoint}, {ConnectionType})")]
+    public static partial void RedisConnectionRestored(ILogger logger, string endpoint, string connectionType);
+
+    [LoggerMessage(55, LogLevel.Warning, "Bus publish of {EventType} failed; other nodes fill the gap from the store")]
+    public static partial void BusPublishFailed(ILogger logger, string eventType, Exception exception);
+
+    [LoggerMessage(56, LogLevel.Warning, "Bus payload could not be read and is skipped")]
+    public static partial void BusBadPayload(ILogger logger, Exception exception);
+
+    [LoggerMessage(57, LogLevel.Information, "Bus recovery after reconnect: {Moved} of {Rooms} rooms moved while away, handed to the fan-out")]
+    public static partial void BusRecovered(ILogger logger, int moved, int rooms);
+
+    [LoggerMessage(58, LogLevel.Error, "Bus recovery after reconnect failed")]
+    public static partial void BusRecoveryFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(59, LogLevel.Warning, "Presence: Redis did not answer; using this node's own counts until the next heartbeat")]
+    public static partial void PresenceRedisFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(60, LogLevel.Information, "Presence: {Users} users of nodes whose heartbeat expired went offline")]
+    public static partial void PresenceSwept(ILogger logger, int users);
+
+    [LoggerMessage(61, LogLevel.Error, "Presence heartbeat or sweep failed")]
+    public static partial void PresenceSweepFailed(ILogger logger, Exception exception);
 }

@@ -39,6 +39,7 @@ public static class NatterApp
         app.MapHealthChecks("/healthz");
         app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }
 }

@@ -46,7 +46,20 @@ public sealed class BusOptions
     [Required, RegularExpression("^(inprocess|redis)$")]
     public string Provider { get; set; } = "inprocess";
 
+    /// <summary>StackExchange.Redis configuration, e.g. "127.0.0.1:6379" or "redis1:6379,password=...".</summary>
     public string? RedisConnectionString { get; set; }
+
+    /// <summary>Prefix of every Redis key and channel, so several clusters can share one Redis.</summary>
+    [Required, RegularExpression("^[A-Za-z0-9_.:-]{1,64}$")]
+    public string RedisPrefix { get; set; } = "natter";
+
+    /// <summary>How long Redis may take to answer at start before the server refuses to start.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan RedisConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Users of a node that died (no heartbeat) are offline everywhere within this time.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan PresenceTtl { get; set; } = TimeSpan.FromSeconds(15);
 }
 
 public sealed class LimitOptions

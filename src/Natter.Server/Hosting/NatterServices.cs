@@ -5,10 +5,12 @@ using Natter.Server.Accounts;
 using Natter.Server.Api;
 using Natter.Server.Bus;
 using Natter.Server.Bus.InProcess;
+using Natter.Server.Bus.Redis;
 using Natter.Server.Gateway;
 using Natter.Server.Messaging;
 using Natter.Server.Rooms;
 using Natter.Server.Storage;
+using Natter.Server.Storage.MySql;
 using Natter.Server.Storage.Sqlite;
 
 namespace Natter.Server.Hosting;
@@ -27,6 +29,7 @@ public static class NatterServices
         var bus = configuration.GetSection(NatterOptions.Section).GetValue<string>("Bus:Provider") ?? "inprocess";
         services.AddStore(storage);
         services.AddBus(bus);
+        services.AddNatterTelemetry(configuration);
 
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<LoginThrottle>();
@@ -65,6 +68,9 @@ public static class NatterServices
                 services.AddSingleton<SqliteChatStore>();
                 services.AddSingleton<IChatStore>(sp => sp.GetRequiredService<SqliteChatStore>());
                 break;
+            case "mysql":
+                services.AddSingleton<IChatStore, MySqlChatStore>();
+                break;
             default:
                 throw new InvalidOperationException($"Natter:Storage:Provider '{provider}' is not available in this build.");
         }
@@ -77,6 +83,17 @@ public static class NatterServices
             case "inprocess":
                 services.AddSingleton<IMessageBus, InProcessBus>();
                 services.AddSingleton<IPresence, InProcessPresence>();
+                break;
+            case "redis":
+                // Registered before Lifecycle: Redis is connected and subscribed before the schema and the workers start.
+                services.AddSingleton<RedisConnection>();
+                services.AddHostedService(sp => sp.GetRequiredService<RedisConnection>());
+                services.AddSingleton<RedisBus>();
+                services.AddSingleton<IMessageBus>(sp => sp.GetRequiredService<RedisBus>());
+                services.AddHostedService(sp => sp.GetRequiredService<RedisBus>());
+                services.AddSingleton<RedisPresence>();
+                services.AddSingleton<IPresence>(sp => sp.GetRequiredService<RedisPresence>());
+                services.AddHostedService(sp => sp.GetRequiredService<RedisPresence>());
                 break;
             default:
                 throw new InvalidOperationException($"Natter:Bus:Provider '{provider}' is not available in this build.");

@@ -18,6 +18,8 @@ public static class NatterMetrics
     public static readonly Counter<long> BadFrames = Meter.CreateCounter<long>("natter.frames.bad", description: "Client frames refused");
     public static readonly Histogram<int> CommitBatchSize = Meter.CreateHistogram<int>("natter.commit.batch_size", description: "Messages per group commit");
     public static readonly Histogram<double> CommitDuration = Meter.CreateHistogram<double>("natter.commit.duration", unit: "ms", description: "Group commit duration");
+    public static readonly Histogram<long> BusLag = Meter.CreateHistogram<long>("natter.bus.lag", unit: "ms", description: "Time from publish on one node to receipt on another (cluster bus)");
+    public static readonly Counter<long> BusPublishFailures = Meter.CreateCounter<long>("natter.bus.publish_failures", description: "Bus publishes Redis refused (other nodes fill the gap from the store)");
     public static readonly UpDownCounter<long> OpenSockets = Meter.CreateUpDownCounter<long>("natter.sockets.open", description: "Open WebSockets");
 
     /// <summary>Registers gauges that read live values.</summary>

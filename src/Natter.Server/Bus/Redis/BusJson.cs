@@ -1,0 +1,50 @@
+using System.Text.Json.Serialization;
+using Natter.Server.Storage;
+
+namespace Natter.Server.Bus.Redis;
+
+/// <summary>
+/// One bus event on the wire between nodes: exactly one of the event fields is set. Node is the sender (a node
+/// skips its own events, which it delivered locally already); SentAt (Unix ms) measures the bus lag.
+/// </summary>
+public sealed class BusEnvelope
+{
+    public string Node { get; set; } = "";
+    public long SentAt { get; set; }
+    public MessagesStored? Stored { get; set; }
+    public TypingEvent? Typing { get; set; }
+    public ReadEvent? Read { get; set; }
+    public MemberEvent? Member { get; set; }
+    public DirectRoomEvent? Direct { get; set; }
+    public PresenceEvent? Presence { get; set; }
+    public SessionRevoked? Revoked { get; set; }
+
+    public static BusEnvelope Wrap(string node, long sentAt, BusEvent evt)
+    {
+        var e = new BusEnvelope { Node = node, SentAt = sentAt };
+        switch (evt)
+        {
+            case MessagesStored x: e.Stored = x; break;
+            case TypingEvent x: e.Typing = x; break;
+            case ReadEvent x: e.Read = x; break;
+            case MemberEvent x: e.Member = x; break;
+            case DirectRoomEvent x: e.Direct = x; break;
+            case PresenceEvent x: e.Presence = x; break;
+            case SessionRevoked x: e.Revoked = x; break;
+            default: throw new NotSupportedException($"Bus event {evt.GetType().Name} has no wire form.");
+        }
+
+        return e;
+    }
+
+    public BusEvent? Unwrap() =>
+        (BusEvent?)Stored ?? (BusEvent?)Typing ?? (BusEvent?)Read ?? (BusEvent?)Member ?? (BusEvent?)Direct
+        ?? (BusEvent?)Presence ?? Revoked;
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(BusEnvelope))]
+[JsonSerializable(typeof(StoredMessage))]
+internal sealed partial class BusJsonContext : JsonSerializerContext
+{
+}

@@ -1,0 +1,219 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using Natter.Server.Hosting;
+using Natter.Server.Messaging;
+using Natter.Server.Storage;
+using StackExchange.Redis;
+
+namespace Natter.Server.Bus.Redis;
+
+/// <summary>
+/// The cluster bus on Redis pub/sub. An event goes straight into this node's bounded local queue (local
+/// short-circuit: local sockets never wait for Redis, and keep working while it is down) and is published on one
+/// channel; every node reads that channel through an ordered subscription, skips its own events and queues the
+/// rest. Redis keeps one publisher's order, so a room's messages from one node arrive in seq order; messages from
+/// two nodes, or ones lost while Redis was away, leave seq gaps the fan-out fills from the store. After a
+/// reconnect the bus also looks up every room it has seen and hands the fan-out the newest message of any room
+/// that moved meanwhile, so the gap is filled even if the room stays quiet.
+/// Full mode of the local queue: the writer waits (publishers slow down; Redis buffers the subscription meanwhile).
+/// </summary>
+public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
+{
+    private readonly RedisConnection _redis;
+    private readonly IChatStore _store;
+    private readonly ILogger<RedisBus> _logger;
+    private readonly TimeProvider _clock;
+    private readonly Channel<BusEvent> _local;
+    private readonly ConcurrentDictionary<string, long> _seen = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private ChannelMessageQueue? _subscription;
+    private Task? _receiver;
+
+    public RedisBus(RedisConnection redis, IChatStore store, IOptions<NatterOptions> options, TimeProvider clock, ILogger<RedisBus> logger)
+    {
+        _redis = redis;
+        _store = store;
+        _clock = clock;
+        _logger = logger;
+        _local = Channel.CreateBounded<BusEvent>(new BoundedChannelOptions(options.Value.Limits.IngestQueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    public ChannelReader<BusEvent> Events => _local.Reader;
+
+    public bool IsHealthy => _redis.IsConnected && _subscription is not null
+        && _redis.Multiplexer.GetSubscriber().IsConnected(_redis.Names.Events);
+
+    public async Task StartingAsync(CancellationToken cancellationToken)
+    {
+        var sub = _redis.Multiplexer.GetSubscriber();
+        _subscription = await sub.SubscribeAsync(_redis.Names.Events);
+        _redis.Multiplexer.ConnectionRestored += (_, e) =>
+        {
+            if (e.ConnectionType == ConnectionType.Subscription)
+            {
+                _ = RecoverAsync();
+            }
+        };
+        _receiver = Task.Run(ReceiveLoopAsync, CancellationToken.None);
+    }
+
+    public async ValueTask PublishAsync(BusEvent evt, CancellationToken ct)
+    {
+        Remember(evt);
+        await _local.Writer.WriteAsync(evt, ct);
+        byte[] payload;
+        try
+        {
+            payload = JsonSerializer.SerializeToUtf8Bytes(
+                BusEnvelope.Wrap(_redis.NodeId, _clock.GetUtcNow().ToUnixTimeMilliseconds(), evt), BusJsonContext.Default.BusEnvelope);
+        }
+        catch (NotSupportedException e)
+        {
+            Log.BusPublishFailed(_logger, evt.GetType().Name, e);
+            return;
+        }
+
+        // Not awaited: the multiplexer writes publishes in call order, and the ingest writer must not wait a
+        // timeout per batch while Redis is down. A lost publish is a gap the other nodes fill from the store.
+        _ = PublishRemoteAsync(evt, payload);
+    }
+
+    private async Task PublishRemoteAsync(BusEvent evt, byte[] payload)
+    {
+        try
+        {
+            await _redis.Multiplexer.GetSubscriber().PublishAsync(_redis.Names.Events, payload);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            NatterMetrics.BusPublishFailures.Add(1);
+            Log.BusPublishFailed(_logger, evt.GetType().Name, e);
+        }
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var queue = _subscription!;
+        while (!_stopping.IsCancellationRequested)
+        {
+            ChannelMessage msg;
+            try
+            {
+                msg = await queue.ReadAsync(_stopping.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
+            {
+                return;
+            }
+
+            BusEnvelope? envelope;
+            try
+            {
+                envelope = JsonSerializer.Deserialize((byte[])msg.Message!, BusJsonContext.Default.BusEnvelope);
+            }
+            catch (JsonException e)
+            {
+                Log.BusBadPayload(_logger, e);
+                continue;
+            }
+
+            if (envelope is null || envelope.Node == _redis.NodeId || envelope.Unwrap() is not { } evt)
+            {
+                continue;
+            }
+
+            NatterMetrics.BusLag.Record(Math.Max(0, _clock.GetUtcNow().ToUnixTimeMilliseconds() - envelope.SentAt));
+            Remember(evt);
+            try
+            {
+                await _local.Writer.WriteAsync(evt, _stopping.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Notes the highest seq seen per room, for recovery after a reconnect.</summary>
+    private void Remember(BusEvent evt)
+    {
+        switch (evt)
+        {
+            case MessagesStored s:
+                foreach (var m in s.Messages)
+                {
+                    _seen.AddOrUpdate(m.Room, m.Seq, (_, old) => Math.Max(old, m.Seq));
+                }
+
+                break;
+            case MemberEvent me:
+                _seen.AddOrUpdate(me.Room, me.LastSeq, (_, old) => Math.Max(old, me.LastSeq));
+                break;
+            case DirectRoomEvent d:
+                _seen.AddOrUpdate(d.Room, d.LastSeq, (_, old) => Math.Max(old, d.LastSeq));
+                break;
+        }
+    }
+
+    /// <summary>
+    /// After the subscription comes back: any room that moved while this node was deaf gets its newest message
+    /// handed to the fan-out, whose gap filling reads the rest from the store. Run twice, because publishes that
+    /// raced the resubscription may still be missing on the first pass.
+    /// </summary>
+    private async Task RecoverAsync()
+    {
+        try
+        {
+            for (var pass = 0; pass < 2 && !_stopping.IsCancellationRequested; pass++)
+            {
+                await Task.Delay(pass == 0 ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(1), _stopping.Token);
+                var rooms = 0;
+                foreach (var (room, seen) in _seen.ToArray())
+                {
+                    var newest = await _store.ReadMessagesAsync(room, seen, long.MaxValue, 1, oldestFirst: false, _stopping.Token);
+                    if (newest.Count == 1)
+                    {
+                        rooms++;
+                        Remember(new MessagesStored(newest));
+                        await _local.Writer.WriteAsync(new MessagesStored(newest), _stopping.Token);
+                    }
+                }
+
+                Log.BusRecovered(_logger, rooms, _seen.Count);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e)
+        {
+            Log.BusRecoveryFailed(_logger, e);
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        if (_receiver is not null)
+        {
+            await _receiver.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void Dispose() => _stopping.Dispose();
+}

@@ -1,0 +1,639 @@
+using System.Data;
+using System.Data.Common;
+using System.Text;
+using Microsoft.Extensions.Options;
+using MySqlConnector;
+using Natter.Server.Hosting;
+
+namespace Natter.Server.Storage.MySql;
+
+/// <summary>
+/// The cluster store: MySQL 8 or MariaDB 10.6+ (InnoDB, utf8mb4), shared by every node. Behaves like the SQLite
+/// store. The difference that matters: several nodes append at once, so the group commit locks the batch's room
+/// rows (SELECT ... FOR UPDATE, in sorted id order so two nodes never wait on each other in a cycle) before it
+/// assigns seqs; a deadlock or lock timeout rolls the batch back and runs it again. All SQL is parameterised.
+/// </summary>
+public sealed class MySqlChatStore : IChatStore
+{
+    private const int MaxAttempts = 6;
+    private const int LookupChunk = 300;
+    private const int InsertChunk = 200;
+
+    private readonly string _connectionString;
+    private readonly string _database;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<MySqlChatStore> _logger;
+
+    public MySqlChatStore(IOptions<NatterOptions> options, TimeProvider clock, ILogger<MySqlChatStore> logger)
+    {
+        var builder = new MySqlConnectionStringBuilder(options.Value.Storage.MySqlConnectionString
+            ?? throw new InvalidOperationException("Natter:Storage:MySqlConnectionString is not set."));
+        _database = builder.Database;
+        if (string.IsNullOrEmpty(_database))
+        {
+            throw new InvalidOperationException("Natter:Storage:MySqlConnectionString must name a database (Database=...).");
+        }
+
+        _connectionString = builder.ConnectionString;
+        _clock = clock;
+        _logger = logger;
+    }
+
+    private long Now => _clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private async Task<MySqlConnection> OpenAsync(CancellationToken ct)
+    {
+        var conn = new MySqlConnection(_connectionString);
+        try
+        {
+            await conn.OpenAsync(ct);
+            return conn;
+        }
+        catch
+        {
+            await conn.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static MySqlCommand Command(MySqlConnection conn, MySqlTransaction? tx, string sql, params (string Name, object? Value)[] args)
+    {
+        var cmd = new MySqlCommand(sql, conn, tx);
+        foreach (var (name, value) in args)
+        {
+            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return cmd;
+    }
+
+    private static byte[] ClientIdBytes(string clientId) => Encoding.UTF8.GetBytes(clientId);
+
+    private static string ClientIdString(DbDataReader r, int ordinal) => Encoding.UTF8.GetString((byte[])r.GetValue(ordinal));
+
+    public async Task InitializeAsync(CancellationToken ct)
+    {
+        var where = Describe();
+        try
+        {
+            await CreateDatabaseIfMissingAsync(ct);
+            await MigrateAsync(ct);
+        }
+        catch (MySqlException e)
+        {
+            throw new InvalidOperationException(
+                $"The MySQL store at {where} cannot be used (Natter:Storage:MySqlConnectionString): {e.Message}", e);
+        }
+
+        Log.StoreReady(_logger, "mysql", where, MySqlSchema.Migrations[^1].Version);
+    }
+
+    private string Describe()
+    {
+        var b = new MySqlConnectionStringBuilder(_connectionString);
+        return $"{b.Server}:{b.Port}/{b.Database}";
+    }
+
+    /// <summary>The database in the connection string is created (utf8mb4) when it does not exist and the user may create it.</summary>
+    private async Task CreateDatabaseIfMissingAsync(CancellationToken ct)
+    {
+        try
+        {
+            await using var probe = await OpenAsync(ct);
+            return;
+        }
+        catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.UnknownDatabase)
+        {
+        }
+
+        // A schema name cannot be a parameter: allow only plain names, and quote it.
+        if (!_database.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '$'))
+        {
+            throw new InvalidOperationException($"Create the MySQL database '{_database}' by hand: Natter creates only databases named with letters, digits and '_'.");
+        }
+
+        var server = new MySqlConnectionStringBuilder(_connectionString) { Database = "" };
+        await using var conn = new MySqlConnection(server.ConnectionString);
+        await conn.OpenAsync(ct);
+        await using var cmd = Command(conn, null, $"CREATE DATABASE IF NOT EXISTS `{_database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin");
+        await cmd.ExecuteNonQueryAsync(ct);
+        Log.DatabaseCreated(_logger, _database);
+    }
+
+    private async Task MigrateAsync(CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+
+        // Nodes starting together migrate one at a time; the lock is per connection and released on close.
+        await using (var lockCmd = Command(conn, null, "SELECT GET_LOCK(@name, 60)", ("@name", "natter_schema_" + _database)))
+        {
+            if (Convert.ToInt64(await lockCmd.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture) != 1)
+            {
+                throw new InvalidOperationException("Another node held the schema migration lock for 60 s.");
+            }
+        }
+
+        await using (var create = Command(conn, null,
+                         $"CREATE TABLE IF NOT EXISTS schema_migrations (version INT NOT NULL PRIMARY KEY, description VARCHAR(200) NOT NULL, applied_at BIGINT NOT NULL) {MySqlSchema.Charset}"))
+        {
+            await create.ExecuteNonQueryAsync(ct);
+        }
+
+        long current;
+        await using (var cmd = Command(conn, null, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
+        {
+            current = Convert.ToInt64(await cmd.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var pending = MySqlSchema.Migrations.Where(m => m.Version > current).ToList();
+        var done = 0;
+        foreach (var (version, description, statements) in pending)
+        {
+            Log.MigrationApplying(_logger, "mysql", version, description, ++done, pending.Count);
+            foreach (var sql in statements)
+            {
+                await using var step = Command(conn, null, sql);
+                await step.ExecuteNonQueryAsync(ct);
+            }
+
+            await using var record = Command(conn, null,
+                "INSERT INTO schema_migrations (version, description, applied_at) VALUES (@v, @d, @t)",
+                ("@v", version), ("@d", description), ("@t", Now));
+            await record.ExecuteNonQueryAsync(ct);
+        }
+
+        await using var release = Command(conn, null, "SELECT RELEASE_LOCK(@name)", ("@name", "natter_schema_" + _database));
+        await release.ExecuteScalarAsync(ct);
+    }
+
+    public async Task<bool> PingAsync(CancellationToken ct)
+    {
+        try
+        {
+            await using var conn = await OpenAsync(ct);
+            await using var cmd = Command(conn, null, "SELECT 1");
+            return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture) == 1;
+        }
+        catch (Exception e) when (e is MySqlException or InvalidOperationException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    public async Task<long?> CreateUserAsync(string username, string passwordHash, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = Command(conn, null,
+            "INSERT INTO users (username, password_hash, status, created_at) VALUES (@u, @h, 'active', @t)",
+            ("@u", username), ("@h", passwordHash), ("@t", Now));
+        try
+        {
+            await cmd.ExecuteNonQueryAsync(ct);
+            return cmd.LastInsertedId;
+        }
+        catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
+        {
+            return null;
+        }
+    }
+
+    public async Task<User?> FindUserAsync(string username, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = Command(conn, null, "SELECT id, username, password_hash, status FROM users WHERE username = @u", ("@u", username));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? new User(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3)) : null;
+    }
+
+    public async Task<IReadOnlyList<string>> ListUsernamesAsync(int limit, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = Command(conn, null, "SELECT username FROM users WHERE status = 'active' ORDER BY username LIMIT @l", ("@l", limit));
+        var list = new List<string>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            list.Add(r.GetString(0));
+        }
+
+        return list;
+    }
+
+    public async Task<long> CreateSessionAsync(long userId, byte[] tokenHash, DateTimeOffset expiresAt, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = Command(conn, null,
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (@h, @u, @c, @e)",
+            ("@h", tokenHash), ("@u", userId), ("@c", Now), ("@e", expiresAt.ToUnixTimeMilliseconds()));
+        await cmd.ExecuteNonQueryAsync(ct);
+        return cmd.LastInsertedId;
+    }
+
+    public async Task<Session?> FindSessionAsync(byte[] tokenHash, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = Command(conn, null,
+            """
+            SELECT s.id, s.user_id, u.username, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+            WHERE s.token_hash = @h AND s.expires_at > @n AND u.status = 'active'
+            """,
+            ("@h", tokenHash), ("@n", now.ToUnixTimeMilliseconds()));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct)
+            ? new Session(r.GetInt64(0), r.GetInt64(1), r.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)))
+            : null;
+    }
+
+    public async Task DeleteSessionAsync(long sessionId, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = Command(conn, null, "DELETE FROM sessions WHERE id = @id", ("@id", sessionId));
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<Room> CreateRoomAsync(string name, long creatorId, CancellationToken ct)
+    {
+        var id = RoomIds.New();
+        await using var conn = await OpenAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using (var cmd = Command(conn, tx, "INSERT INTO rooms (id, name, kind, created_by, created_at) VALUES (@id, @n, 'group', @u, @t)",
+                         ("@id", id), ("@n", name), ("@u", creatorId), ("@t", Now)))
+        {
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+
+        await AddMemberAsync(conn, tx, id, creatorId, ct);
+        await tx.CommitAsync(ct);
+        return new Room(id, name, RoomKinds.Group);
+    }
+
+    /// <summary>Adds a member; true when the row is new. A duplicate key fails only the statement, not the transaction.</summary>
+    private async Task<bool> AddMemberAsync(MySqlConnection conn, MySqlTransaction tx, string roomId, long userId, CancellationToken ct)
+    {
+        await using var cmd = Command(conn, tx,
+            "INSERT INTO members (room_id, user_id, read_seq, joined_at) VALUES (@r, @u, 0, @t)",
+            ("@r", roomId), ("@u", userId), ("@t", Now));
+        try
+        {
+            return await cmd.ExecuteNonQueryAsync(ct) == 1;
+        }
+        catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
+        {
+            return false;
+        }
+    }
+
+    public async Task<Room?> FindRoomAsync(string roomId, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = Command(conn, null, "SELECT id, name, kind FROM rooms WHERE id = @id", ("@id", roomId));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? new Room(r.GetString(0), r.GetString(1), r.GetString(2)) : null;
+    }
+
+    public async Task<IReadOnlyList<RoomMember>> ListMembersAsync(string roomId, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = Command(conn, null,
+            "SELECT m.user_id, u.username FROM members m JOIN users u ON u.id = m.user_id WHERE m.room_id = @r",
+            ("@r", roomId));
+        var list = new List<RoomMember>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            list.Add(new RoomMember(r.GetInt64(0), r.GetString(1)));
+        }
+
+        return list;
+    }
+
+    public async Task<IReadOnlyList<MyRoom>> ListRoomsOfUserAsync(long userId, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = Command(conn, null,
+            """
+            SELECT r.id,
+                   CASE WHEN r.kind = 'direct'
+                        THEN (SELECT username FROM users WHERE id = CASE WHEN r.user_a = @u THEN r.user_b ELSE r.user_a END)
+                        ELSE r.name END,
+                   r.kind, r.last_seq, m.read_seq
+            FROM members m JOIN rooms r ON r.id = m.room_id
+            WHERE m.user_id = @u
+            ORDER BY r.created_at, r.id
+            """,
+            ("@u", userId));
+        var list = new List<MyRoom>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            list.Add(new MyRoom(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4)));
+        }
+
+        return list;
+    }
+
+    public async Task<IReadOnlyList<PublicRoom>> ListPublicRoomsAsync(int limit, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = Command(conn, null,
+            """
+            SELECT r.id, r.name, (SELECT COUNT(*) FROM members m WHERE m.room_id = r.id)
+            FROM rooms r WHERE r.kind = 'group' ORDER BY r.created_at DESC, r.id LIMIT @l
+            """,
+            ("@l", limit));
+        var list = new List<PublicRoom>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            list.Add(new PublicRoom(r.GetString(0), r.GetString(1), Convert.ToInt32(r.GetValue(2), System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        return list;
+    }
+
+    public async Task<JoinOutcome> JoinAsync(string roomId, long userId, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        string? kind;
+        await using (var cmd = Command(conn, tx, "SELECT kind FROM rooms WHERE id = @r", ("@r", roomId)))
+        {
+            kind = await cmd.ExecuteScalarAsync(ct) as string;
+        }
+
+        if (kind is null)
+        {
+            return JoinOutcome.NotFound;
+        }
+
+        if (kind == RoomKinds.Direct)
+        {
+            return JoinOutcome.DirectRoom;
+        }
+
+        var added = await AddMemberAsync(conn, tx, roomId, userId, ct);
+        await tx.CommitAsync(ct);
+        return added ? JoinOutcome.Joined : JoinOutcome.AlreadyMember;
+    }
+
+    public async Task<bool> LeaveAsync(string roomId, long userId, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using (var exists = Command(conn, null, "SELECT 1 FROM rooms WHERE id = @r", ("@r", roomId)))
+        {
+            if (await exists.ExecuteScalarAsync(ct) is null)
+            {
+                return false;
+            }
+        }
+
+        await using var cmd = Command(conn, null, "DELETE FROM members WHERE room_id = @r AND user_id = @u", ("@r", roomId), ("@u", userId));
+        await cmd.ExecuteNonQueryAsync(ct);
+        return true;
+    }
+
+    public async Task<DirectRoomResult> GetOrCreateDirectRoomAsync(long userA, long userB, CancellationToken ct)
+    {
+        var (a, b) = userA < userB ? (userA, userB) : (userB, userA);
+
+        // Two nodes may create the same pair's room at once: the unique (user_a, user_b) key lets one win, and the
+        // other finds the winner's room on its next attempt.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await DirectRoomOnceAsync(a, b, userA, ct);
+            }
+            catch (MySqlException e) when (attempt < MaxAttempts && (e.ErrorCode == MySqlErrorCode.DuplicateKeyEntry || IsRetryable(e)))
+            {
+                Log.StoreRetry(_logger, "direct room", attempt, e.ErrorCode.ToString());
+                await Task.Delay(Backoff(attempt), ct);
+            }
+        }
+    }
+
+    private async Task<DirectRoomResult> DirectRoomOnceAsync(long a, long b, long creator, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+        string? id;
+        await using (var find = Command(conn, tx, "SELECT id FROM rooms WHERE user_a = @a AND user_b = @b", ("@a", a), ("@b", b)))
+        {
+            id = await find.ExecuteScalarAsync(ct) as string;
+        }
+
+        var created = false;
+        if (id is null)
+        {
+            id = RoomIds.New();
+            created = true;
+            await using var insert = Command(conn, tx,
+                "INSERT INTO rooms (id, name, kind, user_a, user_b, created_by, created_at) VALUES (@id, '', 'direct', @a, @b, @c, @t)",
+                ("@id", id), ("@a", a), ("@b", b), ("@c", creator), ("@t", Now));
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+
+        var added = await AddMemberAsync(conn, tx, id, a, ct);
+        added |= await AddMemberAsync(conn, tx, id, b, ct);
+        await tx.CommitAsync(ct);
+        return new DirectRoomResult(new Room(id, "", RoomKinds.Direct), created, added);
+    }
+
+    public async Task<long> GetLastSeqAsync(string roomId, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = Command(conn, null, "SELECT last_seq FROM rooms WHERE id = @r", ("@r", roomId));
+        return await cmd.ExecuteScalarAsync(ct) is long l ? l : 0;
+    }
+
+    public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct)
+    {
+        if (batch.Count == 0)
+        {
+            return [];
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await AppendOnceAsync(batch, ct);
+            }
+            catch (MySqlException e) when (attempt < MaxAttempts && IsRetryable(e))
+            {
+                // Nothing of the batch is stored (the transaction rolled back): run it again from the start.
+                Log.StoreRetry(_logger, "append", attempt, e.ErrorCode.ToString());
+                await Task.Delay(Backoff(attempt), ct);
+            }
+        }
+    }
+
+    private static bool IsRetryable(MySqlException e) =>
+        e.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout;
+
+    private static TimeSpan Backoff(int attempt) => TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20) * attempt);
+
+    private readonly record struct ClientKey(string Room, long Sender, string ClientId);
+
+    private async Task<IReadOnlyList<AppendResult>> AppendOnceAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+
+        // 1. Lock the batch's rooms in id order. Every append takes these locks first, so while they are held no
+        //    other node can assign a seq or insert a message in these rooms.
+        var roomIds = batch.Select(m => m.Room).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var lastSeq = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var chunk in roomIds.Chunk(LookupChunk))
+        {
+            var names = chunk.Select((_, i) => "@r" + i).ToArray();
+            await using var lockRooms = Command(conn, tx,
+                $"SELECT id, last_seq FROM rooms WHERE id IN ({string.Join(", ", names)}) ORDER BY id FOR UPDATE",
+                chunk.Select((r, i) => (names[i], (object?)r)).ToArray());
+            await using var r = await lockRooms.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                lastSeq[r.GetString(0)] = r.GetInt64(1);
+            }
+        }
+
+        // 2. Which client_ids are stored already.
+        var existing = new Dictionary<ClientKey, (long Seq, string Text, long Ts)>();
+        var keys = batch.Select(m => new ClientKey(m.Room, m.SenderId, m.ClientId)).Distinct().ToList();
+        foreach (var chunk in keys.Chunk(LookupChunk))
+        {
+            var sql = new StringBuilder("SELECT room_id, sender_id, client_id, seq, text, ts FROM messages WHERE ");
+            var args = new List<(string, object?)>(chunk.Length * 3);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                sql.Append(i == 0 ? "" : " OR ").Append($"(room_id = @r{i} AND sender_id = @s{i} AND client_id = @c{i})");
+                args.Add(("@r" + i, chunk[i].Room));
+                args.Add(("@s" + i, chunk[i].Sender));
+                args.Add(("@c" + i, ClientIdBytes(chunk[i].ClientId)));
+            }
+
+            await using var lookup = Command(conn, tx, sql.ToString(), [.. args]);
+            await using var r = await lookup.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                existing[new ClientKey(r.GetString(0), r.GetInt64(1), ClientIdString(r, 2))] = (r.GetInt64(3), r.GetString(4), r.GetInt64(5));
+            }
+        }
+
+        // 3. Assign seqs in batch order; a client_id seen earlier in the batch is a duplicate of that one.
+        var results = new AppendResult[batch.Count];
+        var fresh = new List<StoredMessage>(batch.Count);
+        var changed = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var m = batch[i];
+            var key = new ClientKey(m.Room, m.SenderId, m.ClientId);
+            if (existing.TryGetValue(key, out var old))
+            {
+                results[i] = new AppendResult(new StoredMessage(m.Room, old.Seq, m.SenderId, m.From, old.Text, old.Ts, m.ClientId), true);
+                continue;
+            }
+
+            if (!lastSeq.TryGetValue(m.Room, out var last))
+            {
+                throw new InvalidOperationException($"Room {m.Room} does not exist.");
+            }
+
+            var stored = new StoredMessage(m.Room, last + 1, m.SenderId, m.From, m.Text, m.Ts, m.ClientId);
+            lastSeq[m.Room] = stored.Seq;
+            changed.Add(m.Room);
+            existing[key] = (stored.Seq, stored.Text, stored.Ts);
+            fresh.Add(stored);
+            results[i] = new AppendResult(stored, false);
+        }
+
+        // 4. Insert the new messages, many rows per statement.
+        foreach (var chunk in fresh.Chunk(InsertChunk))
+        {
+            var sql = new StringBuilder("INSERT INTO messages (room_id, seq, sender_id, text, ts, client_id) VALUES ");
+            var args = new List<(string, object?)>(chunk.Length * 6);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var s = chunk[i];
+                sql.Append(i == 0 ? "" : ", ").Append($"(@r{i}, @q{i}, @u{i}, @x{i}, @t{i}, @c{i})");
+                args.Add(("@r" + i, s.Room));
+                args.Add(("@q" + i, s.Seq));
+                args.Add(("@u" + i, s.SenderId));
+                args.Add(("@x" + i, s.Text));
+                args.Add(("@t" + i, s.Ts));
+                args.Add(("@c" + i, ClientIdBytes(s.ClientId)));
+            }
+
+            await using var insert = Command(conn, tx, sql.ToString(), [.. args]);
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+
+        // 5. Move each room's last_seq, then commit: only now are the seqs real.
+        await using (var update = Command(conn, tx, "UPDATE rooms SET last_seq = @s WHERE id = @r", ("@s", 0L), ("@r", "")))
+        {
+            foreach (var room in changed.Order(StringComparer.Ordinal))
+            {
+                update.Parameters["@s"].Value = lastSeq[room];
+                update.Parameters["@r"].Value = room;
+                await update.ExecuteNonQueryAsync(ct);
+            }
+        }
+
+        await tx.CommitAsync(ct);
+        return results;
+    }
+
+    public async Task<IReadOnlyList<StoredMessage>> ReadMessagesAsync(string roomId, long afterSeq, long beforeSeq, int limit, bool oldestFirst, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = Command(conn, null,
+            $"""
+            SELECT m.seq, m.sender_id, u.username, m.text, m.ts, m.client_id
+            FROM messages m JOIN users u ON u.id = m.sender_id
+            WHERE m.room_id = @r AND m.seq > @a AND m.seq < @b
+            ORDER BY m.seq {(oldestFirst ? "ASC" : "DESC")} LIMIT @l
+            """,
+            ("@r", roomId), ("@a", afterSeq), ("@b", beforeSeq), ("@l", limit));
+        var list = new List<StoredMessage>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            list.Add(new StoredMessage(roomId, r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetInt64(4), ClientIdString(r, 5)));
+        }
+
+        if (!oldestFirst)
+        {
+            list.Reverse();
+        }
+
+        return list;
+    }
+
+    public async Task<long?> MarkReadAsync(string roomId, long userId, long seq, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+        int moved;
+        await using (var update = Command(conn, tx,
+                         """
+                         UPDATE members m JOIN rooms r ON r.id = m.room_id
+                         SET m.read_seq = LEAST(@s, r.last_seq)
+                         WHERE m.room_id = @r AND m.user_id = @u AND m.read_seq < LEAST(@s, r.last_seq)
+                         """,
+                         ("@r", roomId), ("@u", userId), ("@s", seq)))
+        {
+            moved = await update.ExecuteNonQueryAsync(ct);
+        }
+
+        if (moved == 0)
+        {
+            await tx.RollbackAsync(ct);
+            return null;
+        }
+
+        await using var read = Command(conn, tx, "SELECT read_seq FROM members WHERE room_id = @r AND user_id = @u", ("@r", roomId), ("@u", userId));
+        var now = await read.ExecuteScalarAsync(ct) is long l ? l : (long?)null;
+        await tx.CommitAsync(ct);
+        return now;
+    }
+}

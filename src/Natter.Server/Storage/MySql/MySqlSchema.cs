@@ -1,0 +1,82 @@
+namespace Natter.Server.Storage.MySql;
+
+/// <summary>
+/// Numbered migrations for MySQL 8 / MariaDB 10.6+, InnoDB, utf8mb4. DDL commits implicitly in MySQL, so a migration
+/// is not atomic: each statement is written to be re-runnable (IF NOT EXISTS), and nodes starting together take a
+/// named lock (GET_LOCK) so only one migrates at a time. Statements are separate entries because one command may
+/// carry only one DDL statement portably. client_id is VARBINARY (its UTF-8 bytes): the utf8mb4 collations pad
+/// trailing spaces, and two client_ids that differ only there must stay distinct, as in SQLite.
+/// </summary>
+internal static class MySqlSchema
+{
+    public const string Charset = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+
+    public static readonly (int Version, string Description, string[] Statements)[] Migrations =
+    [
+        (1, "users, sessions, rooms, members, messages",
+        [
+            $"""
+            CREATE TABLE IF NOT EXISTS users (
+                id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+                username VARCHAR(32) NOT NULL,
+                password_hash VARCHAR(512) NOT NULL,
+                status VARCHAR(16) NOT NULL DEFAULT 'active',
+                created_at BIGINT NOT NULL,
+                UNIQUE KEY users_username (username)
+            ) {Charset}
+            """,
+            $"""
+            CREATE TABLE IF NOT EXISTS sessions (
+                id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+                token_hash VARBINARY(64) NOT NULL,
+                user_id BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                UNIQUE KEY sessions_token (token_hash),
+                KEY sessions_by_user (user_id),
+                CONSTRAINT sessions_user FOREIGN KEY (user_id) REFERENCES users(id)
+            ) {Charset}
+            """,
+            $"""
+            CREATE TABLE IF NOT EXISTS rooms (
+                id VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
+                name VARCHAR(64) NOT NULL,
+                kind VARCHAR(8) NOT NULL,
+                user_a BIGINT NULL,
+                user_b BIGINT NULL,
+                last_seq BIGINT NOT NULL DEFAULT 0,
+                created_by BIGINT NULL,
+                created_at BIGINT NOT NULL,
+                UNIQUE KEY rooms_direct_pair (user_a, user_b),
+                KEY rooms_by_kind (kind, created_at),
+                CONSTRAINT rooms_user_a FOREIGN KEY (user_a) REFERENCES users(id),
+                CONSTRAINT rooms_user_b FOREIGN KEY (user_b) REFERENCES users(id)
+            ) {Charset}
+            """,
+            $"""
+            CREATE TABLE IF NOT EXISTS members (
+                room_id VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+                user_id BIGINT NOT NULL,
+                read_seq BIGINT NOT NULL DEFAULT 0,
+                joined_at BIGINT NOT NULL,
+                PRIMARY KEY (room_id, user_id),
+                KEY members_by_user (user_id),
+                CONSTRAINT members_room FOREIGN KEY (room_id) REFERENCES rooms(id),
+                CONSTRAINT members_user FOREIGN KEY (user_id) REFERENCES users(id)
+            ) {Charset}
+            """,
+            $"""
+            CREATE TABLE IF NOT EXISTS messages (
+                room_id VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+                seq BIGINT NOT NULL,
+                sender_id BIGINT NOT NULL,
+                text TEXT NOT NULL,
+                ts BIGINT NOT NULL,
+                client_id VARBINARY(256) NOT NULL,
+                PRIMARY KEY (room_id, seq),
+                UNIQUE KEY messages_client_id (room_id, sender_id, client_id)
+            ) {Charset}
+            """,
+        ]),
+    ];
+}
