@@ -21,6 +21,7 @@ internal sealed class Options
           --user-prefix P      user names are P.<scenario>.<i>, registered or reused (default lg)
           --password P         password of those users (default loadgen-password)
           --concurrency N      REST calls in flight while preparing (default 16)
+          --token-cache FILE   where tokens are kept between runs (default: a file in the temp folder; none = off)
           --allow-remote       allow a non-loopback --url
         """;
 
@@ -42,6 +43,7 @@ internal sealed class Options
     public string UserPrefix { get; private set; } = "lg";
     public string Password { get; private set; } = "loadgen-password";
     public int Concurrency { get; private set; } = 16;
+    public string? TokenCache { get; private set; }
     public Dictionary<string, string> Raw { get; } = new(StringComparer.Ordinal);
 
     public static Options Parse(string[] args)
@@ -85,6 +87,7 @@ internal sealed class Options
                 case "--user-prefix": o.UserPrefix = value.ToLowerInvariant(); break;
                 case "--password": o.Password = value; break;
                 case "--concurrency": o.Concurrency = Int(value, 1, 256); break;
+                case "--token-cache": o.TokenCache = value; break;
                 default: throw new ArgumentException($"unknown option {key}");
             }
         }

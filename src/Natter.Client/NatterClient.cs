@@ -135,6 +135,14 @@ public sealed class NatterClient : IAsyncDisposable
         return await LoginAsync(username, password, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>GET /api/me: the user the token belongs to (a cheap way to check a saved token).</summary>
+    public async Task<string> GetMeAsync(CancellationToken cancellationToken = default)
+    {
+        var me = await CallAsync(HttpMethod.Get, "api/me", null, ClientJsonContext.Default.UsernameBody, cancellationToken).ConfigureAwait(false);
+        Username = me.Username;
+        return me.Username;
+    }
+
     public async Task LogoutAsync(CancellationToken cancellationToken = default)
     {
         using var response = await SendHttpAsync(HttpMethod.Post, "api/logout", null, cancellationToken).ConfigureAwait(false);
