@@ -265,11 +265,12 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
     {
         var result = await user.Page.RunAxe();
         var bad = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
-        foreach (var v in result.Violations)
-        {
-            TestContext.Current.TestOutputHelper?.WriteLine(
-                $"axe {view}: {v.Impact} {v.Id}: {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Target?.ToString()))}");
-        }
+        var report = result.Violations
+            .Select(v => $"{v.Impact} {v.Id}: {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Target?.ToString()))}")
+            .ToList();
+        var path = Path.Combine(ChatUser.ArtifactDir, $"axe-{view.Replace(' ', '-')}.txt");
+        await File.WriteAllLinesAsync(path, report.Count > 0 ? report : ["no violations"], TestContext.Current.CancellationToken);
+        TestContext.Current.TestOutputHelper?.WriteLine($"axe {view}: {report.Count} violation(s), report: {path}");
         Assert.True(bad.Count == 0, $"{view}: " + string.Join("; ", bad.Select(v => $"{v.Impact} {v.Id}: {v.Help}")));
     }
 }

@@ -131,14 +131,23 @@ public sealed class ChatUser : IAsyncDisposable
         return [.. json.EnumerateArray().Select(e => (e[0].GetInt64(), e[1].GetString()!, e[2].GetString()!))];
     }
 
+    /// <summary>Screenshots and reports: NATTER_SCREENSHOT_DIR, else TestResults/screenshots next to the test binary.</summary>
+    public static string ArtifactDir
+    {
+        get
+        {
+            var dir = Environment.GetEnvironmentVariable("NATTER_SCREENSHOT_DIR") is { Length: > 0 } d
+                ? d
+                : Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
+            Directory.CreateDirectory(dir);
+            return dir;
+        }
+    }
+
     /// <summary>Saves a screenshot under the test output folder and returns its path.</summary>
     public async Task<string> ScreenshotAsync(string name)
     {
-        var dir = Environment.GetEnvironmentVariable("NATTER_SCREENSHOT_DIR") is { Length: > 0 } d
-            ? d
-            : Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
-        Directory.CreateDirectory(dir);
-        var path = Path.Combine(dir, $"{name}.png");
+        var path = Path.Combine(ArtifactDir, $"{name}.png");
         await Page.ScreenshotAsync(new() { Path = path, Timeout = 15_000 });
         TestContext.Current.TestOutputHelper?.WriteLine($"screenshot: {path}");
         TestContext.Current.SendDiagnosticMessage($"screenshot: {path}");
