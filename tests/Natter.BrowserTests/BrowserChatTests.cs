@@ -89,6 +89,13 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
         await alice.OpenRoomAsync("lounge").WaitAsync(Slow, Ct);
         await alice.ScreenshotAsync("chat-desktop-alice").WaitAsync(Slow, Ct);
         await bob.ScreenshotAsync("chat-phone-bob").WaitAsync(Slow, Ct);
+
+        // Bob leaves the lounge: it goes from his list; Alice's stays.
+        await bob.OpenRoomAsync("lounge").WaitAsync(Slow, Ct);
+        await bob.Page.GetByRole(AriaRole.Button, new() { Name = "Leave", Exact = true }).ClickAsync().WaitAsync(Slow, Ct);
+        await Expect(bob.RoomButton("lounge")).ToHaveCountAsync(0).WaitAsync(Slow, Ct);
+        await Expect(bob.RoomButton("alice")).ToHaveCountAsync(1).WaitAsync(Slow, Ct);
+        await Expect(alice.RoomButton("lounge")).ToHaveCountAsync(1).WaitAsync(Slow, Ct);
         AssertNoPageErrors();
     }
 
@@ -118,13 +125,14 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(carol.MessageText("written before the reload")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
         await Expect(carol.MessageText($"history message {Count}")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
 
-        // Scroll to the top until the first message is there.
+        // Scroll up with the mouse wheel until the first message is there.
+        await carol.Log.HoverAsync().WaitAsync(Slow, Ct);
         var sw = Stopwatch.StartNew();
         while (!await carol.MessageText("history message 1").IsVisibleAsync().WaitAsync(Slow, Ct))
         {
             Assert.True(sw.Elapsed < Slow, "older messages did not load while scrolling up");
-            await carol.Log.EvaluateAsync("log => { log.scrollTop = 0; }").WaitAsync(Slow, Ct);
-            await carol.Page.WaitForTimeoutAsync(150).WaitAsync(Slow, Ct);
+            await carol.Page.Mouse.WheelAsync(0, -2000).WaitAsync(Slow, Ct);
+            await carol.Page.WaitForTimeoutAsync(100).WaitAsync(Slow, Ct);
         }
         await Expect(carol.Log.Locator(".log-top")).ToHaveTextAsync("This is the beginning of archive.").WaitAsync(Slow, Ct);
 
