@@ -185,7 +185,7 @@ public sealed partial class SocketGateway(
                 first = false;
                 if (Refuse(conn, badFrames, ErrorCodes.BadRequest, "The frame is empty.", null))
                 {
-                    return "too many bad frames";
+                    return await CloseAndDrainAsync(conn, socket, CloseCodes.PolicyViolation, "too many bad frames");
                 }
 
                 continue;
@@ -200,20 +200,14 @@ public sealed partial class SocketGateway(
                 {
                     if (total == buffer.Length)
                     {
-                        if (buffer.Length > max)
-                        {
-                            conn.Close(CloseCodes.TooLarge, $"frame over {max} bytes");
-                            Log.SocketPolicyClose(logger, conn.Id, conn.Username, CloseCodes.TooLarge, "frame too large");
-                            return "frame too large";
-                        }
-
                         var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
                         buffer.AsSpan(0, total).CopyTo(bigger);
                         ArrayPool<byte>.Shared.Return(buffer);
                         buffer = bigger;
                     }
 
-                    result = await socket.ReceiveAsync(buffer.AsMemory(total), conn.Aborted);
+                    // Never read more than one byte past the limit.
+                    result = await socket.ReceiveAsync(buffer.AsMemory(total, Math.Min(buffer.Length, max + 1) - total), conn.Aborted);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
                         conn.ClosedByPeer();
@@ -221,6 +215,11 @@ public sealed partial class SocketGateway(
                     }
 
                     total += result.Count;
+                    if (total > max)
+                    {
+                        Log.SocketPolicyClose(logger, conn.Id, conn.Username, CloseCodes.TooLarge, "frame too large");
+                        return await CloseAndDrainAsync(conn, socket, CloseCodes.TooLarge, $"frame over {max} bytes");
+                    }
                 }
                 while (!result.EndOfMessage);
 
@@ -228,7 +227,7 @@ public sealed partial class SocketGateway(
                 {
                     if (Refuse(conn, badFrames, ErrorCodes.BadRequest, "Frames are JSON text, not binary.", null))
                     {
-                        return "too many bad frames";
+                        return await CloseAndDrainAsync(conn, socket, CloseCodes.PolicyViolation, "too many bad frames");
                     }
 
                     continue;
@@ -236,15 +235,14 @@ public sealed partial class SocketGateway(
 
                 if (!System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(0, total)))
                 {
-                    conn.Close(CloseCodes.InvalidPayload, "frame is not valid UTF-8");
-                    return "invalid UTF-8";
+                    return await CloseAndDrainAsync(conn, socket, CloseCodes.InvalidPayload, "frame is not valid UTF-8");
                 }
 
                 var refused = await HandleFrameAsync(conn, caller, buffer.AsMemory(0, total), first, badFrames);
                 first = false;
                 if (refused)
                 {
-                    return "too many bad frames";
+                    return await CloseAndDrainAsync(conn, socket, CloseCodes.PolicyViolation, "too many bad frames");
                 }
             }
             finally
@@ -252,6 +250,29 @@ public sealed partial class SocketGateway(
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
+    }
+
+    /// <summary>
+    /// Closes from the server's side and reads (discarding) until the client answers the close, so the close frame
+    /// is not lost to a reset. Gives up after the close timeout.
+    /// </summary>
+    private async Task<string> CloseAndDrainAsync(Connection conn, WebSocket socket, int code, string reason)
+    {
+        conn.Close(code, reason);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(conn.Aborted);
+        timeout.CancelAfter(_socketOptions.CloseTimeout);
+        var scrap = new byte[1024];
+        try
+        {
+            while ((await socket.ReceiveAsync(scrap.AsMemory(), timeout.Token)).MessageType != WebSocketMessageType.Close)
+            {
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException)
+        {
+        }
+
+        return reason;
     }
 
     /// <summary>Sends an error frame; true when the socket has now sent too many bad frames and is being closed.</summary>
@@ -274,7 +295,6 @@ public sealed partial class SocketGateway(
         if (badFrames.Count > _limits.BadFramesPerMinute)
         {
             Log.SocketPolicyClose(logger, conn.Id, conn.Username, CloseCodes.PolicyViolation, "too many bad frames");
-            conn.Close(CloseCodes.PolicyViolation, "too many bad frames");
             return true;
         }
 
