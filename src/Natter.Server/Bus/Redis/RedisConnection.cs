@@ -31,6 +31,9 @@ public sealed class RedisConnection(IOptions<NatterOptions> options, ILogger<Red
         config.AbortOnConnectFail = false;
         config.ClientName = NodeId;
         config.ConnectTimeout = (int)_options.RedisConnectTimeout.TotalMilliseconds;
+
+        // Come back quickly after a Redis restart: retry from half a second, never waiting more than 5 s.
+        config.ReconnectRetryPolicy = new ExponentialRetry(500, 5000);
         var where = string.Join(",", config.EndPoints.Select(e => e.ToString()));
 
         var mux = await ConnectionMultiplexer.ConnectAsync(config);
