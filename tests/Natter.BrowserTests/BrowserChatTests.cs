@@ -232,7 +232,7 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
         await AssertAccessibleAsync(heidi, "login view").WaitAsync(Slow, Ct);
         await heidi.ScreenshotAsync("login-view").WaitAsync(Slow, Ct);
 
-        // Clear errors on the login form: a wrong password, then a taken name.
+        // A too-short password is explained before anything is sent.
         await heidi.Page.GetByLabel("Username", new() { Exact = true }).FillAsync("heidi").WaitAsync(Slow, Ct);
         await heidi.Page.GetByLabel("Password", new() { Exact = true }).FillAsync("short").WaitAsync(Slow, Ct);
         await heidi.Page.GetByRole(AriaRole.Button, new() { Name = "Register", Exact = true }).ClickAsync().WaitAsync(Slow, Ct);
@@ -244,10 +244,25 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(heidi.Log.Locator(".msg.pending")).ToHaveCountAsync(0).WaitAsync(Slow, Ct);
         await AssertAccessibleAsync(heidi, "chat view").WaitAsync(Slow, Ct);
 
+        // Logging out in one tab ends the session in the other too (its socket is closed with 4001).
+        var secondTab = await heidi.OpenSecondTabAsync().WaitAsync(Slow, Ct);
+        await Expect(secondTab.Locator("#conn-pill")).ToHaveTextAsync("Connected").WaitAsync(Slow, Ct);
         await heidi.Page.GetByRole(AriaRole.Button, new() { Name = "Log out", Exact = true }).ClickAsync().WaitAsync(Slow, Ct);
         await Expect(heidi.Page.GetByRole(AriaRole.Button, new() { Name = "Log in", Exact = true })).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await Expect(secondTab.GetByRole(AriaRole.Button, new() { Name = "Log in", Exact = true })).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await Expect(secondTab.GetByRole(AriaRole.Alert)).ToHaveTextAsync("You were logged out. Log in again to continue.").WaitAsync(Slow, Ct);
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task LoginFormExplainsATakenNameAWrongPasswordAndThrottling()
+    {
+        using (var api = new ApiSeeder(Host.BaseUri))
+        {
+            await api.RegisterAndLoginAsync("judy", ChatUser.Password, Ct).WaitAsync(Slow, Ct);
+        }
         var ivan = await UserAsync("ivan");
-        await ivan.Page.GetByLabel("Username", new() { Exact = true }).FillAsync("heidi").WaitAsync(Slow, Ct);
+        await ivan.Page.GetByLabel("Username", new() { Exact = true }).FillAsync("judy").WaitAsync(Slow, Ct);
         await ivan.Page.GetByLabel("Password", new() { Exact = true }).FillAsync("another long password").WaitAsync(Slow, Ct);
         var register = ivan.Page.GetByRole(AriaRole.Button, new() { Name = "Register", Exact = true });
         var logIn = ivan.Page.GetByRole(AriaRole.Button, new() { Name = "Log in", Exact = true });

@@ -54,6 +54,15 @@ public sealed class ChatUser : IAsyncDisposable
         return user;
     }
 
+    /// <summary>Another tab in the same browser context (same session cookie).</summary>
+    public async Task<IPage> OpenSecondTabAsync()
+    {
+        var page = await _context.NewPageAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        page.PageError += (_, e) => { lock (PageErrors) PageErrors.Add(e); };
+        await page.GotoAsync("/");
+        return page;
+    }
+
     public ILocator Rooms => Page.GetByRole(AriaRole.List, new() { Name = "Rooms", Exact = true });
     public ILocator Log => Page.GetByRole(AriaRole.Log, new() { Name = "Messages" });
     public ILocator ConnectionStatus => Page.Locator("#conn-pill");
