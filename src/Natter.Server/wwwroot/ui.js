@@ -127,7 +127,9 @@ export function renderMessages(log, { room, me, pending, online, onRetry, onDisc
     render(n) {
       n ??= h('div', { className: 'log-top' });
       n.textContent = room.loadingOlder ? 'Loading earlier messages…'
-        : room.hasOlder ? 'Scroll up for earlier messages' : `This is the beginning of ${roomTitle(room, me)}.`;
+        : room.hasOlder ? 'Scroll up for earlier messages'
+          : room.kind === 'direct' ? `This is the beginning of your conversation with ${roomTitle(room, me)}.`
+            : `This is the beginning of ${roomTitle(room, me)}.`;
       n.classList.toggle('start', !room.hasOlder && !room.loadingOlder);
       return n;
     },
