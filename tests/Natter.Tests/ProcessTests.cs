@@ -1,0 +1,207 @@
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Natter.Tests.Infrastructure;
+
+namespace Natter.Tests;
+
+/// <summary>Durability and shutdown, with the server in its own process on its default (FULL) SQLite durability.</summary>
+public sealed class ProcessTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("natter-proc-").FullName;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static async Task<(string Token, string Room)> PrepareAsync(Uri baseUri)
+    {
+        using var http = new HttpClient { BaseAddress = baseUri, Timeout = TestServer.Timeout };
+        (await http.PostAsJsonAsync("/api/register", new { username = "durable", password = "long enough" })).EnsureSuccessStatusCode();
+        var login = await (await http.PostAsJsonAsync("/api/login", new { username = "durable", password = "long enough" })).Content.ReadFromJsonAsync<JsonElement>();
+        var token = login.GetProperty("token").GetString()!;
+        http.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        var room = await (await http.PostAsJsonAsync("/api/rooms", new { name = "durable" })).Content.ReadFromJsonAsync<JsonElement>();
+        return (token, room.GetProperty("id").GetString()!);
+    }
+
+    private static async Task<List<JsonElement>> HistoryAsync(Uri baseUri, string token, string room)
+    {
+        using var http = new HttpClient { BaseAddress = baseUri, Timeout = TestServer.Timeout };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        var all = new List<JsonElement>();
+        long after = 0;
+        while (true)
+        {
+            var page = (await http.GetFromJsonAsync<JsonElement[]>($"/api/rooms/{room}/messages?after={after}&limit=200"))!;
+            all.AddRange(page);
+            if (page.Length < 200)
+            {
+                return all;
+            }
+
+            after = page[^1].GetProperty("seq").GetInt64();
+        }
+    }
+
+    [Fact]
+    public async Task Every_acked_message_survives_a_SIGKILL_with_its_seq_and_seqs_stay_gapless()
+    {
+        var acked = new Dictionary<string, long>();
+        string token, room;
+        await using (var server = await ServerProcess.StartAsync(_folder, 0, "Natter:Limits:SendBurst=100000", "Natter:Limits:SendsPerSecond=100000"))
+        {
+            (token, room) = await PrepareAsync(server.BaseUri);
+            await using var socket = await TestSocket.ConnectAsync(new Uri(server.BaseUri, "/ws"), token);
+            await socket.NextAsync("welcome");
+            var sent = 0;
+            var sender = Task.Run(async () =>
+            {
+                try
+                {
+                    while (sent < 100_000)
+                    {
+                        await socket.SendAsync(new { type = "send", room, text = $"m{sent}", client_id = $"c{sent}" });
+                        sent++;
+                        if (sent % 20 == 0)
+                        {
+                            await Task.Delay(1);
+                        }
+                    }
+                }
+                catch (Exception)
+                {
+                    // The server died under us: expected.
+                }
+            });
+
+            while (acked.Count < 500)
+            {
+                var ack = await socket.NextAsync("ack");
+                acked[ack.GetProperty("client_id").GetString()!] = ack.GetProperty("seq").GetInt64();
+            }
+
+            server.Kill();
+            await server.WaitForExitAsync(TimeSpan.FromSeconds(10));
+
+            // Acks already on the wire before the kill count too.
+            try
+            {
+                while (true)
+                {
+                    var f = await socket.NextAsync(TimeSpan.FromSeconds(2));
+                    if (f.GetProperty("type").GetString() == "ack")
+                    {
+                        acked[f.GetProperty("client_id").GetString()!] = f.GetProperty("seq").GetInt64();
+                    }
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or System.Threading.Channels.ChannelClosedException)
+            {
+            }
+
+            await sender.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        await using var restarted = await ServerProcess.StartAsync(_folder);
+        var history = await HistoryAsync(restarted.BaseUri, token, room);
+        var seqs = history.Select(m => m.GetProperty("seq").GetInt64()).ToList();
+        Assert.Equal(Enumerable.Range(1, seqs.Count).Select(i => (long)i), seqs);
+        var stored = history.ToDictionary(m => m.GetProperty("client_id").GetString()!, m => m.GetProperty("seq").GetInt64());
+        foreach (var (clientId, seq) in acked)
+        {
+            Assert.True(stored.TryGetValue(clientId, out var s), $"acked {clientId} is missing after the restart");
+            Assert.Equal(seq, s);
+        }
+
+        Assert.True(acked.Count >= 500);
+    }
+
+    [Fact]
+    public async Task SIGTERM_mid_stream_answers_every_accepted_message_closes_with_1001_and_loses_nothing()
+    {
+        await using var server = await ServerProcess.StartAsync(_folder, 0, "Natter:Limits:SendBurst=100000", "Natter:Limits:SendsPerSecond=100000");
+        var (token, room) = await PrepareAsync(server.BaseUri);
+        await using var socket = await TestSocket.ConnectAsync(new Uri(server.BaseUri, "/ws"), token);
+        await socket.NextAsync("welcome");
+        var sent = 0;
+        using var stop = new CancellationTokenSource();
+        var sender = Task.Run(async () =>
+        {
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    await socket.SendAsync(new { type = "send", room, text = $"m{sent}", client_id = $"c{sent}", @ref = $"{sent}" });
+                    sent++;
+                    if (sent % 20 == 0)
+                    {
+                        await Task.Delay(1);
+                    }
+                }
+            }
+            catch (Exception)
+            {
+                // The socket closed under the sender: expected.
+            }
+        });
+
+        var acked = new Dictionary<string, long>();
+        var refused = new HashSet<string>();
+        while (acked.Count < 300)
+        {
+            var ack = await socket.NextAsync("ack");
+            acked[ack.GetProperty("client_id").GetString()!] = ack.GetProperty("seq").GetInt64();
+        }
+
+        server.Terminate();
+        while (true)
+        {
+            JsonElement f;
+            try
+            {
+                f = await socket.NextAsync(TimeSpan.FromSeconds(30));
+            }
+            catch (System.Threading.Channels.ChannelClosedException)
+            {
+                break;
+            }
+
+            switch (f.GetProperty("type").GetString())
+            {
+                case "ack":
+                    acked[f.GetProperty("client_id").GetString()!] = f.GetProperty("seq").GetInt64();
+                    break;
+                case "error":
+                    refused.Add(f.GetProperty("ref").GetString()!);
+                    break;
+            }
+        }
+
+        await stop.CancelAsync();
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, await socket.WaitClosedAsync());
+        Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        await sender.WaitAsync(TimeSpan.FromSeconds(10));
+
+        await using var restarted = await ServerProcess.StartAsync(_folder);
+        var history = await HistoryAsync(restarted.BaseUri, token, room);
+        var seqs = history.Select(m => m.GetProperty("seq").GetInt64()).ToList();
+        Assert.Equal(Enumerable.Range(1, seqs.Count).Select(i => (long)i), seqs);
+        var stored = history.ToDictionary(m => m.GetProperty("client_id").GetString()!, m => m.GetProperty("seq").GetInt64());
+        foreach (var (clientId, seq) in acked)
+        {
+            Assert.Equal(seq, stored[clientId]);
+        }
+
+        // Nothing was stored without its sender hearing of it, and nothing refused was stored.
+        Assert.Equal(acked.Count, stored.Count);
+        Assert.DoesNotContain(refused, r => stored.ContainsKey("c" + r));
+    }
+}
