@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Starts a local Natter cluster for trying things out: MariaDB, Redis and three Natter nodes on free loopback
+# ports, everything in one temporary folder. Prints each node's URL; keeps each process's pid in <name>.pid and
+# the command that starts it in <name>.cmd (to restart one by hand: bash <folder>/node2.cmd). Ctrl-C stops
+# everything and removes the folder (KEEP=1 keeps it). See docs/cluster.md.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+nodes=${NODES:-3}
+dir=$(mktemp -d /tmp/natter-cluster.XXXXXX)
+
+stop_all() {
+  trap - INT TERM EXIT
+  echo; echo "== stopping"
+  for f in "$dir"/node*.pid "$dir"/redis.pid "$dir"/mariadb.pid; do
+    [[ -f "$f" ]] && kill "$(cat "$f")" 2>/dev/null || true
+  done
+  sleep 1
+  for f in "$dir"/*.pid; do
+    [[ -f "$f" ]] && kill -9 "$(cat "$f")" 2>/dev/null || true
+  done
+  if [[ "${KEEP:-0}" == 1 ]]; then echo "kept $dir"; else rm -rf "$dir"; fi
+}
+trap stop_all INT TERM EXIT
+
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v mariadbd >/dev/null || need+=(mariadb-server)
+if (( ${#need[@]} )); then
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "== installing ${need[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "missing ${need[*]}: sudo apt-get install -y --no-install-recommends ${need[*]}"; exit 1
+  fi
+fi
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Each service is started by a small script of its own, so it can be restarted by hand exactly the same way.
+start() { # name
+  bash "$dir/$1.cmd" >>"$dir/$1.log" 2>&1 &
+  echo $! >"$dir/$1.pid"
+}
+
+echo "== folder $dir"
+rport=$(free_port)
+cat >"$dir/redis.cmd" <<CMD
+exec redis-server --port $rport --bind 127.0.0.1 --dir '$dir' --save '' --appendonly no
+CMD
+start redis
+for _ in $(seq 50); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
+echo "== redis on 127.0.0.1:$rport"
+
+mport=$(free_port)
+mkdir -p "$dir/mysql"
+mariadb-install-db --no-defaults --datadir="$dir/mysql" --user=root --auth-root-authentication-method=normal \
+  --skip-test-db >"$dir/mariadb-install.log" 2>&1
+cat >"$dir/mariadb.cmd" <<CMD
+exec mariadbd --no-defaults --datadir='$dir/mysql' --socket='$dir/mysql.sock' --port=$mport --bind-address=127.0.0.1 \
+  --user=root --log-error='$dir/mariadb.err' --skip-name-resolve --max-connections=1000
+CMD
+start mariadb
+for _ in $(seq 100); do mariadb-admin --no-defaults --socket="$dir/mysql.sock" -uroot ping >/dev/null 2>&1 && break; sleep 0.1; done
+mariadb --no-defaults --socket="$dir/mysql.sock" -uroot -e \
+  "CREATE USER 'natter'@'127.0.0.1' IDENTIFIED BY 'natter-local'; GRANT ALL ON natter.* TO 'natter'@'127.0.0.1';"
+echo "== mariadb on 127.0.0.1:$mport (database natter, user natter)"
+
+dll=${NATTER_SERVER_DLL:-}
+if [[ -z "$dll" ]]; then
+  echo "== building the server (Release)"
+  dotnet build "$root/src/Natter.Server/Natter.Server.csproj" -c Release --artifacts-path "$dir/build" -nologo -v q -clp:ErrorsOnly >/dev/null
+  dll="$dir/build/bin/Natter.Server/release/Natter.Server.dll"
+fi
+
+mysql="Server=127.0.0.1;Port=$mport;User ID=natter;Password=natter-local;Database=natter"
+for i in $(seq 1 "$nodes"); do
+  port=$(free_port)
+  cat >"$dir/node$i.cmd" <<CMD
+cd '$dir' && exec dotnet '$dll' --urls http://127.0.0.1:$port --Natter:NodeName=node$i \\
+  --Natter:Storage:Provider=mysql '--Natter:Storage:MySqlConnectionString=$mysql' \\
+  --Natter:Bus:Provider=redis --Natter:Bus:RedisConnectionString=127.0.0.1:$rport
+CMD
+  start "node$i"
+  # The first node creates the schema; the others start once it answers.
+  for _ in $(seq 150); do curl -fs "http://127.0.0.1:$port/healthz/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+  if curl -fs "http://127.0.0.1:$port/healthz/ready" >/dev/null 2>&1; then
+    echo "node$i  http://127.0.0.1:$port   (pid $(cat "$dir/node$i.pid"), log $dir/node$i.log)"
+  else
+    echo "node$i did not start:"; tail -20 "$dir/node$i.log"; exit 1
+  fi
+done
+
+echo "== cluster up. Kill a node: kill -9 \$(cat $dir/node2.pid); restart it: bash $dir/node2.cmd &"
+echo "== Ctrl-C stops everything"
+while true; do sleep 1; done
