@@ -38,6 +38,8 @@ public sealed class NatterClient : IAsyncDisposable
     private long _duplicates;
     private long _gaps;
     private int _disposed;
+    private bool _welcomed;
+    private string? _syncRef;
 
     public NatterClient(Uri baseUri, NatterClientOptions? options = null, HttpClient? http = null)
     {
@@ -415,13 +417,19 @@ public sealed class NatterClient : IAsyncDisposable
             {
                 foreach (var room in welcome.Rooms)
                 {
-                    // A room never seen before starts live after the welcome's last_seq (no history on first sight).
-                    _lastSeq.TryAdd(room.Id, room.LastSeq);
+                    // A room not seen before: on the first connect, live from the welcome's last_seq (history is an
+                    // HTTP call away); on a reconnect it appeared while we were away (e.g. a first direct message),
+                    // so everything after the user's read marker is synced.
+                    if (!_lastSeq.TryGetValue(room.Id, out var seq))
+                    {
+                        seq = _welcomed ? room.ReadSeq : room.LastSeq;
+                        _lastSeq[room.Id] = seq;
+                    }
+                    // Only rooms the user is still in: a room left meanwhile would only earn an error.
+                    sync.Rooms[room.Id] = seq;
                 }
-                foreach (var (room, seq) in _lastSeq)
-                {
-                    sync.Rooms[room] = seq;
-                }
+                _welcomed = true;
+                _syncRef = sync.Ref;
                 resend = [.. _pending.Values];
                 if (_synced.Task.IsCompleted)
                 {
@@ -683,6 +691,15 @@ public sealed class NatterClient : IAsyncDisposable
                         }
                         pending?.Completion.TrySetException(new NatterException(error.Code, error.Message));
                         CompletePing(f.Ref, new NatterException(error.Code, error.Message));
+                        TaskCompletionSource? refusedSync = null;
+                        lock (_gate)
+                        {
+                            if (f.Ref == _syncRef)
+                            {
+                                refusedSync = _synced; // Live messages still flow; waiting for "synced" would hang.
+                            }
+                        }
+                        refusedSync?.TrySetResult();
                     }
                     Raise(Error, error);
                     break;

@@ -194,6 +194,35 @@ public sealed class NatterClientTests
     }
 
     [Fact]
+    public async Task A_direct_room_created_while_the_client_was_away_is_synced_from_its_first_message()
+    {
+        await using var server = await NatterServer.StartAsync(Ct);
+        await using var proxy = new TcpProxy(server.Port);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var aliceName = NewName("alice");
+        await using var alice = await LoggedInAsync(proxy.BaseUri, aliceName, new NatterClientOptions
+        {
+            ReconnectMinDelay = TimeSpan.FromMilliseconds(50),
+            BeforeReconnect = (_, ct) => new ValueTask(gate.Task.WaitAsync(ct)),
+        });
+        await using var bob = await LoggedInAsync(server.BaseUri, NewName("bob"));
+        var inbox = new Inbox(alice);
+        await alice.ConnectAsync(Ct).WaitAsync(Step, Ct);
+
+        proxy.CutCurrentConnections();
+        await Inbox.WaitUntilAsync(() => inbox.Disconnects == 1, "drop", Ct);
+        var direct = await bob.OpenDirectAsync(aliceName, Ct).WaitAsync(Step, Ct);
+        await bob.PostMessageAsync(direct.Id, "while you were out", cancellationToken: Ct).WaitAsync(Step, Ct);
+        await bob.PostMessageAsync(direct.Id, "second", cancellationToken: Ct).WaitAsync(Step, Ct);
+        gate.SetResult();
+
+        await Inbox.WaitUntilAsync(() => inbox.Messages.Count == 2, "both direct messages", Ct);
+        Assert.Equal(["while you were out", "second"], inbox.Messages.Select(m => m.Text));
+        Assert.All(inbox.Messages, m => Assert.Equal(direct.Id, m.Room));
+        Assert.Empty(inbox.Errors);
+    }
+
+    [Fact]
     public async Task Messages_listed_and_posted_over_http_carry_their_client_id()
     {
         await using var server = await NatterServer.StartAsync(Ct);
