@@ -1,5 +1,5 @@
 // Rendering. Every piece of user data (names, message text, room names) goes into the page through
-// textContent or attribute setters, never innerHTML, so markup in a message is shown as text.
+// textContent or attribute setters, never parsed as HTML, so markup in a message is shown as text.
 
 import { roomTitle } from './store.js';
 
