@@ -298,7 +298,16 @@ public sealed class NatterClient : IAsyncDisposable
             using var closeTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
             try
             {
-                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", closeTimeout.Token).ConfigureAwait(false);
+                // Under the send lock: a close must not interleave with a frame being written.
+                await _sendLock.WaitAsync(closeTimeout.Token).ConfigureAwait(false);
+                try
+                {
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", closeTimeout.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _sendLock.Release();
+                }
             }
             catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
             {
@@ -746,19 +755,15 @@ public sealed class NatterClient : IAsyncDisposable
 
     private void Raise<T>(Action<T>? handler, T value)
     {
-        if (handler is null)
-        {
-            return;
-        }
         try
         {
-            handler(value);
+            handler?.Invoke(value);
         }
 #pragma warning disable CA1031 // A user handler must not kill the receive loop; its failure is reported instead.
-        catch (Exception e) when (handler != (object?)Error)
+        catch (Exception e)
 #pragma warning restore CA1031
         {
-            Raise(Error, new ErrorEvent("handler", e.Message, null));
+            ReportHandlerFailure(handler, e);
         }
     }
 
@@ -772,8 +777,17 @@ public sealed class NatterClient : IAsyncDisposable
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            Raise(Error, new ErrorEvent("handler", e.Message, null));
+            ReportHandlerFailure(handler, e);
         }
+    }
+
+    private void ReportHandlerFailure(Delegate? failed, Exception e)
+    {
+        if (failed is not null && failed == (Delegate?)Error)
+        {
+            return; // The Error handler itself threw: nowhere left to report it.
+        }
+        Raise(Error, new ErrorEvent("handler", e.Message, null));
     }
 
     // ---------------------------------------------------------------- helpers
