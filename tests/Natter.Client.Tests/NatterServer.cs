@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Natter.Client.Tests;
 
@@ -8,6 +9,7 @@ namespace Natter.Client.Tests;
 internal sealed class NatterServer : IAsyncDisposable
 {
     private readonly string _dbPath;
+    private readonly ErrorLogCollector _errorLog = new();
     private WebApplication? _app;
 
     private NatterServer(string dbPath) => _dbPath = dbPath;
@@ -59,14 +61,21 @@ internal sealed class NatterServer : IAsyncDisposable
                 // Temp file; leaving it is harmless.
             }
         }
+        // A test passes only if the server logged no error while it ran.
+        Assert.Empty(_errorLog.Errors);
     }
 
     private async Task StartOnAsync(int port, CancellationToken cancellationToken)
     {
         var app = Natter.Server.NatterApp.Create(
             ["--urls", $"http://127.0.0.1:{port}", "--Natter:Storage:SqlitePath=" + _dbPath],
-            // Open sockets must not hold a restart for the default 30 s.
-            builder => builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3)));
+            builder =>
+            {
+                // Open sockets must not hold a restart for the default 30 s.
+                builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3));
+                builder.Logging.ClearProviders();
+                builder.Logging.AddProvider(_errorLog);
+            });
         await app.StartAsync(cancellationToken);
         _app = app;
         BaseUri = new Uri(app.Urls.First());
