@@ -22,7 +22,10 @@ public sealed class Connection : IAckTarget
 
     private const int SyncPage = 1000;
 
+    private const int MaxBatch = 256;
+
     private readonly WebSocket _socket;
+    private readonly BatchingStream? _stream;
     private readonly IChatStore _store;
     private readonly ILogger _logger;
     private readonly int _dataLimit;
@@ -36,10 +39,11 @@ public sealed class Connection : IAckTarget
     private int _closing;
     private bool _released;
 
-    public Connection(WebSocket socket, long userId, string username, long sessionId, IChatStore store,
+    public Connection(WebSocket socket, BatchingStream? stream, long userId, string username, long sessionId, IChatStore store,
         ILogger logger, int dataLimit, TimeSpan closeTimeout)
     {
         _socket = socket;
+        _stream = stream;
         UserId = userId;
         Username = username;
         SessionId = sessionId;
@@ -159,24 +163,23 @@ public sealed class Connection : IAckTarget
         {
             while (true)
             {
-                if (_control.Reader.TryRead(out var item))
+                // Everything that is ready leaves in one write (up to MaxBatch frames), then the writer sleeps.
+                _stream?.BeginBatch();
+                var (handled, keepGoing) = await DrainAsync();
+                if (_stream is not null)
                 {
-                    if (!await HandleAsync(item))
-                    {
-                        return;
-                    }
-
-                    continue;
+                    await _stream.EndBatchAsync(_aborted.Token);
                 }
 
-                if (_released && !IsClosing && _data.Reader.TryRead(out item))
+                if (!keepGoing)
                 {
-                    Interlocked.Decrement(ref _dataCount);
-                    await HandleAsync(item);
-                    continue;
+                    return;
                 }
 
-                await _doorbell.Reader.ReadAsync(_aborted.Token);
+                if (handled == 0)
+                {
+                    await _doorbell.Reader.ReadAsync(_aborted.Token);
+                }
             }
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException or IOException)
@@ -188,6 +191,37 @@ public sealed class Connection : IAckTarget
             _control.Writer.TryComplete();
             _data.Writer.TryComplete();
         }
+    }
+
+    /// <summary>Handles up to MaxBatch ready items, control first; KeepGoing is false once the socket is closed.</summary>
+    private async ValueTask<(int Handled, bool KeepGoing)> DrainAsync()
+    {
+        var handled = 0;
+        while (handled < MaxBatch)
+        {
+            if (_control.Reader.TryRead(out var item))
+            {
+                handled++;
+                if (!await HandleAsync(item))
+                {
+                    return (handled, false);
+                }
+
+                continue;
+            }
+
+            if (_released && !IsClosing && _data.Reader.TryRead(out item))
+            {
+                handled++;
+                Interlocked.Decrement(ref _dataCount);
+                await HandleAsync(item);
+                continue;
+            }
+
+            break;
+        }
+
+        return (handled, true);
     }
 
     /// <summary>False when the writer must stop (the socket was closed).</summary>

@@ -60,14 +60,46 @@ public sealed partial class SocketGateway(
         }
 
         var caller = Caller.From(http.User);
-        using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        var (socket, stream) = await AcceptAsync(http);
+        using var _ = socket;
+        var conn = new Connection(socket, stream, caller.UserId, caller.Username, caller.SessionId, store, logger,
+            _limits.OutboundQueueMessages, _socketOptions.CloseTimeout);
+        await RunAsync(conn, socket, caller, http.RequestAborted);
+    }
+
+    /// <summary>
+    /// Completes the HTTP/1.1 upgrade by hand so the WebSocket sits on a BatchingStream: the writer can then
+    /// send many frames in one write. Other upgrades (HTTP/2) use the framework's accept.
+    /// </summary>
+    private async Task<(WebSocket Socket, BatchingStream? Stream)> AcceptAsync(HttpContext http)
+    {
+        var upgrade = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>();
+        var key = http.Request.Headers.SecWebSocketKey.ToString();
+        if (upgrade is not { IsUpgradableRequest: true } || key.Length == 0)
         {
+            return (await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                KeepAliveInterval = _socketOptions.KeepAliveInterval,
+                KeepAliveTimeout = _socketOptions.KeepAliveTimeout,
+            }), null);
+        }
+
+        // RFC 6455 section 4.2.2: the accept value proves the server read the key (SHA-1 is what the RFC names; no secret is involved).
+#pragma warning disable CA5350
+        var accept = Convert.ToBase64String(System.Security.Cryptography.SHA1.HashData(
+            System.Text.Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+#pragma warning restore CA5350
+        http.Response.Headers.Connection = "Upgrade";
+        http.Response.Headers.Upgrade = "websocket";
+        http.Response.Headers.SecWebSocketAccept = accept;
+        var stream = new BatchingStream(await upgrade.UpgradeAsync());
+        var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
+        {
+            IsServer = true,
             KeepAliveInterval = _socketOptions.KeepAliveInterval,
             KeepAliveTimeout = _socketOptions.KeepAliveTimeout,
         });
-        var conn = new Connection(socket, caller.UserId, caller.Username, caller.SessionId, store, logger,
-            _limits.OutboundQueueMessages, _socketOptions.CloseTimeout);
-        await RunAsync(conn, socket, caller, http.RequestAborted);
+        return (socket, stream);
     }
 
     private bool IsOriginAllowed(HttpRequest request)

@@ -1,0 +1,162 @@
+using System.Buffers;
+
+namespace Natter.Server.Gateway;
+
+/// <summary>
+/// The socket's stream, able to gather many WebSocket frames into one write: between BeginBatch and
+/// EndBatchAsync the frames the WebSocket writes are copied into a pooled buffer, then leave in one
+/// write (one syscall) instead of one each. Outside a batch, writes go straight through. Idle sockets
+/// hold no buffer. Writes to the inner stream are serialized, because the WebSocket's own keep-alive
+/// frames can be written from another thread.
+/// </summary>
+public sealed class BatchingStream(Stream inner) : Stream
+{
+    private const int FlushAt = 128 * 1024;
+
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _io = new(1, 1);
+    private byte[]? _buffer;
+    private int _length;
+    private bool _batching;
+
+    public void BeginBatch()
+    {
+        lock (_gate)
+        {
+            _batching = true;
+        }
+    }
+
+    /// <summary>Ends the batch and writes what it gathered.</summary>
+    public async ValueTask EndBatchAsync(CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            _batching = false;
+        }
+
+        await FlushBufferAsync(ct);
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var full = false;
+        lock (_gate)
+        {
+            if (_batching)
+            {
+                Append(buffer.Span);
+                full = _length >= FlushAt;
+                if (!full)
+                {
+                    return;
+                }
+            }
+        }
+
+        if (full)
+        {
+            await FlushBufferAsync(cancellationToken);
+            return;
+        }
+
+        await _io.WaitAsync(cancellationToken);
+        try
+        {
+            await inner.WriteAsync(buffer, cancellationToken);
+        }
+        finally
+        {
+            _io.Release();
+        }
+    }
+
+    private void Append(ReadOnlySpan<byte> data)
+    {
+        if (_buffer is null || _buffer.Length - _length < data.Length)
+        {
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(16 * 1024, (_length + data.Length) * 2));
+            if (_buffer is not null)
+            {
+                _buffer.AsSpan(0, _length).CopyTo(bigger);
+                ArrayPool<byte>.Shared.Return(_buffer);
+            }
+
+            _buffer = bigger;
+        }
+
+        data.CopyTo(_buffer.AsSpan(_length));
+        _length += data.Length;
+    }
+
+    private async ValueTask FlushBufferAsync(CancellationToken ct)
+    {
+        byte[]? buffer;
+        int length;
+        lock (_gate)
+        {
+            (buffer, length) = (_buffer, _length);
+            (_buffer, _length) = (null, 0);
+        }
+
+        if (buffer is null)
+        {
+            return;
+        }
+
+        await _io.WaitAsync(ct);
+        try
+        {
+            if (length > 0)
+            {
+                await inner.WriteAsync(buffer.AsMemory(0, length), ct);
+            }
+        }
+        finally
+        {
+            _io.Release();
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        inner.ReadAsync(buffer, cancellationToken);
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        inner.ReadAsync(buffer, offset, count, cancellationToken);
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() => inner.Flush();
+    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+            _io.Dispose();
+            lock (_gate)
+            {
+                if (_buffer is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(_buffer);
+                    _buffer = null;
+                }
+            }
+        }
+
+        base.Dispose(disposing);
+    }
+}
