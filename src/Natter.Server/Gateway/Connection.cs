@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using System.Threading.Channels;
 using Natter.Protocol;
 using Natter.Server.Messaging;
 using Natter.Server.Storage;
@@ -17,8 +16,8 @@ public sealed class Connection : IAckTarget
 {
     private enum Kind { Frame, Message, Sync, Release, Track, Close }
 
-    private readonly record struct Item(Kind Kind, byte[]? Bytes = null, StoredMessage? Message = null,
-        IReadOnlyDictionary<string, long>? Rooms = null, string? Text = null, long Number = 0);
+    /// <summary>One queued thing to do; Payload is a frame (byte[]), an OutboundMessage or a sync request.</summary>
+    private readonly record struct Item(Kind Kind, object? Payload = null, string? Text = null, long Number = 0);
 
     private const int SyncPage = 1000;
 
@@ -30,9 +29,12 @@ public sealed class Connection : IAckTarget
     private readonly ILogger _logger;
     private readonly int _dataLimit;
     private readonly TimeSpan _closeTimeout;
-    private readonly Channel<Item> _control = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Channel<Item> _data = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Channel<bool> _doorbell = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    // Plain queues under one lock, created on demand and dropped when drained: an idle socket holds none.
+    private readonly Lock _gate = new();
+    private Queue<Item>? _control;
+    private Queue<Item>? _data;
+    private TaskCompletionSource? _wake;
+    private bool _completed;
     private readonly CancellationTokenSource _aborted = new();
     private readonly Dictionary<string, long> _lastSent = new(StringComparer.Ordinal);
     private int _dataCount;
@@ -75,14 +77,14 @@ public sealed class Connection : IAckTarget
 
     // ---- called from other threads -------------------------------------------------------------------------
 
-    public void SendControl(byte[] frame) => Enqueue(_control, new Item(Kind.Frame, frame));
+    public void SendControl(byte[] frame) => Enqueue(new Item(Kind.Frame, frame), control: true);
 
     public void SendAck(string? reference, StoredMessage message) => SendControl(Frames.Ack(reference, message));
 
     public void SendError(string code, string message, string? reference) => SendControl(Frames.Error(code, message, reference));
 
     /// <summary>A live message for this socket (seq order per room is the fan-out's job; duplicates are skipped here).</summary>
-    public void SendMessage(StoredMessage message, byte[] frame) => EnqueueData(new Item(Kind.Message, frame, message));
+    public void SendMessage(OutboundMessage message) => EnqueueData(new Item(Kind.Message, message));
 
     /// <summary>An event frame that travels with the data (presence, typing, read, member, room).</summary>
     public void SendEvent(byte[] frame) => EnqueueData(new Item(Kind.Frame, frame));
@@ -92,10 +94,10 @@ public sealed class Connection : IAckTarget
 
     /// <summary>Answer a sync: stored messages after each room's seq, then "synced".</summary>
     public void Sync(IReadOnlyDictionary<string, long> rooms, string? reference) =>
-        Enqueue(_control, new Item(Kind.Sync, Rooms: rooms, Text: reference));
+        Enqueue(new Item(Kind.Sync, rooms, reference), control: true);
 
     /// <summary>Let live messages flow (the first frame arrived, or the hold time passed). Idempotent.</summary>
-    public void Release() => Enqueue(_control, new Item(Kind.Release));
+    public void Release() => Enqueue(new Item(Kind.Release), control: true);
 
     /// <summary>Closes the socket with a close frame; aborts it if the peer does not complete the close in time.</summary>
     public void Close(int code, string reason)
@@ -105,7 +107,7 @@ public sealed class Connection : IAckTarget
             return;
         }
 
-        Enqueue(_control, new Item(Kind.Close, Text: reason, Number: code));
+        Enqueue(new Item(Kind.Close, Text: reason, Number: code), control: true);
         _ = AbortLaterAsync();
     }
 
@@ -127,6 +129,7 @@ public sealed class Connection : IAckTarget
         {
             _aborted.Cancel();
             _socket.Abort();
+            Wake();
         }
     }
 
@@ -137,7 +140,16 @@ public sealed class Connection : IAckTarget
             return;
         }
 
-        var queued = Interlocked.Increment(ref _dataCount);
+        int queued;
+        lock (_gate)
+        {
+            queued = ++_dataCount;
+            if (queued <= _dataLimit && !_completed)
+            {
+                (_data ??= new Queue<Item>()).Enqueue(item);
+            }
+        }
+
         if (queued > _dataLimit)
         {
             Log.SlowReaderClosed(_logger, Id, Username, queued);
@@ -146,13 +158,82 @@ public sealed class Connection : IAckTarget
             return;
         }
 
-        Enqueue(_data, item);
+        Wake();
     }
 
-    private void Enqueue(Channel<Item> channel, Item item)
+    private void Enqueue(Item item, bool control)
     {
-        channel.Writer.TryWrite(item);
-        _doorbell.Writer.TryWrite(true);
+        lock (_gate)
+        {
+            if (_completed)
+            {
+                return;
+            }
+
+            (_control ??= new Queue<Item>()).Enqueue(item);
+        }
+
+        Wake();
+    }
+
+    private void Wake()
+    {
+        TaskCompletionSource? wake;
+        lock (_gate)
+        {
+            (wake, _wake) = (_wake, null);
+        }
+
+        wake?.TrySetResult();
+    }
+
+    /// <summary>The next item, control first; data only once released and not closing.</summary>
+    private bool TryTake(out Item item)
+    {
+        lock (_gate)
+        {
+            if (_control is { Count: > 0 })
+            {
+                item = _control.Dequeue();
+                if (_control.Count == 0)
+                {
+                    _control = null;
+                }
+
+                return true;
+            }
+
+            if (_released && !IsClosing && _data is { Count: > 0 })
+            {
+                item = _data.Dequeue();
+                _dataCount--;
+                if (_data.Count == 0)
+                {
+                    _data = null;
+                }
+
+                return true;
+            }
+
+            item = default;
+            return false;
+        }
+    }
+
+    /// <summary>A task that completes when something may be ready (or the socket is aborted); null if something is.</summary>
+    private Task? WaitForWork()
+    {
+        lock (_gate)
+        {
+            var ready = _control is { Count: > 0 } || (_released && !IsClosing && _data is { Count: > 0 });
+            if (ready || _aborted.IsCancellationRequested)
+            {
+                return null;
+            }
+
+            _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _wake.Task;
+        }
     }
 
     // ---- the writer loop -------------------------------------------------------------------------------------
@@ -176,10 +257,12 @@ public sealed class Connection : IAckTarget
                     return;
                 }
 
-                if (handled == 0)
+                if (handled == 0 && WaitForWork() is { } wait)
                 {
-                    await _doorbell.Reader.ReadAsync(_aborted.Token);
+                    await wait;
                 }
+
+                _aborted.Token.ThrowIfCancellationRequested();
             }
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException or IOException)
@@ -188,8 +271,11 @@ public sealed class Connection : IAckTarget
         }
         finally
         {
-            _control.Writer.TryComplete();
-            _data.Writer.TryComplete();
+            lock (_gate)
+            {
+                _completed = true;
+                (_control, _data) = (null, null);
+            }
         }
     }
 
@@ -199,26 +285,16 @@ public sealed class Connection : IAckTarget
         var handled = 0;
         while (handled < MaxBatch)
         {
-            if (_control.Reader.TryRead(out var item))
+            if (!TryTake(out var item))
             {
-                handled++;
-                if (!await HandleAsync(item))
-                {
-                    return (handled, false);
-                }
-
-                continue;
+                break;
             }
 
-            if (_released && !IsClosing && _data.Reader.TryRead(out item))
+            handled++;
+            if (!await HandleAsync(item))
             {
-                handled++;
-                Interlocked.Decrement(ref _dataCount);
-                await HandleAsync(item);
-                continue;
+                return (handled, false);
             }
-
-            break;
         }
 
         return (handled, true);
@@ -230,10 +306,11 @@ public sealed class Connection : IAckTarget
         switch (item.Kind)
         {
             case Kind.Frame:
-                await WriteAsync(item.Bytes!);
+                await WriteAsync((byte[])item.Payload!);
                 return true;
             case Kind.Message:
-                await DeliverAsync(item.Message!, item.Bytes!);
+                var message = (OutboundMessage)item.Payload!;
+                await DeliverAsync(message.Message, message.Frame);
                 return true;
             case Kind.Track:
                 if (!_lastSent.TryGetValue(item.Text!, out var last) || last < item.Number)
@@ -243,7 +320,7 @@ public sealed class Connection : IAckTarget
 
                 return true;
             case Kind.Sync:
-                await SyncAsync(item.Rooms!, item.Text);
+                await SyncAsync((IReadOnlyDictionary<string, long>)item.Payload!, item.Text);
                 return true;
             case Kind.Release:
                 _released = true;
@@ -355,7 +432,7 @@ public sealed class Connection : IAckTarget
     {
         if (Interlocked.Exchange(ref _closing, 1) == 0)
         {
-            Enqueue(_control, new Item(Kind.Close, Text: "", Number: (int)WebSocketCloseStatus.NormalClosure));
+            Enqueue(new Item(Kind.Close, Text: "", Number: (int)WebSocketCloseStatus.NormalClosure), control: true);
         }
     }
 

@@ -30,6 +30,7 @@ public sealed partial class SocketGateway(
     IOptions<NatterOptions> options,
     ILogger<SocketGateway> logger)
 {
+    private static readonly System.Security.Claims.ClaimsPrincipal NoOne = new();
     private readonly LimitOptions _limits = options.Value.Limits;
     private readonly SocketOptions _socketOptions = options.Value.WebSocket;
     private volatile bool _stopping;
@@ -60,6 +61,9 @@ public sealed partial class SocketGateway(
         }
 
         var caller = Caller.From(http.User);
+        // The socket lives for hours: keep the caller, not the claims and the authentication result.
+        http.User = NoOne;
+        http.Features.Set<Microsoft.AspNetCore.Authentication.IAuthenticateResultFeature>(null);
         var (socket, stream) = await AcceptAsync(http);
         using var _ = socket;
         var conn = new Connection(socket, stream, caller.UserId, caller.Username, caller.SessionId, store, logger,

@@ -100,12 +100,12 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
             return;
         }
 
-        byte[]? frame = null;
+        OutboundMessage? outbound = null;
         foreach (var userId in room.Members)
         {
             foreach (var c in sockets.Of(userId))
             {
-                c.SendMessage(m, frame ??= Gateway.Frames.Message(m));
+                c.SendMessage(outbound ??= new OutboundMessage(m));
             }
         }
     }
