@@ -9,6 +9,8 @@ internal sealed class Inbox
     private readonly List<RoomInfo> _rooms = [];
     private readonly List<TypingEvent> _typing = [];
     private readonly List<ReadEvent> _reads = [];
+    private readonly List<PresenceEvent> _presence = [];
+    private readonly List<MemberEvent> _members = [];
     private int _connects;
     private int _disconnects;
 
@@ -19,6 +21,8 @@ internal sealed class Inbox
         client.RoomAdded += r => { lock (_gate) { _rooms.Add(r); } };
         client.Typing += t => { lock (_gate) { _typing.Add(t); } };
         client.Read += r => { lock (_gate) { _reads.Add(r); } };
+        client.PresenceChanged += p => { lock (_gate) { _presence.Add(p); } };
+        client.MemberChanged += m => { lock (_gate) { _members.Add(m); } };
         client.Connected += _ => Interlocked.Increment(ref _connects);
         client.Disconnected += _ => Interlocked.Increment(ref _disconnects);
     }
@@ -36,6 +40,10 @@ internal sealed class Inbox
     public List<TypingEvent> TypingEvents { get { lock (_gate) { return [.. _typing]; } } }
 
     public List<ReadEvent> Reads { get { lock (_gate) { return [.. _reads]; } } }
+
+    public List<PresenceEvent> Presence { get { lock (_gate) { return [.. _presence]; } } }
+
+    public List<MemberEvent> Members { get { lock (_gate) { return [.. _members]; } } }
 
     /// <summary>Polls <paramref name="condition"/> until it holds; fails after <paramref name="seconds"/>.</summary>
     public static Task WaitUntilAsync(Func<bool> condition, string what, CancellationToken cancellationToken, double seconds = 10)

@@ -88,6 +88,29 @@ public sealed class NatterClientTests
     }
 
     [Fact]
+    public async Task A_client_sees_members_join_and_leave_and_come_online_and_go_offline()
+    {
+        await using var server = await NatterServer.StartAsync(Ct);
+        var bobName = NewName("bob");
+        await using var alice = await LoggedInAsync(server.BaseUri, NewName("alice"));
+        var room = await alice.CreateRoomAsync("presence", Ct).WaitAsync(Step, Ct);
+        var inbox = new Inbox(alice);
+        await alice.ConnectAsync(Ct).WaitAsync(Step, Ct);
+
+        var bob = await LoggedInAsync(server.BaseUri, bobName);
+        await bob.JoinRoomAsync(room.Id, Ct).WaitAsync(Step, Ct);
+        await Inbox.WaitUntilAsync(() => inbox.Members.Contains(new MemberEvent(room.Id, bobName, "joined")), "bob joined", Ct);
+        await bob.ConnectAsync(Ct).WaitAsync(Step, Ct);
+        await Inbox.WaitUntilAsync(() => inbox.Presence.Contains(new PresenceEvent(bobName, true)), "bob online", Ct);
+        await bob.DisposeAsync();
+        await Inbox.WaitUntilAsync(() => inbox.Presence.Contains(new PresenceEvent(bobName, false)), "bob offline", Ct);
+        await using var bobOverHttp = new NatterClient(server.BaseUri);
+        bobOverHttp.UseToken(bob.Token!);
+        await bobOverHttp.LeaveRoomAsync(room.Id, Ct).WaitAsync(Step, Ct);
+        await Inbox.WaitUntilAsync(() => inbox.Members.Contains(new MemberEvent(room.Id, bobName, "left")), "bob left", Ct);
+    }
+
+    [Fact]
     public async Task A_client_reconnects_after_a_server_restart_and_syncs_missed_messages_exactly_once()
     {
         await using var server = await NatterServer.StartAsync(Ct);
