@@ -46,7 +46,8 @@ public sealed class RoomService(IChatStore store, RoomDirectory rooms, IMessageB
 
         if (isMember)
         {
-            // The cache drops the member when the event reaches this node's fan-out, after the leaver's sockets hear of it.
+            // This node stops treating the leaver as a member at once; other nodes when the event reaches them.
+            rooms.ApplyLeave(roomId, caller.UserId);
             await bus.PublishAsync(new MemberEvent(roomId, caller.UserId, caller.Username, Joined: false, LastSeq: 0), ct);
         }
 
