@@ -79,12 +79,17 @@ public sealed class Connection : IAckTarget
 
     public void SendControl(byte[] frame) => Enqueue(new Item(Kind.Frame, frame), control: true);
 
-    public void SendAck(string? reference, StoredMessage message) => SendControl(Frames.Ack(reference, message));
+    /// <summary>Queues an ack; it leaves at the next Flush (the group commit acks a whole batch, then flushes once).</summary>
+    public void QueueAck(string? reference, StoredMessage message) => Enqueue(new Item(Kind.Frame, Frames.Ack(reference, message)), control: true, wake: false);
+
+    /// <summary>Wakes the writer for what was queued without waking it.</summary>
+    public void Flush() => Wake();
 
     public void SendError(string code, string message, string? reference) => SendControl(Frames.Error(code, message, reference));
 
-    /// <summary>A live message for this socket (seq order per room is the fan-out's job; duplicates are skipped here).</summary>
-    public void SendMessage(OutboundMessage message) => EnqueueData(new Item(Kind.Message, message));
+    /// <summary>Queues a live message (seq order per room is the fan-out's job; duplicates are skipped by the writer) without waking the writer: the fan-out flushes each socket once per batch,
+    /// so a socket that gets several messages of one commit sends them in one write.</summary>
+    public void QueueMessage(OutboundMessage message) => EnqueueData(new Item(Kind.Message, message), wake: false);
 
     /// <summary>An event frame that travels with the data (presence, typing, read, member, room).</summary>
     public void SendEvent(byte[] frame) => EnqueueData(new Item(Kind.Frame, frame));
@@ -133,7 +138,7 @@ public sealed class Connection : IAckTarget
         }
     }
 
-    private void EnqueueData(Item item)
+    private void EnqueueData(Item item, bool wake = true)
     {
         if (IsClosing)
         {
@@ -158,10 +163,13 @@ public sealed class Connection : IAckTarget
             return;
         }
 
-        Wake();
+        if (wake)
+        {
+            Wake();
+        }
     }
 
-    private void Enqueue(Item item, bool control)
+    private void Enqueue(Item item, bool control, bool wake = true)
     {
         lock (_gate)
         {
@@ -173,7 +181,10 @@ public sealed class Connection : IAckTarget
             (_control ??= new Queue<Item>()).Enqueue(item);
         }
 
-        Wake();
+        if (wake)
+        {
+            Wake();
+        }
     }
 
     private void Wake()

@@ -14,6 +14,7 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
     : BackgroundService
 {
     private readonly Dictionary<string, long> _roomSeq = new(StringComparer.Ordinal);
+    private readonly HashSet<Connection> _touched = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -40,6 +41,13 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
                     await DeliverInOrderAsync(m, ct);
                 }
 
+                // Each socket's writer wakes once for the whole batch and sends its share in one write.
+                foreach (var c in _touched)
+                {
+                    c.Flush();
+                }
+
+                _touched.Clear();
                 break;
             case TypingEvent t:
                 ToMembers(t.Room, Gateway.Frames.Typing(t.Room, t.Username), except: t.UserId);
@@ -105,7 +113,8 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
         {
             foreach (var c in sockets.Of(userId))
             {
-                c.SendMessage(outbound ??= new OutboundMessage(m));
+                c.QueueMessage(outbound ??= new OutboundMessage(m));
+                _touched.Add(c);
             }
         }
     }

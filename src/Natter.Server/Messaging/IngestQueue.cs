@@ -9,8 +9,13 @@ namespace Natter.Server.Messaging;
 /// <summary>Who hears about a socket send once it is stored.</summary>
 public interface IAckTarget
 {
-    void SendAck(string? reference, StoredMessage message);
+    /// <summary>Queues the ack; it is sent at the next Flush.</summary>
+    void QueueAck(string? reference, StoredMessage message);
+
+    /// <summary>Sends an error at once.</summary>
     void SendError(string code, string message, string? reference);
+
+    void Flush();
 }
 
 /// <summary>A validated message waiting to be stored, and who to tell when it is.</summary>
@@ -40,6 +45,7 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, IOptions<Natt
         });
 
     private readonly int _maxBatch = options.Value.Limits.MaxCommitBatch;
+    private readonly HashSet<IAckTarget> _ackTargets = [];
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public int Depth => _queue.Reader.Count;
@@ -66,28 +72,50 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, IOptions<Natt
 
     // The writer stops only when the queue is completed and empty (DrainAsync), never on the host's token:
     // an accepted message is always either stored and acked or answered with an error.
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    // It runs on a thread of its own: a commit blocks in fsync, and blocking a thread-pool thread (the server may
+    // have one core) would stall every socket for the duration.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Run();
+                done.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                done.TrySetException(e);
+            }
+            finally
+            {
+                _drained.TrySetResult();
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "natter-group-commit",
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    private void Run()
     {
         var batch = new List<PendingSend>(_maxBatch);
         var messages = new List<NewMessage>(_maxBatch);
-        try
+        while (_queue.Reader.WaitToReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult())
         {
-            while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+            batch.Clear();
+            messages.Clear();
+            while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var send))
             {
-                batch.Clear();
-                messages.Clear();
-                while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var send))
-                {
-                    batch.Add(send);
-                    messages.Add(send.Message);
-                }
-
-                await CommitAsync(batch, messages);
+                batch.Add(send);
+                messages.Add(send.Message);
             }
-        }
-        finally
-        {
-            _drained.TrySetResult();
+
+            CommitAsync(batch, messages).GetAwaiter().GetResult();
         }
     }
 
@@ -118,13 +146,26 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, IOptions<Natt
         for (var i = 0; i < batch.Count; i++)
         {
             var (message, duplicate) = results[i];
-            batch[i].Target?.SendAck(batch[i].Reference, message);
+            if (batch[i].Target is { } target)
+            {
+                target.QueueAck(batch[i].Reference, message);
+                _ackTargets.Add(target);
+            }
+
             batch[i].Completion?.TrySetResult(results[i]);
             if (!duplicate)
             {
                 (stored ??= new List<StoredMessage>(batch.Count)).Add(message);
             }
         }
+
+        // One wake per socket per commit: a socket with several acks in the batch sends them in one write.
+        foreach (var target in _ackTargets)
+        {
+            target.Flush();
+        }
+
+        _ackTargets.Clear();
 
         if (stored is not null)
         {
