@@ -18,6 +18,18 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        try
+        {
+            await RunAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // The host is stopping.
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
         await foreach (var evt in bus.Events.ReadAllAsync(stoppingToken))
         {
             try
