@@ -416,8 +416,9 @@ public sealed class Connection : IAckTarget
         await WriteAsync(Frames.Synced(reference));
     }
 
+    // No cancellation token: the WebSocket takes its fast path without one, and Abort() ends a pending send anyway.
     private ValueTask WriteAsync(byte[] frame) =>
-        _socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, _aborted.Token);
+        _socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
 
     private async Task CloseOutputAsync(int code, string reason)
     {

@@ -97,6 +97,10 @@ public sealed class LimitOptions
     [Range(1, 100_000)]
     public int MaxCommitBatch { get; set; } = 2000;
 
+    /// <summary>Shortest time between two group commits while messages keep coming (an idle server commits at once).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
+    public TimeSpan CommitInterval { get; set; } = TimeSpan.FromMilliseconds(2);
+
     [Range(1, 100_000)]
     public int MaxHttpBodyBytes { get; set; } = 64 * 1024;
 }

@@ -14,7 +14,7 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
     : BackgroundService
 {
     private readonly Dictionary<string, long> _roomSeq = new(StringComparer.Ordinal);
-    private readonly HashSet<Connection> _touched = [];
+    private readonly HashSet<IAckTarget> _touched = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -48,6 +48,13 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
         switch (evt)
         {
             case MessagesStored stored:
+                // Acks first (they are control frames and leave ahead of data in the same write).
+                foreach (var ack in stored.LocalAcks ?? [])
+                {
+                    ack.Target.QueueAck(ack.Reference, ack.Message);
+                    _touched.Add(ack.Target);
+                }
+
                 foreach (var m in stored.Messages)
                 {
                     await DeliverInOrderAsync(m, ct);

@@ -45,7 +45,7 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, IOptions<Natt
         });
 
     private readonly int _maxBatch = options.Value.Limits.MaxCommitBatch;
-    private readonly HashSet<IAckTarget> _ackTargets = [];
+    private readonly TimeSpan _commitInterval = options.Value.Limits.CommitInterval;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public int Depth => _queue.Reader.Count;
@@ -105,8 +105,19 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, IOptions<Natt
     {
         var batch = new List<PendingSend>(_maxBatch);
         var messages = new List<NewMessage>(_maxBatch);
+        var lastCommit = 0L;
         while (_queue.Reader.WaitToReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult())
         {
+            // Group commit sized by load: each commit costs an fsync and rewrites the pages it touches, so under
+            // load commits are spaced at least CommitInterval apart and each carries more messages. An idle
+            // server commits at once.
+            var wait = _commitInterval - TimeProvider.System.GetElapsedTime(lastCommit);
+            if (wait > TimeSpan.Zero && _queue.Reader.Count < _maxBatch)
+            {
+                Thread.Sleep(wait);
+            }
+
+            lastCommit = TimeProvider.System.GetTimestamp();
             batch.Clear();
             messages.Clear();
             while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var send))
@@ -143,34 +154,34 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, IOptions<Natt
         NatterMetrics.CommitDuration.Record(TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
 
         List<StoredMessage>? stored = null;
+        List<PendingAck>? acks = null;
         for (var i = 0; i < batch.Count; i++)
         {
             var (message, duplicate) = results[i];
-            if (batch[i].Target is { } target)
-            {
-                target.QueueAck(batch[i].Reference, message);
-                _ackTargets.Add(target);
-            }
-
             batch[i].Completion?.TrySetResult(results[i]);
-            if (!duplicate)
+            if (duplicate)
             {
-                (stored ??= new List<StoredMessage>(batch.Count)).Add(message);
+                // Nothing goes to the fan-out for a repeat: its ack leaves now.
+                if (batch[i].Target is { } target)
+                {
+                    target.QueueAck(batch[i].Reference, message);
+                    target.Flush();
+                }
+
+                continue;
+            }
+
+            (stored ??= new List<StoredMessage>(batch.Count)).Add(message);
+            if (batch[i].Target is { } sender)
+            {
+                (acks ??= new List<PendingAck>(batch.Count)).Add(new PendingAck(sender, batch[i].Reference, message));
             }
         }
-
-        // One wake per socket per commit: a socket with several acks in the batch sends them in one write.
-        foreach (var target in _ackTargets)
-        {
-            target.Flush();
-        }
-
-        _ackTargets.Clear();
 
         if (stored is not null)
         {
             NatterMetrics.Stored.Add(stored.Count);
-            await bus.PublishAsync(new MessagesStored(stored), CancellationToken.None);
+            await bus.PublishAsync(new MessagesStored(stored) { LocalAcks = acks }, CancellationToken.None);
         }
     }
 }
