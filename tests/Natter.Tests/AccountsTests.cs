@@ -10,13 +10,6 @@ public sealed class AccountsTests
 {
     private static StringContent Json(string raw) => new(raw, Encoding.UTF8, "application/json");
 
-    private static async Task AssertProblem(HttpResponseMessage r, HttpStatusCode status)
-    {
-        Assert.Equal(status, r.StatusCode);
-        Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
-        var body = await r.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal((int)status, body.GetProperty("status").GetInt32());
-    }
 
     [Fact]
     public async Task Register_stores_the_name_in_lower_case_and_refuses_it_twice_in_any_case()
@@ -28,7 +21,7 @@ public sealed class AccountsTests
         Assert.Equal(HttpStatusCode.Created, r.StatusCode);
         Assert.Equal("alice.b-c_1", (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("username").GetString());
 
-        await AssertProblem(await http.PostAsJsonAsync("/api/register", new { username = "ALICE.B-C_1", password = "long enough" }), HttpStatusCode.Conflict);
+        await Problem.AssertAsync(await http.PostAsJsonAsync("/api/register", new { username = "ALICE.B-C_1", password = "long enough" }), HttpStatusCode.Conflict);
 
         var login = await http.PostAsJsonAsync("/api/login", new { username = "ALICE.b-c_1", password = "long enough" });
         Assert.Equal(HttpStatusCode.OK, login.StatusCode);
@@ -50,8 +43,8 @@ public sealed class AccountsTests
     {
         await using var server = await TestServer.StartAsync();
         using var http = server.Http();
-        await AssertProblem(await http.PostAsync("/api/register", Json(body)), HttpStatusCode.BadRequest);
-        await AssertProblem(await http.PostAsJsonAsync("/api/login", new { username = "valid", password = "long enough" }), HttpStatusCode.Unauthorized);
+        await Problem.AssertAsync(await http.PostAsync("/api/register", Json(body)), HttpStatusCode.BadRequest);
+        await Problem.AssertAsync(await http.PostAsJsonAsync("/api/login", new { username = "valid", password = "long enough" }), HttpStatusCode.Unauthorized);
     }
 
     [Fact]
@@ -79,9 +72,9 @@ public sealed class AccountsTests
         using var forged = server.Http("not-a-real-token");
         foreach (var http in new[] { anonymous, forged })
         {
-            await AssertProblem(await http.GetAsync("/api/me"), HttpStatusCode.Unauthorized);
-            await AssertProblem(await http.GetAsync("/api/rooms"), HttpStatusCode.Unauthorized);
-            await AssertProblem(await http.PostAsync("/api/logout", null), HttpStatusCode.Unauthorized);
+            await Problem.AssertAsync(await http.GetAsync("/api/me"), HttpStatusCode.Unauthorized);
+            await Problem.AssertAsync(await http.GetAsync("/api/rooms"), HttpStatusCode.Unauthorized);
+            await Problem.AssertAsync(await http.PostAsync("/api/logout", null), HttpStatusCode.Unauthorized);
         }
     }
 
@@ -93,11 +86,11 @@ public sealed class AccountsTests
         using var http = server.Http();
         for (var i = 0; i < 3; i++)
         {
-            await AssertProblem(await http.PostAsJsonAsync("/api/login", new { username = user.Username, password = "wrong password" }), HttpStatusCode.Unauthorized);
+            await Problem.AssertAsync(await http.PostAsJsonAsync("/api/login", new { username = user.Username, password = "wrong password" }), HttpStatusCode.Unauthorized);
         }
 
         var throttled = await http.PostAsJsonAsync("/api/login", new { username = user.Username, password = "correct horse battery" });
-        await AssertProblem(throttled, HttpStatusCode.TooManyRequests);
+        await Problem.AssertAsync(throttled, HttpStatusCode.TooManyRequests);
         Assert.True(int.Parse(throttled.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture) > 0);
 
         var other = await server.UserAsync();
@@ -115,7 +108,7 @@ public sealed class AccountsTests
         using var http = user.Http();
         Assert.Equal(HttpStatusCode.NoContent, (await http.PostAsync("/api/logout", null)).StatusCode);
         Assert.Equal(4001, (int?)await socket.WaitClosedAsync());
-        await AssertProblem(await http.GetAsync("/api/me"), HttpStatusCode.Unauthorized);
+        await Problem.AssertAsync(await http.GetAsync("/api/me"), HttpStatusCode.Unauthorized);
     }
 
     [Fact]

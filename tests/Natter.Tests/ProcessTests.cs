@@ -51,6 +51,26 @@ public sealed class ProcessTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Starts the server again on the same file and checks the room: seqs 1..N without a gap, and every acked
+    /// message stored with its acked seq. Returns client_id → seq of everything stored.
+    /// </summary>
+    private async Task<Dictionary<string, long>> RestartAndCheckAsync(string token, string room, Dictionary<string, long> acked)
+    {
+        await using var restarted = await ServerProcess.StartAsync(_folder);
+        var history = await HistoryAsync(restarted.BaseUri, token, room);
+        var seqs = history.Select(m => m.GetProperty("seq").GetInt64()).ToList();
+        Assert.Equal(Enumerable.Range(1, seqs.Count).Select(i => (long)i), seqs);
+        var stored = history.ToDictionary(m => m.GetProperty("client_id").GetString()!, m => m.GetProperty("seq").GetInt64());
+        foreach (var (clientId, seq) in acked)
+        {
+            Assert.True(stored.TryGetValue(clientId, out var s), $"acked {clientId} is missing after the restart");
+            Assert.Equal(seq, s);
+        }
+
+        return stored;
+    }
+
     [Fact]
     public async Task Every_acked_message_survives_a_SIGKILL_with_its_seq_and_seqs_stay_gapless()
     {
@@ -110,17 +130,7 @@ public sealed class ProcessTests : IDisposable
             await sender.WaitAsync(TimeSpan.FromSeconds(10));
         }
 
-        await using var restarted = await ServerProcess.StartAsync(_folder);
-        var history = await HistoryAsync(restarted.BaseUri, token, room);
-        var seqs = history.Select(m => m.GetProperty("seq").GetInt64()).ToList();
-        Assert.Equal(Enumerable.Range(1, seqs.Count).Select(i => (long)i), seqs);
-        var stored = history.ToDictionary(m => m.GetProperty("client_id").GetString()!, m => m.GetProperty("seq").GetInt64());
-        foreach (var (clientId, seq) in acked)
-        {
-            Assert.True(stored.TryGetValue(clientId, out var s), $"acked {clientId} is missing after the restart");
-            Assert.Equal(seq, s);
-        }
-
+        await RestartAndCheckAsync(token, room, acked);
         Assert.True(acked.Count >= 500);
     }
 
@@ -190,15 +200,7 @@ public sealed class ProcessTests : IDisposable
         Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         await sender.WaitAsync(TimeSpan.FromSeconds(10));
 
-        await using var restarted = await ServerProcess.StartAsync(_folder);
-        var history = await HistoryAsync(restarted.BaseUri, token, room);
-        var seqs = history.Select(m => m.GetProperty("seq").GetInt64()).ToList();
-        Assert.Equal(Enumerable.Range(1, seqs.Count).Select(i => (long)i), seqs);
-        var stored = history.ToDictionary(m => m.GetProperty("client_id").GetString()!, m => m.GetProperty("seq").GetInt64());
-        foreach (var (clientId, seq) in acked)
-        {
-            Assert.Equal(seq, stored[clientId]);
-        }
+        var stored = await RestartAndCheckAsync(token, room, acked);
 
         // Nothing was stored without its sender hearing of it, and nothing refused was stored.
         Assert.Equal(acked.Count, stored.Count);

@@ -10,12 +10,6 @@ public sealed class RoomsTests
 {
     private static async Task<JsonElement> Body(HttpResponseMessage r) => await r.Content.ReadFromJsonAsync<JsonElement>();
 
-    private static async Task AssertProblem(HttpResponseMessage r, HttpStatusCode status)
-    {
-        Assert.Equal(status, r.StatusCode);
-        Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
-        Assert.Equal((int)status, (await Body(r)).GetProperty("status").GetInt32());
-    }
 
     [Fact]
     public async Task Created_rooms_are_listed_for_members_and_publicly_with_member_counts()
@@ -56,7 +50,7 @@ public sealed class RoomsTests
         await using var server = await TestServer.StartAsync();
         var a = await server.UserAsync();
         using var http = a.Http();
-        await AssertProblem(await http.PostAsync("/api/rooms", new StringContent(body, Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest);
+        await Problem.AssertAsync(await http.PostAsync("/api/rooms", new StringContent(body, Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest);
         Assert.Empty((await http.GetFromJsonAsync<JsonElement[]>("/api/rooms"))!);
     }
 
@@ -68,12 +62,12 @@ public sealed class RoomsTests
         var b = await server.UserAsync("b");
         var c = await server.UserAsync("c");
         using var http = c.Http();
-        await AssertProblem(await http.PostAsync("/api/rooms/rnope/join", null), HttpStatusCode.NotFound);
-        await AssertProblem(await http.PostAsync("/api/rooms/rnope/leave", null), HttpStatusCode.NotFound);
+        await Problem.AssertAsync(await http.PostAsync("/api/rooms/rnope/join", null), HttpStatusCode.NotFound);
+        await Problem.AssertAsync(await http.PostAsync("/api/rooms/rnope/leave", null), HttpStatusCode.NotFound);
 
         using var aHttp = a.Http();
         var direct = await Body(await aHttp.PostAsJsonAsync("/api/direct", new { username = b.Username }));
-        await AssertProblem(await http.PostAsync($"/api/rooms/{direct.GetProperty("id").GetString()}/join", null), HttpStatusCode.Forbidden);
+        await Problem.AssertAsync(await http.PostAsync($"/api/rooms/{direct.GetProperty("id").GetString()}/join", null), HttpStatusCode.Forbidden);
     }
 
     [Fact]
@@ -87,8 +81,8 @@ public sealed class RoomsTests
         using var http = b.Http();
         Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync($"/api/rooms/{room}/messages", new { text = "hi", client_id = "1" })).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await http.PostAsync($"/api/rooms/{room}/leave", null)).StatusCode);
-        await AssertProblem(await http.GetAsync($"/api/rooms/{room}/messages"), HttpStatusCode.Forbidden);
-        await AssertProblem(await http.PostAsJsonAsync($"/api/rooms/{room}/messages", new { text = "again", client_id = "2" }), HttpStatusCode.Forbidden);
+        await Problem.AssertAsync(await http.GetAsync($"/api/rooms/{room}/messages"), HttpStatusCode.Forbidden);
+        await Problem.AssertAsync(await http.PostAsJsonAsync($"/api/rooms/{room}/messages", new { text = "again", client_id = "2" }), HttpStatusCode.Forbidden);
         Assert.Empty((await http.GetFromJsonAsync<JsonElement[]>("/api/rooms"))!);
     }
 
@@ -116,8 +110,8 @@ public sealed class RoomsTests
         var bRooms = await bHttp.GetFromJsonAsync<JsonElement[]>("/api/rooms");
         Assert.Equal(a.Username, Assert.Single(bRooms!).GetProperty("name").GetString());
 
-        await AssertProblem(await aHttp.PostAsJsonAsync("/api/direct", new { username = "nobody-here" }), HttpStatusCode.NotFound);
-        await AssertProblem(await aHttp.PostAsJsonAsync("/api/direct", new { username = 12 }), HttpStatusCode.BadRequest);
+        await Problem.AssertAsync(await aHttp.PostAsJsonAsync("/api/direct", new { username = "nobody-here" }), HttpStatusCode.NotFound);
+        await Problem.AssertAsync(await aHttp.PostAsJsonAsync("/api/direct", new { username = 12 }), HttpStatusCode.BadRequest);
         var publicRooms = await aHttp.GetFromJsonAsync<JsonElement[]>("/api/rooms/public");
         Assert.DoesNotContain(publicRooms!, r => r.GetProperty("id").GetString() == room.GetProperty("id").GetString());
     }
@@ -159,12 +153,12 @@ public sealed class RoomsTests
         var other = await b.CreateRoomAsync();
         using var http = a.Http();
 
-        await AssertProblem(await http.PostAsJsonAsync($"/api/rooms/{room}/messages", new { text = "   ", client_id = "1" }), HttpStatusCode.BadRequest);
-        await AssertProblem(await http.PostAsJsonAsync($"/api/rooms/{room}/messages", new { text = 5, client_id = "1" }), HttpStatusCode.BadRequest);
-        await AssertProblem(await http.PostAsJsonAsync($"/api/rooms/{room}/messages", new { text = "x", client_id = new string('c', 65) }), HttpStatusCode.BadRequest);
-        await AssertProblem(await http.PostAsJsonAsync($"/api/rooms/{room}/messages", new { text = new string('x', 4001), client_id = "1" }), HttpStatusCode.RequestEntityTooLarge);
-        await AssertProblem(await http.PostAsJsonAsync($"/api/rooms/{other}/messages", new { text = "hi", client_id = "1" }), HttpStatusCode.Forbidden);
-        await AssertProblem(await http.PostAsJsonAsync("/api/rooms/rmissing/messages", new { text = "hi", client_id = "1" }), HttpStatusCode.NotFound);
+        await Problem.AssertAsync(await http.PostAsJsonAsync($"/api/rooms/{room}/messages", new { text = "   ", client_id = "1" }), HttpStatusCode.BadRequest);
+        await Problem.AssertAsync(await http.PostAsJsonAsync($"/api/rooms/{room}/messages", new { text = 5, client_id = "1" }), HttpStatusCode.BadRequest);
+        await Problem.AssertAsync(await http.PostAsJsonAsync($"/api/rooms/{room}/messages", new { text = "x", client_id = new string('c', 65) }), HttpStatusCode.BadRequest);
+        await Problem.AssertAsync(await http.PostAsJsonAsync($"/api/rooms/{room}/messages", new { text = new string('x', 4001), client_id = "1" }), HttpStatusCode.RequestEntityTooLarge);
+        await Problem.AssertAsync(await http.PostAsJsonAsync($"/api/rooms/{other}/messages", new { text = "hi", client_id = "1" }), HttpStatusCode.Forbidden);
+        await Problem.AssertAsync(await http.PostAsJsonAsync("/api/rooms/rmissing/messages", new { text = "hi", client_id = "1" }), HttpStatusCode.NotFound);
         Assert.Empty(await a.AllMessagesAsync(room));
 
         // 4000 code points are fine even when they take two UTF-16 units each.
@@ -186,7 +180,7 @@ public sealed class RoomsTests
             statuses.Add(r.StatusCode);
             if (r.StatusCode == HttpStatusCode.TooManyRequests)
             {
-                await AssertProblem(r, HttpStatusCode.TooManyRequests);
+                await Problem.AssertAsync(r, HttpStatusCode.TooManyRequests);
             }
         }
 
@@ -215,7 +209,7 @@ public sealed class RoomsTests
 
         foreach (var bad in new[] { "?limit=0", "?limit=201", "?limit=x", "?before=-1", "?after=abc" })
         {
-            await AssertProblem(await http.GetAsync($"/api/rooms/{room}/messages{bad}"), HttpStatusCode.BadRequest);
+            await Problem.AssertAsync(await http.GetAsync($"/api/rooms/{room}/messages{bad}"), HttpStatusCode.BadRequest);
         }
 
         var mine = await http.GetFromJsonAsync<JsonElement[]>("/api/rooms");
@@ -238,6 +232,6 @@ public sealed class RoomsTests
         await using var server = await TestServer.StartAsync();
         var a = await server.UserAsync();
         using var http = a.Http();
-        await AssertProblem(await http.GetAsync("/api/nothing-here"), HttpStatusCode.NotFound);
+        await Problem.AssertAsync(await http.GetAsync("/api/nothing-here"), HttpStatusCode.NotFound);
     }
 }

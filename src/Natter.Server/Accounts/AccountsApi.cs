@@ -24,107 +24,103 @@ public static class AccountsApi
         return api;
     }
 
-    private static int MaxBody(IOptions<NatterOptions> o) => o.Value.Limits.MaxHttpBodyBytes;
-
-    public static async Task<Results<Created<UserDto>, ProblemHttpResult>> Register(
-        HttpRequest request, IChatStore store, PasswordHasher hasher, IOptions<NatterOptions> options, ILoggerFactory logs, CancellationToken ct)
+    /// <summary>The {username, password} body of register and login, both strings; Error otherwise.</summary>
+    private static async Task<((string Username, string Password)? Credentials, ProblemHttpResult? Error)> ReadCredentialsAsync(
+        HttpRequest request, IOptions<NatterOptions> options)
     {
-        var (body, error) = await JsonBody.ReadAsync(request, MaxBody(options));
+        var (body, error) = await JsonBody.ReadAsync(request, options.Value.Limits.MaxHttpBodyBytes);
         if (body is null)
         {
-            return error!;
+            return (null, error);
         }
 
         using (body)
         {
-            var (rawName, e1) = body.GetString("username");
+            var (username, e1) = body.GetString("username");
             var (password, e2) = body.GetString("password");
-            if ((e1 ?? e2) is { } bad)
-            {
-                return bad;
-            }
-
-            var username = Validation.NormalizeUsername(rawName);
-            if (username is null)
-            {
-                return Problems.BadRequest($"A username has {Validation.UsernameMin}–{Validation.UsernameMax} characters of a-z, 0-9, '_', '.' and '-'.");
-            }
-
-            if (!Validation.IsValidPassword(password))
-            {
-                return Problems.BadRequest($"A password has {Validation.PasswordMin}–{Validation.PasswordMax} characters.");
-            }
-
-            if (await store.FindUserAsync(username, ct) is not null)
-            {
-                return Problems.Conflict($"The username '{username}' is taken.");
-            }
-
-            var hash = await Task.Run(() => hasher.Hash(password!), ct);
-            if (await store.CreateUserAsync(username, hash, ct) is null)
-            {
-                return Problems.Conflict($"The username '{username}' is taken.");
-            }
-
-            Log.UserRegistered(logs.CreateLogger(typeof(AccountsApi)), username);
-            return TypedResults.Created($"/api/users/{username}", new UserDto(username));
+            return (e1 ?? e2) is { } bad ? (null, bad) : ((username!, password!), null);
         }
+    }
+
+    public static async Task<Results<Created<UserDto>, ProblemHttpResult>> Register(
+        HttpRequest request, IChatStore store, PasswordHasher hasher, IOptions<NatterOptions> options, ILoggerFactory logs, CancellationToken ct)
+    {
+        var (credentials, error) = await ReadCredentialsAsync(request, options);
+        if (credentials is not var (rawName, password))
+        {
+            return error!;
+        }
+
+        var username = Validation.NormalizeUsername(rawName);
+        if (username is null)
+        {
+            return Problems.BadRequest($"A username has {Validation.UsernameMin}–{Validation.UsernameMax} characters of a-z, 0-9, '_', '.' and '-'.");
+        }
+
+        if (!Validation.IsValidPassword(password))
+        {
+            return Problems.BadRequest($"A password has {Validation.PasswordMin}–{Validation.PasswordMax} characters.");
+        }
+
+        if (await store.FindUserAsync(username, ct) is not null)
+        {
+            return Problems.Conflict($"The username '{username}' is taken.");
+        }
+
+        var hash = await Task.Run(() => hasher.Hash(password), ct);
+        if (await store.CreateUserAsync(username, hash, ct) is null)
+        {
+            return Problems.Conflict($"The username '{username}' is taken.");
+        }
+
+        Log.UserRegistered(logs.CreateLogger(typeof(AccountsApi)), username);
+        return TypedResults.Created($"/api/users/{username}", new UserDto(username));
     }
 
     public static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> Login(
         HttpContext http, IChatStore store, PasswordHasher hasher, LoginThrottle throttle, IOptions<NatterOptions> options,
         TimeProvider clock, ILoggerFactory logs, CancellationToken ct)
     {
-        var (body, error) = await JsonBody.ReadAsync(http.Request, MaxBody(options));
-        if (body is null)
+        var (credentials, error) = await ReadCredentialsAsync(http.Request, options);
+        if (credentials is not var (rawName, password))
         {
             return error!;
         }
 
-        using (body)
+        var logger = logs.CreateLogger(typeof(AccountsApi));
+        var username = Validation.NormalizeUsername(rawName) ?? rawName.ToLowerInvariant();
+        var address = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (throttle.RetryAfter(username, address) is { } wait)
         {
-            var (rawName, e1) = body.GetString("username");
-            var (password, e2) = body.GetString("password");
-            if ((e1 ?? e2) is { } bad)
-            {
-                return bad;
-            }
-
-            var logger = logs.CreateLogger(typeof(AccountsApi));
-            var username = Validation.NormalizeUsername(rawName) ?? rawName!.ToLowerInvariant();
-            var address = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-            if (throttle.RetryAfter(username, address) is { } wait)
-            {
-                var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
-                Log.LoginThrottled(logger, username, address, seconds);
-                http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-                return Problems.TooMany($"Too many failed logins; try again in {seconds} s.");
-            }
-
-            var user = Validation.NormalizeUsername(rawName) is null ? null : await store.FindUserAsync(username, ct);
-            var ok = await Task.Run(() => hasher.Verify(user?.PasswordHash, password!), ct);
-            if (!ok || user is null || user.Status != "active")
-            {
-                throttle.RecordFailure(username, address);
-                NatterMetrics.LoginFailures.Add(1);
-                Log.LoginFailed(logger, username, address);
-                return Problems.Unauthorized("Wrong username or password.");
-            }
-
-            throttle.RecordSuccess(username);
-            var token = Tokens.New();
-            var expires = clock.GetUtcNow() + options.Value.Auth.TokenLifetime;
-            await store.CreateSessionAsync(user.Id, Tokens.Hash(token), expires, ct);
-            http.Response.Cookies.Append(options.Value.Auth.CookieName, token, new CookieOptions
-            {
-                HttpOnly = true,
-                SameSite = SameSiteMode.Lax,
-                Secure = http.Request.IsHttps,
-                Path = "/",
-                Expires = expires,
-            });
-            return TypedResults.Ok(new LoginResponse(token, user.Username));
+            var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+            Log.LoginThrottled(logger, username, address, seconds);
+            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return Problems.TooMany($"Too many failed logins; try again in {seconds} s.");
         }
+
+        var user = Validation.NormalizeUsername(rawName) is null ? null : await store.FindUserAsync(username, ct);
+        var ok = await Task.Run(() => hasher.Verify(user?.PasswordHash, password), ct);
+        if (!ok || user is null || user.Status != "active")
+        {
+            throttle.RecordFailure(username, address);
+            NatterMetrics.LoginFailures.Add(1);
+            Log.LoginFailed(logger, username, address);
+            return Problems.Unauthorized("Wrong username or password.");
+        }
+
+        throttle.RecordSuccess(username);
+        var token = Tokens.New();
+        var expires = clock.GetUtcNow() + options.Value.Auth.TokenLifetime;
+        await store.CreateSessionAsync(user.Id, Tokens.Hash(token), expires, ct);
+        http.Response.Cookies.Append(options.Value.Auth.CookieName, token, new CookieOptions
+        {
+            HttpOnly = true,
+            SameSite = SameSiteMode.Lax,
+            Secure = http.Request.IsHttps,
+            Path = "/",
+            Expires = expires,
+        });
+        return TypedResults.Ok(new LoginResponse(token, user.Username));
     }
 
     public static async Task<NoContent> Logout(HttpContext http, IChatStore store, IMessageBus bus, IOptions<NatterOptions> options, CancellationToken ct)
