@@ -217,6 +217,18 @@ public sealed class RoomsTests
     }
 
     [Fact]
+    public async Task A_body_over_the_limit_is_413_and_stores_nothing()
+    {
+        await using var server = await TestServer.StartAsync("Natter:Limits:MaxHttpBodyBytes=2048");
+        var a = await server.UserAsync();
+        var room = await a.CreateRoomAsync();
+        using var http = a.Http();
+        var big = new StringContent("{\"text\":\"" + new string('x', 3000) + "\",\"client_id\":\"1\"}", Encoding.UTF8, "application/json");
+        await Problem.AssertAsync(await http.PostAsync($"/api/rooms/{room}/messages", big), HttpStatusCode.RequestEntityTooLarge);
+        Assert.Empty(await a.AllMessagesAsync(room));
+    }
+
+    [Fact]
     public async Task Health_answers_200_when_the_store_and_queue_answer()
     {
         await using var server = await TestServer.StartAsync();
