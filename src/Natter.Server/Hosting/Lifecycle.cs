@@ -16,6 +16,7 @@ public sealed class Lifecycle(
     IChatStore store,
     IngestQueue ingest,
     IMessageBus bus,
+    Fanout fanout,
     SocketGateway gateway,
     ConnectionRegistry sockets,
     IOptions<NatterOptions> options,
@@ -39,9 +40,9 @@ public sealed class Lifecycle(
         gateway.BeginShutdown();
         await ingest.DrainAsync(o.ShutdownDrainTimeout);
 
-        // Give the fan-out a moment to hand the last stored messages to the sockets.
+        // Let the fan-out hand the last stored messages and their acks to the sockets before they close.
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(2);
-        while (bus.Events.CanCount && bus.Events.Count > 0 && DateTime.UtcNow < until)
+        while (((bus.Events.CanCount && bus.Events.Count > 0) || !fanout.IsIdle) && DateTime.UtcNow < until)
         {
             await Task.Delay(20, CancellationToken.None);
         }

@@ -15,6 +15,7 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
 {
     private readonly Dictionary<string, long> _roomSeq = new(StringComparer.Ordinal);
     private readonly HashSet<IAckTarget> _touched = [];
+    private int _busy;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -30,18 +31,30 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
 
     private async Task RunAsync(CancellationToken stoppingToken)
     {
-        await foreach (var evt in bus.Events.ReadAllAsync(stoppingToken))
+        var events = bus.Events;
+        while (await events.WaitToReadAsync(stoppingToken))
         {
-            try
+            // Busy from before an event leaves the queue until it is handled, so "queue empty and not busy"
+            // means everything published so far has reached the sockets' queues (shutdown waits for that).
+            Volatile.Write(ref _busy, 1);
+            while (events.TryRead(out var evt))
             {
-                await HandleAsync(evt, stoppingToken);
+                try
+                {
+                    await HandleAsync(evt, stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    Log.FanoutFailed(logger, evt.GetType().Name, e);
+                }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                Log.FanoutFailed(logger, evt.GetType().Name, e);
-            }
+
+            Volatile.Write(ref _busy, 0);
         }
     }
+
+    /// <summary>True when no event is being handled (see RunAsync).</summary>
+    public bool IsIdle => Volatile.Read(ref _busy) == 0;
 
     private async ValueTask HandleAsync(BusEvent evt, CancellationToken ct)
     {
