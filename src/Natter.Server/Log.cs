@@ -18,6 +18,12 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Information, "Login failed for {Username} from {Address}")]
     public static partial void LoginFailed(ILogger logger, string username, string address);
 
+    [LoggerMessage(13, LogLevel.Debug, "Deleted {Count} expired sessions")]
+    public static partial void SessionsSwept(ILogger logger, int count);
+
+    [LoggerMessage(14, LogLevel.Warning, "Deleting expired sessions failed; next try in an hour")]
+    public static partial void SessionSweepFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(12, LogLevel.Warning, "Login throttled for {Username} from {Address}, retry after {RetryAfterSeconds} s")]
     public static partial void LoginThrottled(ILogger logger, string username, string address, int retryAfterSeconds);
 

@@ -60,6 +60,22 @@ public abstract class StoreSpec : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Expired_sessions_are_swept_and_live_ones_kept()
+    {
+        var id = await UserAsync("alice");
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000);
+        var expired = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
+        var live = Enumerable.Range(2, 32).Select(i => (byte)i).ToArray();
+        await Store.CreateSessionAsync(id, expired, now.AddMinutes(-1), default).WaitAsync(Timeout);
+        await Store.CreateSessionAsync(id, live, now.AddHours(1), default).WaitAsync(Timeout);
+
+        Assert.Equal(1, await Store.DeleteExpiredSessionsAsync(now, default).WaitAsync(Timeout));
+        Assert.Equal(0, await Store.DeleteExpiredSessionsAsync(now, default).WaitAsync(Timeout));
+        Assert.NotNull(await Store.FindSessionAsync(live, now, default).WaitAsync(Timeout));
+        Assert.Null(await Store.FindSessionAsync(expired, now.AddMinutes(-2), default).WaitAsync(Timeout));
+    }
+
+    [Fact]
     public async Task Rooms_are_joined_left_and_listed_with_their_seqs()
     {
         var alice = await UserAsync("alice");

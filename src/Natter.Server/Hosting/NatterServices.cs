@@ -47,6 +47,7 @@ public static class NatterServices
         services.AddHostedService(sp => sp.GetRequiredService<IngestQueue>());
         services.AddSingleton<Fanout>();
         services.AddHostedService(sp => sp.GetRequiredService<Fanout>());
+        services.AddHostedService<SessionSweeper>();
 
         services.AddAuthentication(NatterAuthentication.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, NatterAuthentication>(NatterAuthentication.SchemeName, null);

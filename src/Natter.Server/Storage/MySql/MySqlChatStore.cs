@@ -251,6 +251,13 @@ public sealed class MySqlChatStore : IChatStore
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
+    public async Task<int> DeleteExpiredSessionsAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var cmd = Command(conn, null, "DELETE FROM sessions WHERE expires_at <= @n", ("@n", now.ToUnixTimeMilliseconds()));
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
     public async Task<Room> CreateRoomAsync(string name, long creatorId, CancellationToken ct)
     {
         var id = RoomIds.New();

@@ -187,6 +187,13 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
+    public async Task<int> DeleteExpiredSessionsAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        using var cmd = Command(conn, "DELETE FROM sessions WHERE expires_at <= $n", ("$n", now.ToUnixTimeMilliseconds()));
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
     public async Task<Room> CreateRoomAsync(string name, long creatorId, CancellationToken ct)
     {
         var id = RoomIds.New();
