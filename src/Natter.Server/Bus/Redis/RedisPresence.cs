@@ -123,20 +123,29 @@ public sealed class RedisPresence(
                 return false;
             }
 
-            try
-            {
-                return (int)await RunAsync(OpenScript, redis.NodeId, username) == 1;
-            }
-            catch (Exception e) when (e is RedisException or TimeoutException)
-            {
-                _dirty = true;
-                Log.PresenceRedisFailed(logger, e);
-                return true;
-            }
+            return await ChangedAsync(OpenScript, username);
         }
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Runs an open/close script (under _gate); true when the user's cluster-wide state changed. When Redis
+    /// cannot be reached the change is assumed (this node's view) and the node's set is rewritten on reconnect.
+    /// </summary>
+    private async Task<bool> ChangedAsync(string script, string username)
+    {
+        try
+        {
+            return (int)await RunAsync(script, redis.NodeId, username) == 1;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            _dirty = true;
+            Log.PresenceRedisFailed(logger, e);
+            return true;
         }
     }
 
@@ -153,16 +162,7 @@ public sealed class RedisPresence(
             }
 
             _local.Remove(username);
-            try
-            {
-                return (int)await RunAsync(CloseScript, redis.NodeId, username) == 1;
-            }
-            catch (Exception e) when (e is RedisException or TimeoutException)
-            {
-                _dirty = true;
-                Log.PresenceRedisFailed(logger, e);
-                return true;
-            }
+            return await ChangedAsync(CloseScript, username);
         }
         finally
         {
