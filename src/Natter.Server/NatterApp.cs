@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Natter.Server.Accounts;
-using Natter.Server.Gateway;
+using Natter.Server.Entry;
 using Natter.Server.Hosting;
 using Natter.Server.Rooms;
 
@@ -35,7 +35,8 @@ public static class NatterApp
 
         app.MapAccountsApi();
         app.MapRoomsApi();
-        app.Map("/ws", (HttpContext http, SocketGateway gateway) => gateway.HandleAsync(http)).RequireAuthorization();
+        app.MapMessagesApi();
+        app.Map("/ws", (HttpContext http, SocketAcceptor sockets) => sockets.HandleAsync(http)).RequireAuthorization();
         app.MapHealthChecks("/healthz");
         app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Natter.Server.Hosting;
+using Natter.Server.Common;
 using Natter.Server.Storage.MySql;
 
 namespace Natter.ClusterTests;

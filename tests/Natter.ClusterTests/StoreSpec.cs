@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Natter.Server.Hosting;
+using Natter.Server.Common;
 using Natter.Server.Storage;
 using Natter.Server.Storage.MySql;
 using Natter.Server.Storage.Sqlite;

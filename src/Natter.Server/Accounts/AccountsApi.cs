@@ -4,8 +4,6 @@ using Microsoft.Extensions.Options;
 using Natter.Protocol;
 using Natter.Server.Api;
 using Natter.Server.Bus;
-using Natter.Server.Hosting;
-using Natter.Server.Messaging;
 using Natter.Server.Storage;
 
 namespace Natter.Server.Accounts;
@@ -79,7 +77,7 @@ public static class AccountsApi
 
     public static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> Login(
         HttpContext http, IChatStore store, PasswordHasher hasher, LoginThrottle throttle, IOptions<NatterOptions> options,
-        TimeProvider clock, ILoggerFactory logs, CancellationToken ct)
+        TimeProvider clock, NatterMetrics metrics, ILoggerFactory logs, CancellationToken ct)
     {
         var (credentials, error) = await ReadCredentialsAsync(http.Request, options);
         if (credentials is not var (rawName, password))
@@ -103,7 +101,7 @@ public static class AccountsApi
         if (!ok || user is null || user.Status != "active")
         {
             throttle.RecordFailure(username, address);
-            NatterMetrics.LoginFailures.Add(1);
+            metrics.LoginFailures.Add(1);
             Log.LoginFailed(logger, username, address);
             return Problems.Unauthorized("Wrong username or password.");
         }

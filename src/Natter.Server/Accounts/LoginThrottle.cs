@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
-using Natter.Server.Hosting;
 
 namespace Natter.Server.Accounts;
 

@@ -2,7 +2,6 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
-using Natter.Server.Hosting;
 using Natter.Server.Storage;
 
 namespace Natter.Server.Accounts;
@@ -22,7 +21,6 @@ public sealed class NatterAuthentication(
     : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
 {
     public const string SchemeName = "Natter";
-    public const string SessionIdClaim = "natter:sid";
 
     public static string? ReadToken(HttpRequest request, string cookieName)
     {
@@ -50,12 +48,7 @@ public sealed class NatterAuthentication(
             return AuthenticateResult.Fail("unknown or expired token");
         }
 
-        var identity = new ClaimsIdentity(
-        [
-            new Claim(ClaimTypes.NameIdentifier, session.UserId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            new Claim(ClaimTypes.Name, session.Username),
-            new Claim(SessionIdClaim, session.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-        ], SchemeName);
+        var identity = new ClaimsIdentity(Caller.Claims(session.UserId, session.Username, session.Id), SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
@@ -68,13 +61,4 @@ public sealed class NatterAuthentication(
             ProblemDetails = { Status = 401, Title = "Unauthorized", Detail = "Log in first: send a bearer token or the session cookie." },
         });
     }
-}
-
-/// <summary>The authenticated caller, read from the claims NatterAuthentication sets.</summary>
-public readonly record struct Caller(long UserId, string Username, long SessionId)
-{
-    public static Caller From(ClaimsPrincipal user) => new(
-        long.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier)!, System.Globalization.CultureInfo.InvariantCulture),
-        user.FindFirstValue(ClaimTypes.Name)!,
-        long.Parse(user.FindFirstValue(NatterAuthentication.SessionIdClaim)!, System.Globalization.CultureInfo.InvariantCulture));
 }

@@ -1,7 +1,6 @@
 using System.Text;
 using Geralt;
 using Microsoft.Extensions.Options;
-using Natter.Server.Hosting;
 
 namespace Natter.Server.Accounts;
 

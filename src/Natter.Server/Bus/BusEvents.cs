@@ -6,18 +6,7 @@ namespace Natter.Server.Bus;
 public abstract record BusEvent;
 
 /// <summary>Messages just committed, in commit order (per room: ascending seq).</summary>
-public sealed record MessagesStored(IReadOnlyList<StoredMessage> Messages) : BusEvent
-{
-    /// <summary>
-    /// On the node that stored them only (never sent to other nodes): the senders' acks, which this node's fan-out
-    /// queues together with the messages, so a sender's ack and its own message leave in one write.
-    /// </summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public IReadOnlyList<PendingAck>? LocalAcks { get; init; }
-}
-
-/// <summary>An ack owed to a socket for a stored message.</summary>
-public readonly record struct PendingAck(Natter.Server.Messaging.IAckTarget Target, string? Reference, StoredMessage Message);
+public sealed record MessagesStored(IReadOnlyList<StoredMessage> Messages) : BusEvent;
 
 public sealed record TypingEvent(string Room, long UserId, string Username) : BusEvent;
 

@@ -1,8 +1,7 @@
 using Microsoft.Extensions.Options;
 using Natter.Protocol;
-using Natter.Server.Bus;
-using Natter.Server.Gateway;
-using Natter.Server.Messaging;
+using Natter.Server.Delivery;
+using Natter.Server.Sending;
 using Natter.Server.Storage;
 
 namespace Natter.Server.Hosting;
@@ -15,17 +14,17 @@ namespace Natter.Server.Hosting;
 public sealed class Lifecycle(
     IChatStore store,
     IngestQueue ingest,
-    IMessageBus bus,
+    SendService sends,
     Fanout fanout,
-    SocketGateway gateway,
     ConnectionRegistry sockets,
+    NatterMetrics metrics,
     IOptions<NatterOptions> options,
     ILogger<Lifecycle> logger) : IHostedLifecycleService
 {
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
         await store.InitializeAsync(cancellationToken);
-        NatterMetrics.ObserveIngestDepth(() => ingest.Depth);
+        metrics.ObserveIngestDepth(() => ingest.Depth);
         var o = options.Value;
         Log.Started(logger, o.NodeName ?? $"{Environment.MachineName}-{Environment.ProcessId}", o.Storage.Provider, o.Bus.Provider);
     }
@@ -37,15 +36,11 @@ public sealed class Lifecycle(
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         var o = options.Value.WebSocket;
-        gateway.BeginShutdown();
+        sends.BeginShutdown();
         await ingest.DrainAsync(o.ShutdownDrainTimeout);
 
         // Let the fan-out hand the last stored messages and their acks to the sockets before they close.
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(2);
-        while (((bus.Events.CanCount && bus.Events.Count > 0) || !fanout.IsIdle) && DateTime.UtcNow < until)
-        {
-            await Task.Delay(20, CancellationToken.None);
-        }
+        await fanout.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
         Log.ClosingSockets(logger, sockets.Count);
         foreach (var c in sockets.All())
@@ -53,11 +48,7 @@ public sealed class Lifecycle(
             c.Close(CloseCodes.GoingAway, "server shutting down");
         }
 
-        var closeBy = DateTime.UtcNow + o.CloseTimeout;
-        while (sockets.Count > 0 && DateTime.UtcNow < closeBy)
-        {
-            await Task.Delay(20, CancellationToken.None);
-        }
+        await sockets.WhenEmptyAsync().WaitAsync(o.CloseTimeout, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -6,8 +6,9 @@ using Natter.Server.Api;
 using Natter.Server.Bus;
 using Natter.Server.Bus.InProcess;
 using Natter.Server.Bus.Redis;
-using Natter.Server.Gateway;
-using Natter.Server.Messaging;
+using Natter.Server.Entry;
+using Natter.Server.Delivery;
+using Natter.Server.Sending;
 using Natter.Server.Rooms;
 using Natter.Server.Storage;
 using Natter.Server.Storage.MySql;
@@ -31,14 +32,26 @@ public static class NatterServices
         services.AddBus(bus);
         services.AddNatterTelemetry(configuration);
 
+        services.AddMetrics();
+        services.AddSingleton<NatterMetrics>();
+
+        // Features beside the path.
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<RoomDirectory>();
         services.AddSingleton<RoomService>();
+
+        // The path of a message: entry → sending → store → bus → delivery.
+        services.AddSingleton<SocketPresence>();
+        services.AddSingleton<FrameHandlers>();
+        services.AddSingleton<ReceiveLoop>();
+        services.AddSingleton<SocketAcceptor>();
         services.AddSingleton<SendRateLimiter>();
-        services.AddSingleton<MessageService>();
+        services.AddSingleton<SendService>();
+        services.AddSingleton<IRoomLogReader, StoreRoomLogReader>();
+        services.AddSingleton<ConnectionFactory>();
         services.AddSingleton<ConnectionRegistry>();
-        services.AddSingleton<SocketGateway>();
+        services.AddSingleton<ILocalInterest>(sp => sp.GetRequiredService<ConnectionRegistry>());
 
         // Lifecycle first: its StartingAsync creates the schema before the workers start.
         services.AddSingleton<Lifecycle>();

@@ -1,6 +1,7 @@
 using System.Collections;
 using Microsoft.Extensions.Logging.Console;
-using Natter.Server.Messaging;
+using Natter.Server.Sending;
+using Natter.Server.Delivery;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 

@@ -1,13 +1,22 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
 using Natter.Server.Storage;
 
 namespace Natter.Server.Rooms;
 
+/// <summary>Whether any of these users has a socket open on this node (delivery knows; the cache asks before forgetting a room).</summary>
+public interface ILocalInterest
+{
+    bool HasLocalSocket(IReadOnlyList<long> users);
+}
+
 /// <summary>
 /// This node's cache of rooms and their members, loaded from the store on first use and kept current by
 /// member events (local and from the bus). The send path and the fan-out read it without touching the store.
+/// Bounded: past Limits.TrackedRooms rooms, rooms none of whose members has a socket on this node are forgotten
+/// (they are loaded again on next use).
 /// </summary>
-public sealed class RoomDirectory(IChatStore store)
+public sealed class RoomDirectory(IChatStore store, ILocalInterest interest, IOptions<NatterOptions> options)
 {
     /// <summary>An immutable snapshot of one room's membership; replaced whole on every change.</summary>
     public sealed class Entry(Room room, long[] members)
@@ -24,6 +33,11 @@ public sealed class RoomDirectory(IChatStore store)
     }
 
     private readonly ConcurrentDictionary<string, Entry> _rooms = new(StringComparer.Ordinal);
+    private readonly int _capacity = options.Value.Limits.TrackedRooms;
+    private int _trimming;
+
+    /// <summary>Rooms cached now.</summary>
+    public int Count => _rooms.Count;
 
     /// <summary>The room, from cache or store; null when it does not exist.</summary>
     public async ValueTask<Entry?> GetAsync(string roomId, CancellationToken ct)
@@ -50,6 +64,7 @@ public sealed class RoomDirectory(IChatStore store)
         var members = await store.ListMembersAsync(roomId, ct);
         var entry = new Entry(room, members.Select(m => m.UserId).ToArray());
         _rooms[roomId] = entry;
+        TrimIfFull();
         return entry;
     }
 
@@ -82,6 +97,37 @@ public sealed class RoomDirectory(IChatStore store)
     public void Put(Room room, params long[] members)
     {
         _rooms.AddOrUpdate(room.Id, _ => new Entry(room, members), (_, e) => members.Aggregate(e, (acc, m) => acc.With(m)));
+        TrimIfFull();
+    }
+
+    /// <summary>Past the capacity, forgets rooms no local socket needs, down to three quarters of it.</summary>
+    private void TrimIfFull()
+    {
+        if (_rooms.Count <= _capacity || Interlocked.Exchange(ref _trimming, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var excess = _rooms.Count - (_capacity - _capacity / 4);
+            foreach (var (id, entry) in _rooms)
+            {
+                if (excess <= 0)
+                {
+                    break;
+                }
+
+                if (!interest.HasLocalSocket(entry.Members) && _rooms.TryRemove(new KeyValuePair<string, Entry>(id, entry)))
+                {
+                    excess--;
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _trimming, 0);
+        }
     }
 
     private void Update(string roomId, Func<Entry, Entry> change)

@@ -4,13 +4,11 @@ using Microsoft.Extensions.Options;
 using Natter.Protocol;
 using Natter.Server.Accounts;
 using Natter.Server.Api;
-using Natter.Server.Hosting;
-using Natter.Server.Messaging;
 using Natter.Server.Storage;
 
 namespace Natter.Server.Rooms;
 
-/// <summary>rooms, public rooms, create, join, leave, direct, history, HTTP send.</summary>
+/// <summary>rooms, public rooms, create, join, leave, direct, history (the HTTP send is in Entry/MessagesApi).</summary>
 public static class RoomsApi
 {
     public static RouteGroupBuilder MapRoomsApi(this IEndpointRouteBuilder app)
@@ -23,7 +21,6 @@ public static class RoomsApi
         api.MapPost("/rooms/{id}/leave", Leave);
         api.MapPost("/direct", Direct);
         api.MapGet("/rooms/{id}/messages", History);
-        api.MapPost("/rooms/{id}/messages", Send);
         return api;
     }
 
@@ -145,59 +142,7 @@ public static class RoomsApi
         return TypedResults.Ok(messages.Select(ToDto).ToArray());
     }
 
-    public static async Task<Results<Created<MessageDto>, Ok<MessageDto>, ProblemHttpResult>> Send(
-        string id, HttpContext http, MessageService messages, IngestQueue ingest, IOptions<NatterOptions> options, CancellationToken ct)
-    {
-        var (body, error) = await JsonBody.ReadAsync(http.Request, options.Value.Limits.MaxHttpBodyBytes);
-        if (body is null)
-        {
-            return error!;
-        }
-
-        NewMessage? message;
-        Refusal refusal;
-        using (body)
-        {
-            var (text, e1) = body.GetString("text");
-            var (clientId, e2) = body.GetString("client_id", required: false);
-            if ((e1 ?? e2) is { } bad)
-            {
-                return bad;
-            }
-
-            (message, refusal) = await messages.PrepareAsync(Caller.From(http.User), id, null, text, clientId, ct);
-        }
-
-        if (message is null)
-        {
-            return TypedResults.Problem(refusal.Message, statusCode: refusal.HttpStatus);
-        }
-
-        var send = new PendingSend(message, null, null) { Completion = new(TaskCreationOptions.RunContinuationsAsynchronously) };
-        try
-        {
-            await ingest.SubmitAsync(send, ct);
-        }
-        catch (System.Threading.Channels.ChannelClosedException)
-        {
-            return Problems.Unavailable("The server is shutting down; nothing was stored.");
-        }
-
-        AppendResult result;
-        try
-        {
-            result = await send.Completion.Task;
-        }
-        catch (Exception) when (!ct.IsCancellationRequested)
-        {
-            return Problems.Unavailable("The message could not be stored; send it again.");
-        }
-
-        var dto = ToDto(result.Message);
-        return result.Duplicate ? TypedResults.Ok(dto) : TypedResults.Created($"/api/rooms/{id}/messages?after={dto.Seq - 1}&limit=1", dto);
-    }
-
-    private static MessageDto ToDto(StoredMessage m) => new(m.Room, m.Seq, m.From, m.Text, m.Ts, m.ClientId);
+    public static MessageDto ToDto(StoredMessage m) => new(m.Room, m.Seq, m.From, m.Text, m.Ts, m.ClientId);
 
     private static bool TryLong(Microsoft.Extensions.Primitives.StringValues raw, out long? value)
     {

@@ -1,9 +1,6 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
-using Natter.Server.Hosting;
-using Natter.Server.Messaging;
 using Natter.Server.Storage;
 using StackExchange.Redis;
 
@@ -15,7 +12,7 @@ namespace Natter.Server.Bus.Redis;
 /// channel; every node reads that channel through an ordered subscription, skips its own events and queues the
 /// rest. Redis keeps one publisher's order, so a room's messages from one node arrive in seq order; messages from
 /// two nodes, or ones lost while Redis was away, leave seq gaps the fan-out fills from the store. After a
-/// reconnect the bus also looks up every room it has seen and hands the fan-out the newest message of any room
+/// reconnect the bus also looks up every room it has seen recently (at most Limits.TrackedRooms) and hands the fan-out the newest message of any room
 /// that moved meanwhile, so the gap is filled even if the room stays quiet.
 /// Full mode of the local queue: the writer waits (publishers slow down; Redis buffers the subscription meanwhile).
 /// </summary>
@@ -25,26 +22,30 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
     private readonly IChatStore _store;
     private readonly ILogger<RedisBus> _logger;
     private readonly TimeProvider _clock;
-    private readonly Channel<BusEvent> _local;
-    private readonly ConcurrentDictionary<string, long> _seen = new(StringComparer.Ordinal);
+    private readonly NatterMetrics _metrics;
+    private readonly Channel<BusDelivery> _local;
+    private readonly RoomSeqMap _seen;
     private readonly CancellationTokenSource _stopping = new();
     private ChannelMessageQueue? _subscription;
     private Task? _receiver;
 
-    public RedisBus(RedisConnection redis, IChatStore store, IOptions<NatterOptions> options, TimeProvider clock, ILogger<RedisBus> logger)
+    public RedisBus(RedisConnection redis, IChatStore store, IOptions<NatterOptions> options, TimeProvider clock, NatterMetrics metrics,
+        ILogger<RedisBus> logger)
     {
+        _metrics = metrics;
         _redis = redis;
         _store = store;
         _clock = clock;
         _logger = logger;
-        _local = Channel.CreateBounded<BusEvent>(new BoundedChannelOptions(options.Value.Limits.IngestQueueCapacity)
+        _seen = new RoomSeqMap(options.Value.Limits.TrackedRooms);
+        _local = Channel.CreateBounded<BusDelivery>(new BoundedChannelOptions(options.Value.Limits.IngestQueueCapacity)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
     }
 
-    public ChannelReader<BusEvent> Events => _local.Reader;
+    public ChannelReader<BusDelivery> Events => _local.Reader;
 
     public bool IsHealthy => _redis.IsConnected && _subscription is not null
         && _redis.Multiplexer.GetSubscriber().IsConnected(_redis.Names.Events);
@@ -63,10 +64,10 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
         _receiver = Task.Run(ReceiveLoopAsync, CancellationToken.None);
     }
 
-    public async ValueTask PublishAsync(BusEvent evt, CancellationToken ct)
+    public async ValueTask PublishAsync(BusEvent evt, LocalEnvelope? local, CancellationToken ct)
     {
         Remember(evt);
-        await _local.Writer.WriteAsync(evt, ct);
+        await _local.Writer.WriteAsync(new BusDelivery(evt, local), ct);
         byte[] payload;
         try
         {
@@ -92,7 +93,7 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
-            NatterMetrics.BusPublishFailures.Add(1);
+            _metrics.BusPublishFailures.Add(1);
             Log.BusPublishFailed(_logger, evt.GetType().Name, e);
         }
     }
@@ -128,11 +129,11 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
                 continue;
             }
 
-            NatterMetrics.BusLag.Record(Math.Max(0, _clock.GetUtcNow().ToUnixTimeMilliseconds() - envelope.SentAt));
+            _metrics.BusLag.Record(Math.Max(0, _clock.GetUtcNow().ToUnixTimeMilliseconds() - envelope.SentAt));
             Remember(evt);
             try
             {
-                await _local.Writer.WriteAsync(evt, _stopping.Token);
+                await _local.Writer.WriteAsync(new BusDelivery(evt), _stopping.Token);
             }
             catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
             {
@@ -149,15 +150,15 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
             case MessagesStored s:
                 foreach (var m in s.Messages)
                 {
-                    _seen.AddOrUpdate(m.Room, m.Seq, (_, old) => Math.Max(old, m.Seq));
+                    _seen.Raise(m.Room, m.Seq);
                 }
 
                 break;
             case MemberEvent me:
-                _seen.AddOrUpdate(me.Room, me.LastSeq, (_, old) => Math.Max(old, me.LastSeq));
+                _seen.Raise(me.Room, me.LastSeq);
                 break;
             case DirectRoomEvent d:
-                _seen.AddOrUpdate(d.Room, d.LastSeq, (_, old) => Math.Max(old, d.LastSeq));
+                _seen.Raise(d.Room, d.LastSeq);
                 break;
         }
     }
@@ -175,14 +176,14 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
             {
                 await Task.Delay(pass == 0 ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(1), _stopping.Token);
                 var rooms = 0;
-                foreach (var (room, seen) in _seen.ToArray())
+                foreach (var (room, seen) in _seen.Snapshot())
                 {
                     var newest = await _store.ReadMessagesAsync(room, seen, long.MaxValue, 1, oldestFirst: false, _stopping.Token);
                     if (newest.Count == 1)
                     {
                         rooms++;
                         Remember(new MessagesStored(newest));
-                        await _local.Writer.WriteAsync(new MessagesStored(newest), _stopping.Token);
+                        await _local.Writer.WriteAsync(new BusDelivery(new MessagesStored(newest)), _stopping.Token);
                     }
                 }
 

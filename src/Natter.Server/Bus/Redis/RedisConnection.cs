@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Natter.Server.Hosting;
 using StackExchange.Redis;
 
 namespace Natter.Server.Bus.Redis;

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Natter.Server.Hosting;
 using Natter.Server.Storage;
 using StackExchange.Redis;
 

@@ -3,7 +3,6 @@ using System.Data.Common;
 using System.Text;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
-using Natter.Server.Hosting;
 
 namespace Natter.Server.Storage.MySql;
 

@@ -1,7 +1,6 @@
 using System.Data;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
-using Natter.Server.Hosting;
 
 namespace Natter.Server.Storage.Sqlite;
 

@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
-namespace Natter.Server.Hosting;
+namespace Natter.Server.Common;
 
 /// <summary>Everything configurable, bound from the "Natter" section (appsettings, NATTER__ environment, command line).</summary>
 public sealed class NatterOptions
@@ -100,6 +100,13 @@ public sealed class LimitOptions
     /// <summary>Shortest time between two group commits while messages keep coming (an idle server commits at once).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
     public TimeSpan CommitInterval { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>
+    /// Rooms whose state one node keeps in memory (membership cache, the fan-out's and the Redis bus's last seq per
+    /// room). Past it, rooms no local socket needs are forgotten and reloaded from the store when they are used again.
+    /// </summary>
+    [Range(100, 10_000_000)]
+    public int TrackedRooms { get; set; } = 100_000;
 
     [Range(1, 100_000)]
     public int MaxHttpBodyBytes { get; set; } = 64 * 1024;

@@ -1,9 +1,9 @@
 using System.Net.WebSockets;
 using Natter.Protocol;
-using Natter.Server.Messaging;
+using Natter.Server.Bus;
 using Natter.Server.Storage;
 
-namespace Natter.Server.Gateway;
+namespace Natter.Server.Delivery;
 
 /// <summary>
 /// One open socket: its user, its outbound queues and its single writer loop.
@@ -25,7 +25,8 @@ public sealed class Connection : IAckTarget
 
     private readonly WebSocket _socket;
     private readonly BatchingStream? _stream;
-    private readonly IChatStore _store;
+    private readonly IRoomLogReader _log;
+    private readonly NatterMetrics _metrics;
     private readonly ILogger _logger;
     private readonly int _dataLimit;
     private readonly TimeSpan _closeTimeout;
@@ -41,15 +42,16 @@ public sealed class Connection : IAckTarget
     private int _closing;
     private bool _released;
 
-    public Connection(WebSocket socket, BatchingStream? stream, long userId, string username, long sessionId, IChatStore store,
+    public Connection(WebSocket socket, BatchingStream? stream, Caller caller, IRoomLogReader log, NatterMetrics metrics,
         ILogger logger, int dataLimit, TimeSpan closeTimeout)
     {
         _socket = socket;
         _stream = stream;
-        UserId = userId;
-        Username = username;
-        SessionId = sessionId;
-        _store = store;
+        UserId = caller.UserId;
+        Username = caller.Username;
+        SessionId = caller.SessionId;
+        _log = log;
+        _metrics = metrics;
         _logger = logger;
         _dataLimit = dataLimit;
         _closeTimeout = closeTimeout;
@@ -101,8 +103,29 @@ public sealed class Connection : IAckTarget
     public void Sync(IReadOnlyDictionary<string, long> rooms, string? reference) =>
         Enqueue(new Item(Kind.Sync, rooms, reference), control: true);
 
-    /// <summary>Let live messages flow (the first frame arrived, or the hold time passed). Idempotent.</summary>
-    public void Release() => Enqueue(new Item(Kind.Release), control: true);
+    /// <summary>
+    /// Holds live messages until the socket's first frame has been handled (<see cref="FirstFrameHandled"/>) or
+    /// <paramref name="hold"/> has passed, so a sync sent first is answered before them.
+    /// </summary>
+    public void HoldLiveMessages(TimeSpan hold) => _ = ReleaseAfterAsync(hold);
+
+    /// <summary>The receive loop has handled the first frame (and queued its answers): live messages may flow.</summary>
+    public void FirstFrameHandled() => Release();
+
+    private async Task ReleaseAfterAsync(TimeSpan hold)
+    {
+        try
+        {
+            await Task.Delay(hold, _aborted.Token);
+            Release();
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>The one place the hold ends; queued behind any control item (a sync) already queued. Idempotent.</summary>
+    private void Release() => Enqueue(new Item(Kind.Release), control: true);
 
     /// <summary>Closes the socket with a close frame; aborts it if the peer does not complete the close in time.</summary>
     public void Close(int code, string reason)
@@ -158,7 +181,7 @@ public sealed class Connection : IAckTarget
         if (queued > _dataLimit)
         {
             Log.SlowReaderClosed(_logger, Id, Username, queued);
-            NatterMetrics.SlowReaderCloses.Add(1);
+            _metrics.SlowReaderCloses.Add(1);
             Close(CloseCodes.TryAgainLater, "too far behind: reconnect and sync");
             return;
         }
@@ -361,17 +384,17 @@ public sealed class Connection : IAckTarget
 
         _lastSent[m.Room] = m.Seq;
         await WriteAsync(frame);
-        NatterMetrics.Delivered.Add(1);
+        _metrics.Delivered.Add(1);
     }
 
     /// <summary>Sends the stored messages with seq in (after, before) that this socket has not had.</summary>
     private async ValueTask FillAsync(string room, long after, long before)
     {
         Log.GapFilled(_logger, room, after + 1, before - 1);
-        NatterMetrics.GapsFilled.Add(1);
+        _metrics.GapsFilled.Add(1);
         while (after < before - 1)
         {
-            var page = await _store.ReadMessagesAsync(room, after, before, SyncPage, oldestFirst: true, _aborted.Token);
+            var page = await _log.ReadAsync(room, after, before, SyncPage, _aborted.Token);
             if (page.Count == 0)
             {
                 break;
@@ -394,7 +417,7 @@ public sealed class Connection : IAckTarget
             var after = since;
             while (true)
             {
-                var page = await _store.ReadMessagesAsync(room, after, long.MaxValue, SyncPage, oldestFirst: true, _aborted.Token);
+                var page = await _log.ReadAsync(room, after, long.MaxValue, SyncPage, _aborted.Token);
                 foreach (var m in page)
                 {
                     await WriteAsync(Frames.Message(m));

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Natter.Server.Gateway;
+namespace Natter.Server.Delivery;
 
 /// <summary>
 /// The socket's stream, able to gather many WebSocket frames into one write: between BeginBatch and

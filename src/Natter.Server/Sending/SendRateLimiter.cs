@@ -1,8 +1,7 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
-using Natter.Server.Hosting;
 
-namespace Natter.Server.Messaging;
+namespace Natter.Server.Sending;
 
 /// <summary>
 /// Per-user token buckets: sends (socket and HTTP together) and events (typing, read). One replenishing timer

@@ -3,7 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Natter.Server.Storage;
 
-namespace Natter.Server.Gateway;
+namespace Natter.Server.Delivery;
 
 /// <summary>
 /// Server-to-client frames, written straight to UTF-8 bytes. A stored message is serialized once and the same

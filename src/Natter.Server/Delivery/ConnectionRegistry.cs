@@ -1,11 +1,14 @@
 using System.Collections.Concurrent;
+using Natter.Server.Rooms;
 
-namespace Natter.Server.Gateway;
+namespace Natter.Server.Delivery;
 
 /// <summary>This node's open sockets, by user. Arrays are replaced on change, so readers never lock.</summary>
-public sealed class ConnectionRegistry
+public sealed class ConnectionRegistry : ILocalInterest
 {
     private readonly ConcurrentDictionary<long, Connection[]> _byUser = new();
+    private readonly Lock _emptyGate = new();
+    private TaskCompletionSource? _empty;
     private int _count;
 
     public int Count => Volatile.Read(ref _count);
@@ -26,9 +29,9 @@ public sealed class ConnectionRegistry
                 : _byUser.TryUpdate(c.UserId, rest, list);
             if (done)
             {
-                if (rest.Length != list.Length)
+                if (rest.Length != list.Length && Interlocked.Decrement(ref _count) == 0)
                 {
-                    Interlocked.Decrement(ref _count);
+                    SignalEmpty();
                 }
 
                 return;
@@ -39,4 +42,38 @@ public sealed class ConnectionRegistry
     public Connection[] Of(long userId) => _byUser.TryGetValue(userId, out var list) ? list : [];
 
     public IEnumerable<Connection> All() => _byUser.Values.SelectMany(l => l);
+
+    public bool HasLocalSocket(IReadOnlyList<long> users)
+    {
+        foreach (var u in users)
+        {
+            if (_byUser.ContainsKey(u))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Completes once no socket is open (shutdown waits on it).</summary>
+    public Task WhenEmptyAsync()
+    {
+        lock (_emptyGate)
+        {
+            return Count == 0 ? Task.CompletedTask : (_empty ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+    }
+
+    private void SignalEmpty()
+    {
+        lock (_emptyGate)
+        {
+            if (Count == 0)
+            {
+                _empty?.TrySetResult();
+                _empty = null;
+            }
+        }
+    }
 }

@@ -1,40 +1,16 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Natter.Server.Bus;
-using Natter.Server.Hosting;
 using Natter.Server.Storage;
 
-namespace Natter.Server.Messaging;
-
-/// <summary>Who hears about a socket send once it is stored.</summary>
-public interface IAckTarget
-{
-    /// <summary>Queues the ack; it is sent at the next Flush.</summary>
-    void QueueAck(string? reference, StoredMessage message);
-
-    /// <summary>Sends an error at once.</summary>
-    void SendError(string code, string message, string? reference);
-
-    void Flush();
-}
-
-/// <summary>A validated message waiting to be stored, and who to tell when it is.</summary>
-public sealed class PendingSend(NewMessage message, IAckTarget? target, string? reference)
-{
-    public NewMessage Message { get; } = message;
-    public IAckTarget? Target { get; } = target;
-    public string? Reference { get; } = reference;
-
-    /// <summary>Completed for HTTP sends (which wait for the result); socket sends are answered through Target.</summary>
-    public TaskCompletionSource<AppendResult>? Completion { get; init; }
-}
+namespace Natter.Server.Sending;
 
 /// <summary>
 /// The ingest queue between the gateway and the store, and its single batching writer (group commit):
 /// many messages per transaction, seq assigned inside it, senders acked only after the commit, then the stored
 /// messages go on the bus. Bounded: when full, senders wait, so a flood slows senders instead of eating memory.
 /// </summary>
-public sealed class IngestQueue(IChatStore store, IMessageBus bus, IOptions<NatterOptions> options, ILogger<IngestQueue> logger)
+public sealed class IngestQueue(IChatStore store, IMessageBus bus, NatterMetrics metrics, IOptions<NatterOptions> options, ILogger<IngestQueue> logger)
     : BackgroundService
 {
     private readonly Channel<PendingSend> _queue = Channel.CreateBounded<PendingSend>(
@@ -53,7 +29,7 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, IOptions<Natt
     /// <summary>Accepts a message; throws ChannelClosedException once shutdown has begun.</summary>
     public ValueTask SubmitAsync(PendingSend send, CancellationToken ct)
     {
-        NatterMetrics.Accepted.Add(1);
+        metrics.Accepted.Add(1);
         return _queue.Writer.WriteAsync(send, ct);
     }
 
@@ -143,45 +119,36 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, IOptions<Natt
             Log.CommitFailed(logger, batch.Count, e);
             foreach (var send in batch)
             {
-                send.Target?.SendError(Natter.Protocol.ErrorCodes.Internal, "the message could not be stored; send it again", send.Reference);
-                send.Completion?.TrySetException(e);
+                send.Failed(e);
             }
 
             return;
         }
 
-        NatterMetrics.CommitBatchSize.Record(batch.Count);
-        NatterMetrics.CommitDuration.Record(TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
+        metrics.CommitBatchSize.Record(batch.Count);
+        metrics.CommitDuration.Record(TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
 
         List<StoredMessage>? stored = null;
         List<PendingAck>? acks = null;
         for (var i = 0; i < batch.Count; i++)
         {
-            var (message, duplicate) = results[i];
-            batch[i].Completion?.TrySetResult(results[i]);
-            if (duplicate)
+            if (results[i].Duplicate)
             {
-                // Nothing goes to the fan-out for a repeat: its ack leaves now.
-                if (batch[i].Target is { } target)
-                {
-                    target.QueueAck(batch[i].Reference, message);
-                    target.Flush();
-                }
-
+                batch[i].Repeated(results[i]);
                 continue;
             }
 
-            (stored ??= new List<StoredMessage>(batch.Count)).Add(message);
-            if (batch[i].Target is { } sender)
+            (stored ??= new List<StoredMessage>(batch.Count)).Add(results[i].Message);
+            if (batch[i].Stored(results[i]) is { } ack)
             {
-                (acks ??= new List<PendingAck>(batch.Count)).Add(new PendingAck(sender, batch[i].Reference, message));
+                (acks ??= new List<PendingAck>(batch.Count)).Add(ack);
             }
         }
 
         if (stored is not null)
         {
-            NatterMetrics.Stored.Add(stored.Count);
-            await bus.PublishAsync(new MessagesStored(stored) { LocalAcks = acks }, CancellationToken.None);
+            metrics.Stored.Add(stored.Count);
+            await bus.PublishAsync(new MessagesStored(stored), acks is null ? null : new LocalEnvelope(acks), CancellationToken.None);
         }
     }
 }

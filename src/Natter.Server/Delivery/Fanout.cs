@@ -1,21 +1,24 @@
+using Microsoft.Extensions.Options;
 using Natter.Server.Bus;
-using Natter.Server.Gateway;
 using Natter.Server.Rooms;
 using Natter.Server.Storage;
 
-namespace Natter.Server.Messaging;
+namespace Natter.Server.Delivery;
 
 /// <summary>
 /// Reads this node's bus events and hands each to the local sockets that should see it. A message is serialized
 /// once; the same bytes go to every member's sockets. Per room, messages reach sockets in seq order: the node
 /// remembers the last seq it handed on and fills a gap from the store before anything later.
 /// </summary>
-public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDirectory rooms, IChatStore store, ILogger<Fanout> logger)
+public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDirectory rooms, IRoomLogReader log, NatterMetrics metrics,
+    IOptions<NatterOptions> options, ILogger<Fanout> logger)
     : BackgroundService
 {
-    private readonly Dictionary<string, long> _roomSeq = new(StringComparer.Ordinal);
+    private readonly RoomSeqMap _roomSeq = new(options.Value.Limits.TrackedRooms);
     private readonly HashSet<IAckTarget> _touched = [];
-    private int _busy;
+    private readonly Lock _idleGate = new();
+    private TaskCompletionSource? _idle;
+    private bool _busy;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -36,33 +39,53 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
         {
             // Busy from before an event leaves the queue until it is handled, so "queue empty and not busy"
             // means everything published so far has reached the sockets' queues (shutdown waits for that).
-            Volatile.Write(ref _busy, 1);
-            while (events.TryRead(out var evt))
+            lock (_idleGate)
+            {
+                _busy = true;
+            }
+
+            while (events.TryRead(out var delivery))
             {
                 try
                 {
-                    await HandleAsync(evt, stoppingToken);
+                    await HandleAsync(delivery, stoppingToken);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    Log.FanoutFailed(logger, evt.GetType().Name, e);
+                    Log.FanoutFailed(logger, delivery.Event.GetType().Name, e);
                 }
             }
 
-            Volatile.Write(ref _busy, 0);
+            lock (_idleGate)
+            {
+                _busy = false;
+                if (!HasQueued)
+                {
+                    _idle?.TrySetResult();
+                    _idle = null;
+                }
+            }
         }
     }
 
-    /// <summary>True when no event is being handled (see RunAsync).</summary>
-    public bool IsIdle => Volatile.Read(ref _busy) == 0;
+    private bool HasQueued => bus.Events.CanCount && bus.Events.Count > 0;
 
-    private async ValueTask HandleAsync(BusEvent evt, CancellationToken ct)
+    /// <summary>Completes when every event published so far has been handed to the sockets (see RunAsync).</summary>
+    public Task WhenIdleAsync()
     {
-        switch (evt)
+        lock (_idleGate)
+        {
+            return !_busy && !HasQueued ? Task.CompletedTask : (_idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+    }
+
+    private async ValueTask HandleAsync(BusDelivery delivery, CancellationToken ct)
+    {
+        switch (delivery.Event)
         {
             case MessagesStored stored:
                 // Acks first (they are control frames and leave ahead of data in the same write).
-                foreach (var ack in stored.LocalAcks ?? [])
+                foreach (var ack in delivery.Local?.Acks ?? [])
                 {
                     ack.Target.QueueAck(ack.Reference, ack.Message);
                     _touched.Add(ack.Target);
@@ -82,10 +105,10 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
                 _touched.Clear();
                 break;
             case TypingEvent t:
-                ToMembers(t.Room, Gateway.Frames.Typing(t.Room, t.Username), except: t.UserId);
+                ToMembers(t.Room, Frames.Typing(t.Room, t.Username), except: t.UserId);
                 break;
             case ReadEvent r:
-                ToMembers(r.Room, Gateway.Frames.Read(r.Room, r.Username, r.Seq), except: r.UserId);
+                ToMembers(r.Room, Frames.Read(r.Room, r.Username, r.Seq), except: r.UserId);
                 break;
             case MemberEvent me:
                 await ApplyMemberAsync(me, ct);
@@ -108,7 +131,7 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
 
     private async ValueTask DeliverInOrderAsync(StoredMessage m, CancellationToken ct)
     {
-        if (_roomSeq.TryGetValue(m.Room, out var last))
+        if (_roomSeq.TryGet(m.Room, out var last))
         {
             if (m.Seq <= last)
             {
@@ -118,9 +141,9 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
             if (m.Seq > last + 1)
             {
                 // A message the bus lost or reordered: read the missing ones before delivering this one.
-                var missing = await store.ReadMessagesAsync(m.Room, last, m.Seq, (int)Math.Min(m.Seq - last, 10_000), oldestFirst: true, ct);
+                var missing = await log.ReadAsync(m.Room, last, m.Seq, (int)Math.Min(m.Seq - last, 10_000), ct);
                 Log.GapFilled(logger, m.Room, last + 1, m.Seq - 1);
-                NatterMetrics.GapsFilled.Add(1);
+                metrics.GapsFilled.Add(1);
                 foreach (var x in missing)
                 {
                     Deliver(x);
@@ -128,7 +151,7 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
             }
         }
 
-        _roomSeq[m.Room] = m.Seq;
+        _roomSeq.Set(m.Room, m.Seq);
         Deliver(m);
     }
 
@@ -188,12 +211,12 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
                 c.Track(me.Room, me.LastSeq);
             }
 
-            ToMembers(me.Room, Gateway.Frames.Member(me.Room, me.Username, joined: true));
+            ToMembers(me.Room, Frames.Member(me.Room, me.Username, joined: true));
         }
         else
         {
             // The leaver's sockets hear of it too, then stop receiving the room.
-            var frame = Gateway.Frames.Member(me.Room, me.Username, joined: false);
+            var frame = Frames.Member(me.Room, me.Username, joined: false);
             foreach (var c in sockets.Of(me.UserId))
             {
                 c.SendEvent(frame);
@@ -209,7 +232,7 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
         rooms.Put(new Room(d.Room, "", RoomKinds.Direct), d.UserA, d.UserB);
         foreach (var (user, other) in new[] { (d.UserA, d.UsernameB), (d.UserB, d.UsernameA) })
         {
-            var frame = Gateway.Frames.Room(d.Room, other, RoomKinds.Direct, d.LastSeq);
+            var frame = Frames.Room(d.Room, other, RoomKinds.Direct, d.LastSeq);
             foreach (var c in sockets.Of(user))
             {
                 c.Track(d.Room, d.LastSeq);
@@ -220,7 +243,7 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
 
     private void ToRoommates(PresenceEvent p)
     {
-        var frame = Gateway.Frames.Presence(p.Username, p.Online);
+        var frame = Frames.Presence(p.Username, p.Online);
         var told = new HashSet<Connection>();
         foreach (var roomId in p.Rooms)
         {

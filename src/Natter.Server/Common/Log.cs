@@ -1,4 +1,4 @@
-namespace Natter.Server;
+namespace Natter.Server.Common;
 
 /// <summary>Every log line Natter writes, with stable event ids (structured: fields, not formatted text).</summary>
 internal static partial class Log

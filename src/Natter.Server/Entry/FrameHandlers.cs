@@ -1,0 +1,194 @@
+using System.Text.Json;
+using Natter.Protocol;
+using Natter.Server.Bus;
+using Natter.Server.Delivery;
+using Natter.Server.Rooms;
+using Natter.Server.Sending;
+using Natter.Server.Storage;
+
+namespace Natter.Server.Entry;
+
+/// <summary>Client frames: parse, check, and turn each into a command (send, sync, typing, read, ping).</summary>
+public sealed class FrameHandlers(SendService sends, RoomDirectory rooms, IChatStore store, IMessageBus bus, SendRateLimiter limiter)
+{
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 8 };
+
+    /// <summary>Handles one text frame; refusals go out as error frames through the session.</summary>
+    public async ValueTask HandleAsync(SocketSession session, ReadOnlyMemory<byte> frame)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(frame, ParseOptions);
+        }
+        catch (JsonException)
+        {
+            session.Refuse(ErrorCodes.BadRequest, "The frame is not valid JSON.", null);
+            return;
+        }
+
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                session.Refuse(ErrorCodes.BadRequest, "A frame is a JSON object.", null);
+                return;
+            }
+
+            string? reference = null;
+            if (root.TryGetProperty("ref"u8, out var r))
+            {
+                if (r.ValueKind != JsonValueKind.String)
+                {
+                    session.Refuse(ErrorCodes.BadRequest, "\"ref\" must be a string.", null);
+                    return;
+                }
+
+                reference = r.GetString();
+            }
+
+            if (!root.TryGetProperty("type"u8, out var t) || t.ValueKind != JsonValueKind.String)
+            {
+                session.Refuse(ErrorCodes.BadRequest, "A frame has a string \"type\".", reference);
+                return;
+            }
+
+            var type = t.GetString();
+            var refusal = type switch
+            {
+                "send" => await SendAsync(session, root, reference),
+                "sync" => await SyncAsync(session, root, reference),
+                "typing" => await TypingAsync(session.Caller, root),
+                "read" => await ReadAsync(session.Caller, root),
+                "ping" => Pong(session.Connection, reference),
+                _ => new Refusal(ErrorCodes.BadRequest, $"Unknown frame type '{type}'."),
+            };
+            if (refusal is { } refused)
+            {
+                session.Refuse(refused, reference);
+            }
+        }
+    }
+
+    private static Refusal? Pong(Connection conn, string? reference)
+    {
+        conn.SendControl(Frames.Pong(reference));
+        return null;
+    }
+
+    /// <summary>Reads an optional string field; Error when present with another type.</summary>
+    private static (string? Value, bool Error) OptionalString(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var p) || p.ValueKind == JsonValueKind.Null)
+        {
+            return (null, false);
+        }
+
+        return p.ValueKind == JsonValueKind.String ? (p.GetString(), false) : (null, true);
+    }
+
+    private async ValueTask<Refusal?> SendAsync(SocketSession session, JsonElement root, string? reference)
+    {
+        var (room, e1) = OptionalString(root, "room");
+        var (to, e2) = OptionalString(root, "to");
+        var (text, e3) = OptionalString(root, "text");
+        var (clientId, e4) = OptionalString(root, "client_id");
+        if (e1 || e2 || e3 || e4)
+        {
+            return new Refusal(ErrorCodes.BadRequest, "room, to, text and client_id are strings.");
+        }
+
+        var conn = session.Connection;
+        return await sends.SubmitAsync(session.Caller, new SendRequest(room, to, text, clientId), conn, reference, conn.Aborted);
+    }
+
+    /// <summary>Queues the answer (stored messages after each room's seq, then "synced"); a room that cannot be synced gets its own error frame.</summary>
+    private async ValueTask<Refusal?> SyncAsync(SocketSession session, JsonElement root, string? reference)
+    {
+        if (!root.TryGetProperty("rooms"u8, out var roomsEl) || roomsEl.ValueKind != JsonValueKind.Object)
+        {
+            return new Refusal(ErrorCodes.BadRequest, "sync takes \"rooms\": {room id: last seq}.");
+        }
+
+        var wanted = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var p in roomsEl.EnumerateObject())
+        {
+            if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt64(out var seq) || seq < 0)
+            {
+                return new Refusal(ErrorCodes.BadRequest, "Each room's last seq is a whole number, 0 or more.");
+            }
+
+            var (entry, isMember) = await rooms.CheckMemberAsync(p.Name, session.Caller.UserId, session.Connection.Aborted);
+            if (!isMember)
+            {
+                // The other rooms are still synced; this one is named in an error frame with the same ref.
+                session.Refuse(entry is null ? ErrorCodes.NotFound : ErrorCodes.Forbidden, $"Room '{p.Name}' cannot be synced.", reference);
+                continue;
+            }
+
+            wanted[p.Name] = seq;
+        }
+
+        session.Connection.Sync(wanted, reference);
+        return null;
+    }
+
+    private async ValueTask<Refusal?> TypingAsync(Caller caller, JsonElement root)
+    {
+        var (room, bad) = OptionalString(root, "room");
+        if (bad || room is null)
+        {
+            return new Refusal(ErrorCodes.BadRequest, "typing takes a string \"room\".");
+        }
+
+        if (await CheckRoomAsync(caller, room) is { } refused)
+        {
+            return refused;
+        }
+
+        if (!limiter.TryEvent(caller.UserId))
+        {
+            return new Refusal(ErrorCodes.RateLimited, "Too many typing and read frames.");
+        }
+
+        await bus.PublishAsync(new TypingEvent(room, caller.UserId, caller.Username), CancellationToken.None);
+        return null;
+    }
+
+    private async ValueTask<Refusal?> ReadAsync(Caller caller, JsonElement root)
+    {
+        var (room, bad) = OptionalString(root, "room");
+        if (bad || room is null || !root.TryGetProperty("seq"u8, out var s) || s.ValueKind != JsonValueKind.Number
+            || !s.TryGetInt64(out var seq) || seq < 0)
+        {
+            return new Refusal(ErrorCodes.BadRequest, "read takes a string \"room\" and a whole number \"seq\".");
+        }
+
+        if (await CheckRoomAsync(caller, room) is { } refused)
+        {
+            return refused;
+        }
+
+        if (!limiter.TryEvent(caller.UserId))
+        {
+            return new Refusal(ErrorCodes.RateLimited, "Too many typing and read frames.");
+        }
+
+        var moved = await store.MarkReadAsync(room, caller.UserId, seq, CancellationToken.None);
+        if (moved is { } marker)
+        {
+            await bus.PublishAsync(new ReadEvent(room, caller.UserId, caller.Username, marker), CancellationToken.None);
+        }
+
+        return null;
+    }
+
+    private async ValueTask<Refusal?> CheckRoomAsync(Caller caller, string room)
+    {
+        var (entry, isMember) = await rooms.CheckMemberAsync(room, caller.UserId, CancellationToken.None);
+        return entry is null ? new Refusal(ErrorCodes.NotFound, "No such room.")
+            : !isMember ? new Refusal(ErrorCodes.Forbidden, "You are not a member of this room.")
+            : null;
+    }
+}
