@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
@@ -55,20 +56,7 @@ public sealed class MySqlChatStore : IChatStore
         }
     }
 
-    private static MySqlCommand Command(MySqlConnection conn, MySqlTransaction? tx, string sql, params (string Name, object? Value)[] args)
-    {
-        var cmd = new MySqlCommand(sql, conn, tx);
-        foreach (var (name, value) in args)
-        {
-            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-
-        return cmd;
-    }
-
     private static byte[] ClientIdBytes(string clientId) => Encoding.UTF8.GetBytes(clientId);
-
-    private static string ClientIdString(DbDataReader r, int ordinal) => Encoding.UTF8.GetString((byte[])r.GetValue(ordinal));
 
     public async Task InitializeAsync(CancellationToken ct)
     {
@@ -114,8 +102,7 @@ public sealed class MySqlChatStore : IChatStore
         var server = new MySqlConnectionStringBuilder(_connectionString) { Database = "" };
         await using var conn = new MySqlConnection(server.ConnectionString);
         await conn.OpenAsync(ct);
-        await using var cmd = Command(conn, null, $"CREATE DATABASE IF NOT EXISTS `{_database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin");
-        await cmd.ExecuteNonQueryAsync(ct);
+        await conn.ExecuteAsync($"CREATE DATABASE IF NOT EXISTS `{_database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin", ct);
         Log.DatabaseCreated(_logger, _database);
     }
 
@@ -124,25 +111,15 @@ public sealed class MySqlChatStore : IChatStore
         await using var conn = await OpenAsync(ct);
 
         // Nodes starting together migrate one at a time; the lock is per connection and released on close.
-        await using (var lockCmd = Command(conn, null, "SELECT GET_LOCK(@name, 60)", ("@name", "natter_schema_" + _database)))
+        var lockName = "natter_schema_" + _database;
+        if (Convert.ToInt64(await conn.ScalarAsync("SELECT GET_LOCK(@name, 60)", ct, ("@name", lockName)), CultureInfo.InvariantCulture) != 1)
         {
-            if (Convert.ToInt64(await lockCmd.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture) != 1)
-            {
-                throw new InvalidOperationException("Another node held the schema migration lock for 60 s.");
-            }
+            throw new InvalidOperationException("Another node held the schema migration lock for 60 s.");
         }
 
-        await using (var create = Command(conn, null,
-                         $"CREATE TABLE IF NOT EXISTS schema_migrations (version INT NOT NULL PRIMARY KEY, description VARCHAR(200) NOT NULL, applied_at BIGINT NOT NULL) {MySqlSchema.Charset}"))
-        {
-            await create.ExecuteNonQueryAsync(ct);
-        }
-
-        long current;
-        await using (var cmd = Command(conn, null, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
-        {
-            current = Convert.ToInt64(await cmd.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
-        }
+        await conn.ExecuteAsync(
+            $"CREATE TABLE IF NOT EXISTS schema_migrations (version INT NOT NULL PRIMARY KEY, description VARCHAR(200) NOT NULL, applied_at BIGINT NOT NULL) {MySqlSchema.Charset}", ct);
+        var current = Convert.ToInt64(await conn.ScalarAsync("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", ct), CultureInfo.InvariantCulture);
 
         var pending = MySqlSchema.Migrations.Where(m => m.Version > current).ToList();
         var done = 0;
@@ -151,18 +128,14 @@ public sealed class MySqlChatStore : IChatStore
             Log.MigrationApplying(_logger, "mysql", version, description, ++done, pending.Count);
             foreach (var sql in statements)
             {
-                await using var step = Command(conn, null, sql);
-                await step.ExecuteNonQueryAsync(ct);
+                await conn.ExecuteAsync(sql, ct);
             }
 
-            await using var record = Command(conn, null,
-                "INSERT INTO schema_migrations (version, description, applied_at) VALUES (@v, @d, @t)",
+            await conn.ExecuteAsync("INSERT INTO schema_migrations (version, description, applied_at) VALUES (@v, @d, @t)", ct,
                 ("@v", version), ("@d", description), ("@t", Now));
-            await record.ExecuteNonQueryAsync(ct);
         }
 
-        await using var release = Command(conn, null, "SELECT RELEASE_LOCK(@name)", ("@name", "natter_schema_" + _database));
-        await release.ExecuteScalarAsync(ct);
+        await conn.ScalarAsync("SELECT RELEASE_LOCK(@name)", ct, ("@name", lockName));
     }
 
     public async Task<bool> PingAsync(CancellationToken ct)
@@ -170,8 +143,7 @@ public sealed class MySqlChatStore : IChatStore
         try
         {
             await using var conn = await OpenAsync(ct);
-            await using var cmd = Command(conn, null, "SELECT 1");
-            return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture) == 1;
+            return Convert.ToInt64(await conn.ScalarAsync("SELECT 1", ct), CultureInfo.InvariantCulture) == 1;
         }
         catch (Exception e) when (e is MySqlException or InvalidOperationException or TimeoutException)
         {
@@ -179,16 +151,21 @@ public sealed class MySqlChatStore : IChatStore
         }
     }
 
+    /// <summary>Runs an INSERT into a table with an AUTO_INCREMENT key; the new row's id.</summary>
+    private static async Task<long> InsertAsync(MySqlConnection conn, string sql, CancellationToken ct, params (string, object?)[] args)
+    {
+        await using var cmd = (MySqlCommand)conn.Command(null, sql, args);
+        await cmd.ExecuteNonQueryAsync(ct);
+        return cmd.LastInsertedId;
+    }
+
     public async Task<long?> CreateUserAsync(string username, string passwordHash, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var cmd = Command(conn, null,
-            "INSERT INTO users (username, password_hash, status, created_at) VALUES (@u, @h, 'active', @t)",
-            ("@u", username), ("@h", passwordHash), ("@t", Now));
         try
         {
-            await cmd.ExecuteNonQueryAsync(ct);
-            return cmd.LastInsertedId;
+            return await InsertAsync(conn, "INSERT INTO users (username, password_hash, status, created_at) VALUES (@u, @h, 'active', @t)", ct,
+                ("@u", username), ("@h", passwordHash), ("@t", Now));
         }
         catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
         {
@@ -199,62 +176,43 @@ public sealed class MySqlChatStore : IChatStore
     public async Task<User?> FindUserAsync(string username, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var cmd = Command(conn, null, "SELECT id, username, password_hash, status FROM users WHERE username = @u", ("@u", username));
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        return await r.ReadAsync(ct) ? new User(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3)) : null;
+        return await conn.FirstOrDefaultAsync("SELECT id, username, password_hash, status FROM users WHERE username = @u", Rows.User, ct, ("@u", username));
     }
 
     public async Task<IReadOnlyList<string>> ListUsernamesAsync(int limit, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var cmd = Command(conn, null, "SELECT username FROM users WHERE status = 'active' ORDER BY username LIMIT @l", ("@l", limit));
-        var list = new List<string>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-        {
-            list.Add(r.GetString(0));
-        }
-
-        return list;
+        return await conn.ListAsync("SELECT username FROM users WHERE status = 'active' ORDER BY username LIMIT @l", Rows.FirstString, ct, ("@l", limit));
     }
 
     public async Task<long> CreateSessionAsync(long userId, byte[] tokenHash, DateTimeOffset expiresAt, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var cmd = Command(conn, null,
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (@h, @u, @c, @e)",
+        return await InsertAsync(conn, "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (@h, @u, @c, @e)", ct,
             ("@h", tokenHash), ("@u", userId), ("@c", Now), ("@e", expiresAt.ToUnixTimeMilliseconds()));
-        await cmd.ExecuteNonQueryAsync(ct);
-        return cmd.LastInsertedId;
     }
 
     public async Task<Session?> FindSessionAsync(byte[] tokenHash, DateTimeOffset now, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var cmd = Command(conn, null,
+        return await conn.FirstOrDefaultAsync(
             """
             SELECT s.id, s.user_id, u.username, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
             WHERE s.token_hash = @h AND s.expires_at > @n AND u.status = 'active'
             """,
-            ("@h", tokenHash), ("@n", now.ToUnixTimeMilliseconds()));
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        return await r.ReadAsync(ct)
-            ? new Session(r.GetInt64(0), r.GetInt64(1), r.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)))
-            : null;
+            Rows.Session, ct, ("@h", tokenHash), ("@n", now.ToUnixTimeMilliseconds()));
     }
 
     public async Task DeleteSessionAsync(long sessionId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var cmd = Command(conn, null, "DELETE FROM sessions WHERE id = @id", ("@id", sessionId));
-        await cmd.ExecuteNonQueryAsync(ct);
+        await conn.ExecuteAsync("DELETE FROM sessions WHERE id = @id", ct, ("@id", sessionId));
     }
 
     public async Task<int> DeleteExpiredSessionsAsync(DateTimeOffset now, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var cmd = Command(conn, null, "DELETE FROM sessions WHERE expires_at <= @n", ("@n", now.ToUnixTimeMilliseconds()));
-        return await cmd.ExecuteNonQueryAsync(ct);
+        return await conn.ExecuteAsync("DELETE FROM sessions WHERE expires_at <= @n", ct, ("@n", now.ToUnixTimeMilliseconds()));
     }
 
     public async Task<Room> CreateRoomAsync(string name, long creatorId, CancellationToken ct)
@@ -262,26 +220,20 @@ public sealed class MySqlChatStore : IChatStore
         var id = RoomIds.New();
         await using var conn = await OpenAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        await using (var cmd = Command(conn, tx, "INSERT INTO rooms (id, name, kind, created_by, created_at) VALUES (@id, @n, 'group', @u, @t)",
-                         ("@id", id), ("@n", name), ("@u", creatorId), ("@t", Now)))
-        {
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
-
-        await AddMemberAsync(conn, tx, id, creatorId, ct);
+        await tx.ExecuteAsync("INSERT INTO rooms (id, name, kind, created_by, created_at) VALUES (@id, @n, 'group', @u, @t)", ct,
+            ("@id", id), ("@n", name), ("@u", creatorId), ("@t", Now));
+        await AddMemberAsync(tx, id, creatorId, ct);
         await tx.CommitAsync(ct);
         return new Room(id, name, RoomKinds.Group);
     }
 
     /// <summary>Adds a member; true when the row is new. A duplicate key fails only the statement, not the transaction.</summary>
-    private async Task<bool> AddMemberAsync(MySqlConnection conn, MySqlTransaction tx, string roomId, long userId, CancellationToken ct)
+    private async Task<bool> AddMemberAsync(DbTransaction tx, string roomId, long userId, CancellationToken ct)
     {
-        await using var cmd = Command(conn, tx,
-            "INSERT INTO members (room_id, user_id, read_seq, joined_at) VALUES (@r, @u, 0, @t)",
-            ("@r", roomId), ("@u", userId), ("@t", Now));
         try
         {
-            return await cmd.ExecuteNonQueryAsync(ct) == 1;
+            return await tx.ExecuteAsync("INSERT INTO members (room_id, user_id, read_seq, joined_at) VALUES (@r, @u, 0, @t)", ct,
+                ("@r", roomId), ("@u", userId), ("@t", Now)) == 1;
         }
         catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
         {
@@ -292,31 +244,21 @@ public sealed class MySqlChatStore : IChatStore
     public async Task<Room?> FindRoomAsync(string roomId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var cmd = Command(conn, null, "SELECT id, name, kind FROM rooms WHERE id = @id", ("@id", roomId));
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        return await r.ReadAsync(ct) ? new Room(r.GetString(0), r.GetString(1), r.GetString(2)) : null;
+        return await conn.FirstOrDefaultAsync("SELECT id, name, kind FROM rooms WHERE id = @id", Rows.Room, ct, ("@id", roomId));
     }
 
     public async Task<IReadOnlyList<RoomMember>> ListMembersAsync(string roomId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var cmd = Command(conn, null,
+        return await conn.ListAsync(
             "SELECT m.user_id, u.username FROM members m JOIN users u ON u.id = m.user_id WHERE m.room_id = @r",
-            ("@r", roomId));
-        var list = new List<RoomMember>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-        {
-            list.Add(new RoomMember(r.GetInt64(0), r.GetString(1)));
-        }
-
-        return list;
+            Rows.Member, ct, ("@r", roomId));
     }
 
     public async Task<IReadOnlyList<MyRoom>> ListRoomsOfUserAsync(long userId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var cmd = Command(conn, null,
+        return await conn.ListAsync(
             """
             SELECT r.id,
                    CASE WHEN r.kind = 'direct'
@@ -327,57 +269,33 @@ public sealed class MySqlChatStore : IChatStore
             WHERE m.user_id = @u
             ORDER BY r.created_at, r.id
             """,
-            ("@u", userId));
-        var list = new List<MyRoom>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-        {
-            list.Add(new MyRoom(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4)));
-        }
-
-        return list;
+            Rows.MyRoom, ct, ("@u", userId));
     }
 
     public async Task<IReadOnlyList<PublicRoom>> ListPublicRoomsAsync(int limit, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var cmd = Command(conn, null,
+        return await conn.ListAsync(
             """
             SELECT r.id, r.name, (SELECT COUNT(*) FROM members m WHERE m.room_id = r.id)
             FROM rooms r WHERE r.kind = 'group' ORDER BY r.created_at DESC, r.id LIMIT @l
             """,
-            ("@l", limit));
-        var list = new List<PublicRoom>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-        {
-            list.Add(new PublicRoom(r.GetString(0), r.GetString(1), Convert.ToInt32(r.GetValue(2), System.Globalization.CultureInfo.InvariantCulture)));
-        }
-
-        return list;
+            Rows.PublicRoom, ct, ("@l", limit));
     }
 
     public async Task<JoinOutcome> JoinAsync(string roomId, long userId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        string? kind;
-        await using (var cmd = Command(conn, tx, "SELECT kind FROM rooms WHERE id = @r", ("@r", roomId)))
+        switch (await tx.ScalarAsync("SELECT kind FROM rooms WHERE id = @r", ct, ("@r", roomId)) as string)
         {
-            kind = await cmd.ExecuteScalarAsync(ct) as string;
+            case null:
+                return JoinOutcome.NotFound;
+            case RoomKinds.Direct:
+                return JoinOutcome.DirectRoom;
         }
 
-        if (kind is null)
-        {
-            return JoinOutcome.NotFound;
-        }
-
-        if (kind == RoomKinds.Direct)
-        {
-            return JoinOutcome.DirectRoom;
-        }
-
-        var added = await AddMemberAsync(conn, tx, roomId, userId, ct);
+        var added = await AddMemberAsync(tx, roomId, userId, ct);
         await tx.CommitAsync(ct);
         return added ? JoinOutcome.Joined : JoinOutcome.AlreadyMember;
     }
@@ -385,16 +303,12 @@ public sealed class MySqlChatStore : IChatStore
     public async Task<bool> LeaveAsync(string roomId, long userId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using (var exists = Command(conn, null, "SELECT 1 FROM rooms WHERE id = @r", ("@r", roomId)))
+        if (await conn.ScalarAsync("SELECT 1 FROM rooms WHERE id = @r", ct, ("@r", roomId)) is null)
         {
-            if (await exists.ExecuteScalarAsync(ct) is null)
-            {
-                return false;
-            }
+            return false;
         }
 
-        await using var cmd = Command(conn, null, "DELETE FROM members WHERE room_id = @r AND user_id = @u", ("@r", roomId), ("@u", userId));
-        await cmd.ExecuteNonQueryAsync(ct);
+        await conn.ExecuteAsync("DELETE FROM members WHERE room_id = @r AND user_id = @u", ct, ("@r", roomId), ("@u", userId));
         return true;
     }
 
@@ -422,25 +336,17 @@ public sealed class MySqlChatStore : IChatStore
     {
         await using var conn = await OpenAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-        string? id;
-        await using (var find = Command(conn, tx, "SELECT id FROM rooms WHERE user_a = @a AND user_b = @b", ("@a", a), ("@b", b)))
-        {
-            id = await find.ExecuteScalarAsync(ct) as string;
-        }
-
-        var created = false;
+        var id = await tx.ScalarAsync("SELECT id FROM rooms WHERE user_a = @a AND user_b = @b", ct, ("@a", a), ("@b", b)) as string;
+        var created = id is null;
         if (id is null)
         {
             id = RoomIds.New();
-            created = true;
-            await using var insert = Command(conn, tx,
-                "INSERT INTO rooms (id, name, kind, user_a, user_b, created_by, created_at) VALUES (@id, '', 'direct', @a, @b, @c, @t)",
+            await tx.ExecuteAsync("INSERT INTO rooms (id, name, kind, user_a, user_b, created_by, created_at) VALUES (@id, '', 'direct', @a, @b, @c, @t)", ct,
                 ("@id", id), ("@a", a), ("@b", b), ("@c", creator), ("@t", Now));
-            await insert.ExecuteNonQueryAsync(ct);
         }
 
-        var added = await AddMemberAsync(conn, tx, id, a, ct);
-        added |= await AddMemberAsync(conn, tx, id, b, ct);
+        var added = await AddMemberAsync(tx, id, a, ct);
+        added |= await AddMemberAsync(tx, id, b, ct);
         await tx.CommitAsync(ct);
         return new DirectRoomResult(new Room(id, "", RoomKinds.Direct), created, added);
     }
@@ -448,8 +354,7 @@ public sealed class MySqlChatStore : IChatStore
     public async Task<long> GetLastSeqAsync(string roomId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var cmd = Command(conn, null, "SELECT last_seq FROM rooms WHERE id = @r", ("@r", roomId));
-        return await cmd.ExecuteScalarAsync(ct) is long l ? l : 0;
+        return await conn.ScalarAsync("SELECT last_seq FROM rooms WHERE id = @r", ct, ("@r", roomId)) as long? ?? 0;
     }
 
     public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct)
@@ -493,13 +398,13 @@ public sealed class MySqlChatStore : IChatStore
         foreach (var chunk in roomIds.Chunk(LookupChunk))
         {
             var names = chunk.Select((_, i) => "@r" + i).ToArray();
-            await using var lockRooms = Command(conn, tx,
+            var rows = await tx.ListAsync(
                 $"SELECT id, last_seq FROM rooms WHERE id IN ({string.Join(", ", names)}) ORDER BY id FOR UPDATE",
-                chunk.Select((r, i) => (names[i], (object?)r)).ToArray());
-            await using var r = await lockRooms.ExecuteReaderAsync(ct);
-            while (await r.ReadAsync(ct))
+                r => (Id: r.GetString(0), LastSeq: r.GetInt64(1)), ct,
+                [.. chunk.Select((r, i) => (names[i], (object?)r))]);
+            foreach (var (id, last) in rows)
             {
-                lastSeq[r.GetString(0)] = r.GetInt64(1);
+                lastSeq[id] = last;
             }
         }
 
@@ -508,7 +413,7 @@ public sealed class MySqlChatStore : IChatStore
         var keys = batch.Select(m => new ClientKey(m.Room, m.SenderId, m.ClientId)).Distinct().ToList();
         foreach (var chunk in keys.Chunk(LookupChunk))
         {
-            var sql = new StringBuilder("SELECT room_id, sender_id, client_id, seq, text, ts FROM messages WHERE ");
+            var sql = new StringBuilder("SELECT room_id, sender_id, CONVERT(client_id USING utf8mb4), seq, text, ts FROM messages WHERE ");
             var args = new List<(string, object?)>(chunk.Length * 3);
             for (var i = 0; i < chunk.Length; i++)
             {
@@ -518,11 +423,12 @@ public sealed class MySqlChatStore : IChatStore
                 args.Add(("@c" + i, ClientIdBytes(chunk[i].ClientId)));
             }
 
-            await using var lookup = Command(conn, tx, sql.ToString(), [.. args]);
-            await using var r = await lookup.ExecuteReaderAsync(ct);
-            while (await r.ReadAsync(ct))
+            var rows = await tx.ListAsync(sql.ToString(),
+                r => (Key: new ClientKey(r.GetString(0), r.GetInt64(1), r.GetString(2)), Row: (r.GetInt64(3), r.GetString(4), r.GetInt64(5))), ct,
+                [.. args]);
+            foreach (var (key, row) in rows)
             {
-                existing[new ClientKey(r.GetString(0), r.GetInt64(1), ClientIdString(r, 2))] = (r.GetInt64(3), r.GetString(4), r.GetInt64(5));
+                existing[key] = row;
             }
         }
 
@@ -570,12 +476,11 @@ public sealed class MySqlChatStore : IChatStore
                 args.Add(("@c" + i, ClientIdBytes(s.ClientId)));
             }
 
-            await using var insert = Command(conn, tx, sql.ToString(), [.. args]);
-            await insert.ExecuteNonQueryAsync(ct);
+            await tx.ExecuteAsync(sql.ToString(), ct, [.. args]);
         }
 
         // 5. Move each room's last_seq, then commit: only now are the seqs real.
-        await using (var update = Command(conn, tx, "UPDATE rooms SET last_seq = @s WHERE id = @r", ("@s", 0L), ("@r", "")))
+        await using (var update = conn.Command(tx, "UPDATE rooms SET last_seq = @s WHERE id = @r", ("@s", 0L), ("@r", "")))
         {
             foreach (var room in changed.Order(StringComparer.Ordinal))
             {
@@ -592,21 +497,14 @@ public sealed class MySqlChatStore : IChatStore
     public async Task<IReadOnlyList<StoredMessage>> ReadMessagesAsync(string roomId, long afterSeq, long beforeSeq, int limit, bool oldestFirst, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var cmd = Command(conn, null,
+        var list = await conn.ListAsync(
             $"""
-            SELECT m.seq, m.sender_id, u.username, m.text, m.ts, m.client_id
+            SELECT m.seq, m.sender_id, u.username, m.text, m.ts, CONVERT(m.client_id USING utf8mb4)
             FROM messages m JOIN users u ON u.id = m.sender_id
             WHERE m.room_id = @r AND m.seq > @a AND m.seq < @b
             ORDER BY m.seq {(oldestFirst ? "ASC" : "DESC")} LIMIT @l
             """,
-            ("@r", roomId), ("@a", afterSeq), ("@b", beforeSeq), ("@l", limit));
-        var list = new List<StoredMessage>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-        {
-            list.Add(new StoredMessage(roomId, r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetInt64(4), ClientIdString(r, 5)));
-        }
-
+            r => Rows.Message(r, roomId), ct, ("@r", roomId), ("@a", afterSeq), ("@b", beforeSeq), ("@l", limit));
         if (!oldestFirst)
         {
             list.Reverse();
@@ -619,26 +517,20 @@ public sealed class MySqlChatStore : IChatStore
     {
         await using var conn = await OpenAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-        int moved;
-        await using (var update = Command(conn, tx,
-                         """
-                         UPDATE members m JOIN rooms r ON r.id = m.room_id
-                         SET m.read_seq = LEAST(@s, r.last_seq)
-                         WHERE m.room_id = @r AND m.user_id = @u AND m.read_seq < LEAST(@s, r.last_seq)
-                         """,
-                         ("@r", roomId), ("@u", userId), ("@s", seq)))
-        {
-            moved = await update.ExecuteNonQueryAsync(ct);
-        }
-
+        var moved = await tx.ExecuteAsync(
+            """
+            UPDATE members m JOIN rooms r ON r.id = m.room_id
+            SET m.read_seq = LEAST(@s, r.last_seq)
+            WHERE m.room_id = @r AND m.user_id = @u AND m.read_seq < LEAST(@s, r.last_seq)
+            """,
+            ct, ("@r", roomId), ("@u", userId), ("@s", seq));
         if (moved == 0)
         {
             await tx.RollbackAsync(ct);
             return null;
         }
 
-        await using var read = Command(conn, tx, "SELECT read_seq FROM members WHERE room_id = @r AND user_id = @u", ("@r", roomId), ("@u", userId));
-        var now = await read.ExecuteScalarAsync(ct) is long l ? l : (long?)null;
+        var now = await tx.ScalarAsync("SELECT read_seq FROM members WHERE room_id = @r AND user_id = @u", ct, ("@r", roomId), ("@u", userId)) as long?;
         await tx.CommitAsync(ct);
         return now;
     }

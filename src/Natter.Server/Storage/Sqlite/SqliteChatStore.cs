@@ -1,4 +1,5 @@
 using System.Data;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -40,10 +41,9 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
     {
         var conn = new SqliteConnection(_connectionString);
         await conn.OpenAsync(ct);
-        using var cmd = conn.CreateCommand();
+
         // A larger page cache and memory-mapped reads keep index lookups out of read() syscalls.
-        cmd.CommandText = $"PRAGMA synchronous={_synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; PRAGMA cache_size=-16384; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;";
-        await cmd.ExecuteNonQueryAsync(ct);
+        await conn.ExecuteAsync($"PRAGMA synchronous={_synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; PRAGMA cache_size=-16384; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;", ct);
         return conn;
     }
 
@@ -56,28 +56,18 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
         }
 
         await using var conn = await OpenAsync(ct);
-        await ExecAsync(conn, null, "PRAGMA journal_mode=WAL; CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL);", ct);
-        long current;
-        using (var cmd = conn.CreateCommand())
-        {
-            cmd.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
-            current = (long)(await cmd.ExecuteScalarAsync(ct))!;
-        }
+        await conn.ExecuteAsync("PRAGMA journal_mode=WAL; CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL);", ct);
+        var current = (long)(await conn.ScalarAsync("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", ct))!;
 
         var pending = SqliteSchema.Migrations.Where(m => m.Version > current).ToList();
         var done = 0;
         foreach (var (version, description, sql) in pending)
         {
             Log.MigrationApplying(_logger, "sqlite", version, description, ++done, pending.Count);
-            await using var tx = (SqliteTransaction)await conn.BeginTransactionAsync(ct);
-            await ExecAsync(conn, tx, sql, ct);
-            using var record = conn.CreateCommand();
-            record.Transaction = tx;
-            record.CommandText = "INSERT INTO schema_migrations (version, description, applied_at) VALUES ($v, $d, $t)";
-            record.Parameters.AddWithValue("$v", version);
-            record.Parameters.AddWithValue("$d", description);
-            record.Parameters.AddWithValue("$t", Now);
-            await record.ExecuteNonQueryAsync(ct);
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            await tx.ExecuteAsync(sql, ct);
+            await tx.ExecuteAsync("INSERT INTO schema_migrations (version, description, applied_at) VALUES (@v, @d, @t)", ct,
+                ("@v", version), ("@d", description), ("@t", Now));
             await tx.CommitAsync(ct);
         }
 
@@ -86,27 +76,7 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
 
         // Checkpoint every ~40 MB of WAL instead of every 4 MB: pages that every commit rewrites (a busy room's
         // latest index pages) are copied into the database once per checkpoint, so fewer checkpoints write far less.
-        await ExecAsync(_writer, null, "PRAGMA wal_autocheckpoint=10000; PRAGMA journal_size_limit=67108864;", ct);
-    }
-
-    private static async Task ExecAsync(SqliteConnection conn, SqliteTransaction? tx, string sql, CancellationToken ct)
-    {
-        using var cmd = conn.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = sql;
-        await cmd.ExecuteNonQueryAsync(ct);
-    }
-
-    private static SqliteCommand Command(SqliteConnection conn, string sql, params (string Name, object? Value)[] args)
-    {
-        var cmd = conn.CreateCommand();
-        cmd.CommandText = sql;
-        foreach (var (name, value) in args)
-        {
-            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-
-        return cmd;
+        await _writer.ExecuteAsync("PRAGMA wal_autocheckpoint=10000; PRAGMA journal_size_limit=67108864;", ct);
     }
 
     public async Task<bool> PingAsync(CancellationToken ct)
@@ -114,8 +84,7 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
         try
         {
             await using var conn = await OpenAsync(ct);
-            using var cmd = Command(conn, "SELECT 1");
-            return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture) == 1;
+            return await conn.ScalarAsync("SELECT 1", ct) is 1L;
         }
         catch (SqliteException)
         {
@@ -126,190 +95,126 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
     public async Task<long?> CreateUserAsync(string username, string passwordHash, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        using var cmd = Command(conn,
-            "INSERT INTO users (username, password_hash, status, created_at) VALUES ($u, $h, 'active', $t) ON CONFLICT(username) DO NOTHING RETURNING id",
-            ("$u", username), ("$h", passwordHash), ("$t", Now));
-        var id = await cmd.ExecuteScalarAsync(ct);
-        return id is long l ? l : null;
+        return await conn.ScalarAsync(
+            "INSERT INTO users (username, password_hash, status, created_at) VALUES (@u, @h, 'active', @t) ON CONFLICT(username) DO NOTHING RETURNING id",
+            ct, ("@u", username), ("@h", passwordHash), ("@t", Now)) as long?;
     }
 
     public async Task<User?> FindUserAsync(string username, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        using var cmd = Command(conn, "SELECT id, username, password_hash, status FROM users WHERE username = $u", ("$u", username));
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        return await r.ReadAsync(ct) ? new User(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3)) : null;
+        return await conn.FirstOrDefaultAsync("SELECT id, username, password_hash, status FROM users WHERE username = @u", Rows.User, ct, ("@u", username));
     }
 
     public async Task<IReadOnlyList<string>> ListUsernamesAsync(int limit, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        using var cmd = Command(conn, "SELECT username FROM users WHERE status = 'active' ORDER BY username LIMIT $l", ("$l", limit));
-        var list = new List<string>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-        {
-            list.Add(r.GetString(0));
-        }
-
-        return list;
+        return await conn.ListAsync("SELECT username FROM users WHERE status = 'active' ORDER BY username LIMIT @l", Rows.FirstString, ct, ("@l", limit));
     }
 
     public async Task<long> CreateSessionAsync(long userId, byte[] tokenHash, DateTimeOffset expiresAt, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        using var cmd = Command(conn,
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($h, $u, $c, $e) RETURNING id",
-            ("$h", tokenHash), ("$u", userId), ("$c", Now), ("$e", expiresAt.ToUnixTimeMilliseconds()));
-        return (long)(await cmd.ExecuteScalarAsync(ct))!;
+        return (long)(await conn.ScalarAsync(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (@h, @u, @c, @e) RETURNING id",
+            ct, ("@h", tokenHash), ("@u", userId), ("@c", Now), ("@e", expiresAt.ToUnixTimeMilliseconds())))!;
     }
 
     public async Task<Session?> FindSessionAsync(byte[] tokenHash, DateTimeOffset now, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        using var cmd = Command(conn,
+        return await conn.FirstOrDefaultAsync(
             """
             SELECT s.id, s.user_id, u.username, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
-            WHERE s.token_hash = $h AND s.expires_at > $n AND u.status = 'active'
+            WHERE s.token_hash = @h AND s.expires_at > @n AND u.status = 'active'
             """,
-            ("$h", tokenHash), ("$n", now.ToUnixTimeMilliseconds()));
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        return await r.ReadAsync(ct)
-            ? new Session(r.GetInt64(0), r.GetInt64(1), r.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)))
-            : null;
+            Rows.Session, ct, ("@h", tokenHash), ("@n", now.ToUnixTimeMilliseconds()));
     }
 
     public async Task DeleteSessionAsync(long sessionId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        using var cmd = Command(conn, "DELETE FROM sessions WHERE id = $id", ("$id", sessionId));
-        await cmd.ExecuteNonQueryAsync(ct);
+        await conn.ExecuteAsync("DELETE FROM sessions WHERE id = @id", ct, ("@id", sessionId));
     }
 
     public async Task<int> DeleteExpiredSessionsAsync(DateTimeOffset now, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        using var cmd = Command(conn, "DELETE FROM sessions WHERE expires_at <= $n", ("$n", now.ToUnixTimeMilliseconds()));
-        return await cmd.ExecuteNonQueryAsync(ct);
+        return await conn.ExecuteAsync("DELETE FROM sessions WHERE expires_at <= @n", ct, ("@n", now.ToUnixTimeMilliseconds()));
     }
 
     public async Task<Room> CreateRoomAsync(string name, long creatorId, CancellationToken ct)
     {
         var id = RoomIds.New();
         await using var conn = await OpenAsync(ct);
-        await using var tx = (SqliteTransaction)await conn.BeginTransactionAsync(ct);
-        using (var cmd = Command(conn, "INSERT INTO rooms (id, name, kind, created_by, created_at) VALUES ($id, $n, 'group', $u, $t)",
-                   ("$id", id), ("$n", name), ("$u", creatorId), ("$t", Now)))
-        {
-            cmd.Transaction = tx;
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
-
-        await AddMemberAsync(conn, tx, id, creatorId, ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await tx.ExecuteAsync("INSERT INTO rooms (id, name, kind, created_by, created_at) VALUES (@id, @n, 'group', @u, @t)", ct,
+            ("@id", id), ("@n", name), ("@u", creatorId), ("@t", Now));
+        await AddMemberAsync(tx, id, creatorId, ct);
         await tx.CommitAsync(ct);
         return new Room(id, name, RoomKinds.Group);
     }
 
     /// <summary>Adds a member; true when the row is new.</summary>
-    private async Task<bool> AddMemberAsync(SqliteConnection conn, SqliteTransaction tx, string roomId, long userId, CancellationToken ct)
-    {
-        using var cmd = Command(conn,
-            "INSERT INTO members (room_id, user_id, read_seq, joined_at) VALUES ($r, $u, 0, $t) ON CONFLICT DO NOTHING",
-            ("$r", roomId), ("$u", userId), ("$t", Now));
-        cmd.Transaction = tx;
-        return await cmd.ExecuteNonQueryAsync(ct) == 1;
-    }
+    private async Task<bool> AddMemberAsync(DbTransaction tx, string roomId, long userId, CancellationToken ct) =>
+        await tx.ExecuteAsync("INSERT INTO members (room_id, user_id, read_seq, joined_at) VALUES (@r, @u, 0, @t) ON CONFLICT DO NOTHING", ct,
+            ("@r", roomId), ("@u", userId), ("@t", Now)) == 1;
 
     public async Task<Room?> FindRoomAsync(string roomId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        using var cmd = Command(conn, "SELECT id, name, kind FROM rooms WHERE id = $id", ("$id", roomId));
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        return await r.ReadAsync(ct) ? new Room(r.GetString(0), r.GetString(1), r.GetString(2)) : null;
+        return await conn.FirstOrDefaultAsync("SELECT id, name, kind FROM rooms WHERE id = @id", Rows.Room, ct, ("@id", roomId));
     }
 
     public async Task<IReadOnlyList<RoomMember>> ListMembersAsync(string roomId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        using var cmd = Command(conn,
-            "SELECT m.user_id, u.username FROM members m JOIN users u ON u.id = m.user_id WHERE m.room_id = $r",
-            ("$r", roomId));
-        var list = new List<RoomMember>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-        {
-            list.Add(new RoomMember(r.GetInt64(0), r.GetString(1)));
-        }
-
-        return list;
+        return await conn.ListAsync(
+            "SELECT m.user_id, u.username FROM members m JOIN users u ON u.id = m.user_id WHERE m.room_id = @r",
+            Rows.Member, ct, ("@r", roomId));
     }
 
     public async Task<IReadOnlyList<MyRoom>> ListRoomsOfUserAsync(long userId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        using var cmd = Command(conn,
+        return await conn.ListAsync(
             """
             SELECT r.id,
                    CASE WHEN r.kind = 'direct'
-                        THEN (SELECT username FROM users WHERE id = CASE WHEN r.user_a = $u THEN r.user_b ELSE r.user_a END)
+                        THEN (SELECT username FROM users WHERE id = CASE WHEN r.user_a = @u THEN r.user_b ELSE r.user_a END)
                         ELSE r.name END,
                    r.kind, r.last_seq, m.read_seq
             FROM members m JOIN rooms r ON r.id = m.room_id
-            WHERE m.user_id = $u
+            WHERE m.user_id = @u
             ORDER BY r.created_at, r.id
             """,
-            ("$u", userId));
-        var list = new List<MyRoom>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-        {
-            list.Add(new MyRoom(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4)));
-        }
-
-        return list;
+            Rows.MyRoom, ct, ("@u", userId));
     }
 
     public async Task<IReadOnlyList<PublicRoom>> ListPublicRoomsAsync(int limit, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        using var cmd = Command(conn,
+        return await conn.ListAsync(
             """
             SELECT r.id, r.name, (SELECT COUNT(*) FROM members m WHERE m.room_id = r.id)
-            FROM rooms r WHERE r.kind = 'group' ORDER BY r.created_at DESC, r.id LIMIT $l
+            FROM rooms r WHERE r.kind = 'group' ORDER BY r.created_at DESC, r.id LIMIT @l
             """,
-            ("$l", limit));
-        var list = new List<PublicRoom>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-        {
-            list.Add(new PublicRoom(r.GetString(0), r.GetString(1), r.GetInt32(2)));
-        }
-
-        return list;
+            Rows.PublicRoom, ct, ("@l", limit));
     }
 
     public async Task<JoinOutcome> JoinAsync(string roomId, long userId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var tx = (SqliteTransaction)await conn.BeginTransactionAsync(ct);
-        string? kind;
-        using (var cmd = Command(conn, "SELECT kind FROM rooms WHERE id = $r", ("$r", roomId)))
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        switch (await tx.ScalarAsync("SELECT kind FROM rooms WHERE id = @r", ct, ("@r", roomId)) as string)
         {
-            cmd.Transaction = tx;
-            kind = await cmd.ExecuteScalarAsync(ct) as string;
+            case null:
+                return JoinOutcome.NotFound;
+            case RoomKinds.Direct:
+                return JoinOutcome.DirectRoom;
         }
 
-        if (kind is null)
-        {
-            return JoinOutcome.NotFound;
-        }
-
-        if (kind == RoomKinds.Direct)
-        {
-            return JoinOutcome.DirectRoom;
-        }
-
-        var added = await AddMemberAsync(conn, tx, roomId, userId, ct);
+        var added = await AddMemberAsync(tx, roomId, userId, ct);
         await tx.CommitAsync(ct);
         return added ? JoinOutcome.Joined : JoinOutcome.AlreadyMember;
     }
@@ -317,16 +222,12 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
     public async Task<bool> LeaveAsync(string roomId, long userId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        using (var exists = Command(conn, "SELECT 1 FROM rooms WHERE id = $r", ("$r", roomId)))
+        if (await conn.ScalarAsync("SELECT 1 FROM rooms WHERE id = @r", ct, ("@r", roomId)) is null)
         {
-            if (await exists.ExecuteScalarAsync(ct) is null)
-            {
-                return false;
-            }
+            return false;
         }
 
-        using var cmd = Command(conn, "DELETE FROM members WHERE room_id = $r AND user_id = $u", ("$r", roomId), ("$u", userId));
-        await cmd.ExecuteNonQueryAsync(ct);
+        await conn.ExecuteAsync("DELETE FROM members WHERE room_id = @r AND user_id = @u", ct, ("@r", roomId), ("@u", userId));
         return true;
     }
 
@@ -334,28 +235,18 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
     {
         var (a, b) = userA < userB ? (userA, userB) : (userB, userA);
         await using var conn = await OpenAsync(ct);
-        await using var tx = (SqliteTransaction)await conn.BeginTransactionAsync(ct);
-        string? id;
-        using (var find = Command(conn, "SELECT id FROM rooms WHERE user_a = $a AND user_b = $b", ("$a", a), ("$b", b)))
-        {
-            find.Transaction = tx;
-            id = await find.ExecuteScalarAsync(ct) as string;
-        }
-
-        var created = false;
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var id = await tx.ScalarAsync("SELECT id FROM rooms WHERE user_a = @a AND user_b = @b", ct, ("@a", a), ("@b", b)) as string;
+        var created = id is null;
         if (id is null)
         {
             id = RoomIds.New();
-            created = true;
-            using var insert = Command(conn,
-                "INSERT INTO rooms (id, name, kind, user_a, user_b, created_by, created_at) VALUES ($id, '', 'direct', $a, $b, $c, $t)",
-                ("$id", id), ("$a", a), ("$b", b), ("$c", userA), ("$t", Now));
-            insert.Transaction = tx;
-            await insert.ExecuteNonQueryAsync(ct);
+            await tx.ExecuteAsync("INSERT INTO rooms (id, name, kind, user_a, user_b, created_by, created_at) VALUES (@id, '', 'direct', @a, @b, @c, @t)", ct,
+                ("@id", id), ("@a", a), ("@b", b), ("@c", userA), ("@t", Now));
         }
 
-        var added = await AddMemberAsync(conn, tx, id, a, ct);
-        added |= await AddMemberAsync(conn, tx, id, b, ct);
+        var added = await AddMemberAsync(tx, id, a, ct);
+        added |= await AddMemberAsync(tx, id, b, ct);
         await tx.CommitAsync(ct);
         return new DirectRoomResult(new Room(id, "", RoomKinds.Direct), created, added);
     }
@@ -363,8 +254,7 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
     public async Task<long> GetLastSeqAsync(string roomId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        using var cmd = Command(conn, "SELECT last_seq FROM rooms WHERE id = $r", ("$r", roomId));
-        return await cmd.ExecuteScalarAsync(ct) is long l ? l : 0;
+        return await conn.ScalarAsync("SELECT last_seq FROM rooms WHERE id = @r", ct, ("@r", roomId)) as long? ?? 0;
     }
 
     public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct)
@@ -373,19 +263,19 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
         try
         {
             var conn = _writer ?? throw new InvalidOperationException("The store is not initialized.");
-            await using var tx = (SqliteTransaction)await conn.BeginTransactionAsync(IsolationLevel.Serializable, ct);
+            await using var tx = await conn.BeginTransactionAsync(IsolationLevel.Serializable, ct);
 
-            using var readSeq = Command(conn, "SELECT last_seq FROM rooms WHERE id = $r", ("$r", ""));
-            using var insert = Command(conn,
+            // Each statement is built once per batch and run once per message with new parameter values.
+            await using var readSeq = conn.Command(tx, "SELECT last_seq FROM rooms WHERE id = @r", ("@r", ""));
+            await using var insert = conn.Command(tx,
                 """
-                INSERT INTO messages (room_id, seq, sender_id, text, ts, client_id) VALUES ($r, $s, $u, $x, $t, $c)
+                INSERT INTO messages (room_id, seq, sender_id, text, ts, client_id) VALUES (@r, @s, @u, @x, @t, @c)
                 ON CONFLICT(room_id, sender_id, client_id) DO NOTHING
                 """,
-                ("$r", ""), ("$s", 0L), ("$u", 0L), ("$x", ""), ("$t", 0L), ("$c", ""));
-            using var existing = Command(conn,
-                "SELECT seq, text, ts FROM messages WHERE room_id = $r AND sender_id = $u AND client_id = $c",
-                ("$r", ""), ("$u", 0L), ("$c", ""));
-            readSeq.Transaction = insert.Transaction = existing.Transaction = tx;
+                ("@r", ""), ("@s", 0L), ("@u", 0L), ("@x", ""), ("@t", 0L), ("@c", ""));
+            await using var existing = conn.Command(tx,
+                "SELECT seq, text, ts FROM messages WHERE room_id = @r AND sender_id = @u AND client_id = @c",
+                ("@r", ""), ("@u", 0L), ("@c", ""));
 
             var lastSeq = new Dictionary<string, long>();
             var results = new AppendResult[batch.Count];
@@ -422,8 +312,7 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
                 results[i] = new AppendResult(new StoredMessage(m.Room, r.GetInt64(0), m.SenderId, m.From, r.GetString(1), r.GetInt64(2), m.ClientId), true);
             }
 
-            using var update = Command(conn, "UPDATE rooms SET last_seq = $s WHERE id = $r", ("$s", 0L), ("$r", ""));
-            update.Transaction = tx;
+            await using var update = conn.Command(tx, "UPDATE rooms SET last_seq = @s WHERE id = @r", ("@s", 0L), ("@r", ""));
             foreach (var (room, seq) in lastSeq)
             {
                 update.Parameters[0].Value = seq;
@@ -443,21 +332,14 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
     public async Task<IReadOnlyList<StoredMessage>> ReadMessagesAsync(string roomId, long afterSeq, long beforeSeq, int limit, bool oldestFirst, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        using var cmd = Command(conn,
+        var list = await conn.ListAsync(
             $"""
             SELECT m.seq, m.sender_id, u.username, m.text, m.ts, m.client_id
             FROM messages m JOIN users u ON u.id = m.sender_id
-            WHERE m.room_id = $r AND m.seq > $a AND m.seq < $b
-            ORDER BY m.seq {(oldestFirst ? "ASC" : "DESC")} LIMIT $l
+            WHERE m.room_id = @r AND m.seq > @a AND m.seq < @b
+            ORDER BY m.seq {(oldestFirst ? "ASC" : "DESC")} LIMIT @l
             """,
-            ("$r", roomId), ("$a", afterSeq), ("$b", beforeSeq), ("$l", limit));
-        var list = new List<StoredMessage>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-        {
-            list.Add(new StoredMessage(roomId, r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetInt64(4), r.GetString(5)));
-        }
-
+            r => Rows.Message(r, roomId), ct, ("@r", roomId), ("@a", afterSeq), ("@b", beforeSeq), ("@l", limit));
         if (!oldestFirst)
         {
             list.Reverse();
@@ -469,14 +351,13 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
     public async Task<long?> MarkReadAsync(string roomId, long userId, long seq, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        using var cmd = Command(conn,
+        return await conn.ScalarAsync(
             """
-            UPDATE members SET read_seq = MIN($s, (SELECT last_seq FROM rooms WHERE id = $r))
-            WHERE room_id = $r AND user_id = $u AND read_seq < MIN($s, (SELECT last_seq FROM rooms WHERE id = $r))
+            UPDATE members SET read_seq = MIN(@s, (SELECT last_seq FROM rooms WHERE id = @r))
+            WHERE room_id = @r AND user_id = @u AND read_seq < MIN(@s, (SELECT last_seq FROM rooms WHERE id = @r))
             RETURNING read_seq
             """,
-            ("$r", roomId), ("$u", userId), ("$s", seq));
-        return await cmd.ExecuteScalarAsync(ct) is long l ? l : null;
+            ct, ("@r", roomId), ("@u", userId), ("@s", seq)) as long?;
     }
 
     public async ValueTask DisposeAsync()
