@@ -355,7 +355,7 @@ public sealed class ClusterTests : IAsyncLifetime
 
         Assert.Equal(Enumerable.Range(1, (int)last).Select(i => (long)i), acked.Values.Order());
 
-        // The outage left gaps, and the fan-out filled them (the counter is process-wide; it must have moved).
+        // The outage left gaps, and this node filled them (each node has its own counters, even in one process).
         var gaps = (await Api.MetricsAsync(nodes[0])).Split('\n').Single(l => l.StartsWith("natter_bus_gaps_filled_total{", StringComparison.Ordinal));
         Assert.True(double.Parse(gaps[(gaps.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture) > 0, gaps);
         AssertNoServerErrors();

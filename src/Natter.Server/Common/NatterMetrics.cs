@@ -12,9 +12,9 @@ public sealed class NatterMetrics
 
     private readonly Meter _meter;
 
-    public NatterMetrics(IMeterFactory meters)
+    public NatterMetrics(IMeterFactory meters, MeterTag? tag = null)
     {
-        _meter = meters.Create(MeterName, "1.0");
+        _meter = meters.Create(new MeterOptions(MeterName) { Version = "1.0", Tags = tag is null ? null : [tag.Pair] });
         Accepted = _meter.CreateCounter<long>("natter.messages.accepted", description: "Messages accepted into the ingest queue");
         Stored = _meter.CreateCounter<long>("natter.messages.stored", description: "Messages committed to the store (duplicates excluded)");
         Delivered = _meter.CreateCounter<long>("natter.messages.delivered", description: "Message frames written to sockets");
@@ -56,4 +56,17 @@ public sealed class NatterMetrics
     /// <summary>Registers gauges that read live values.</summary>
     public void ObserveIngestDepth(Func<int> depth) =>
         _meter.CreateObservableGauge("natter.ingest.depth", depth, description: "Messages waiting in the ingest queue");
+}
+
+/// <summary>
+/// Marks this host's "Natter" meter. The metrics exporter listens to every meter of that name in the process, so
+/// /metrics keeps only the instruments whose meter carries its own host's tag (several nodes in one test process).
+/// </summary>
+public sealed class MeterTag
+{
+    public const string Key = "natter.host";
+
+    public KeyValuePair<string, object?> Pair { get; } = new(Key, Guid.NewGuid().ToString("N"));
+
+    public bool Marks(Meter meter) => meter.Tags?.Any(t => t.Key == Key && Equals(t.Value, Pair.Value)) == true;
 }

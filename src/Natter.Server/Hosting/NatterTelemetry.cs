@@ -18,9 +18,13 @@ public static class NatterTelemetry
     public static IServiceCollection AddNatterTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
         var node = NodeName(configuration);
+        var tag = new MeterTag();
+        services.AddSingleton(tag);
         services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("natter", serviceInstanceId: node))
-            .WithMetrics(m => m.AddMeter(NatterMetrics.MeterName).AddPrometheusExporter());
+            .WithMetrics(m => m.AddMeter(NatterMetrics.MeterName)
+                .AddView(i => i.Meter.Name == NatterMetrics.MeterName && !tag.Marks(i.Meter) ? MetricStreamConfiguration.Drop : null)
+                .AddPrometheusExporter());
 
         // Every log line carries the node: a scope that is always there (the logger factory's scope provider).
         services.AddSingleton<IExternalScopeProvider>(new NodeScopeProvider(node));

@@ -1,0 +1,167 @@
+using System.IO.Pipelines;
+using System.Net.WebSockets;
+using System.Reflection;
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using Natter.Server.Common;
+using Natter.Server.Delivery;
+using Natter.Server.Storage;
+
+namespace Natter.Tests.Unit;
+
+/// <summary>A room log in memory: what delivery reads for sync and gap filling, counting the reads.</summary>
+internal sealed class FakeRoomLog : IRoomLogReader
+{
+    private readonly Dictionary<string, List<StoredMessage>> _rooms = new(StringComparer.Ordinal);
+
+    public int Reads { get; private set; }
+
+    public StoredMessage Add(string room, long seq)
+    {
+        var m = new StoredMessage(room, seq, 1, "amy", $"message {seq}", 1_700_000_000_000 + seq, $"c{seq}");
+        (_rooms.TryGetValue(room, out var list) ? list : _rooms[room] = []).Add(m);
+        return m;
+    }
+
+    public ValueTask<IReadOnlyList<StoredMessage>> ReadAsync(string room, long afterSeq, long beforeSeq, int limit, CancellationToken ct)
+    {
+        Reads++;
+        IReadOnlyList<StoredMessage> page = (_rooms.GetValueOrDefault(room) ?? [])
+            .Where(m => m.Seq > afterSeq && m.Seq < beforeSeq).OrderBy(m => m.Seq).Take(limit).ToList();
+        return ValueTask.FromResult(page);
+    }
+}
+
+/// <summary>
+/// A Connection whose socket is one end of an in-memory pipe; the test reads the other end as a client would.
+/// No Kestrel, no store: delivery ordering alone.
+/// </summary>
+internal sealed class ConnectionUnderTest : IAsyncDisposable
+{
+    private readonly WebSocket _client;
+    private readonly Task _writer;
+
+    public ConnectionUnderTest(IRoomLogReader log, long userId = 1, string username = "amy", int dataLimit = 1000)
+    {
+        var toClient = new Pipe();
+        var toServer = new Pipe();
+        var serverSocket = WebSocket.CreateFromStream(new Duplex(toServer.Reader.AsStream(), toClient.Writer.AsStream()),
+            new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = Timeout.InfiniteTimeSpan });
+        _client = WebSocket.CreateFromStream(new Duplex(toClient.Reader.AsStream(), toServer.Writer.AsStream()),
+            new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = Timeout.InfiniteTimeSpan });
+        Connection = new Connection(serverSocket, null, new Caller(userId, username, 1), log, Metrics.Create(), NullLogger.Instance,
+            dataLimit, TimeSpan.FromSeconds(2));
+        _writer = Connection.RunWriterAsync();
+    }
+
+    public Connection Connection { get; }
+
+    /// <summary>The close code the server sent, once the client has read the close frame.</summary>
+    public WebSocketCloseStatus? CloseStatus => _client.CloseStatus;
+
+    /// <summary>The next frame the client receives, parsed; fails the test after a few seconds.</summary>
+    public async Task<JsonElement> NextAsync()
+    {
+        var buffer = new byte[64 * 1024];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var total = 0;
+        ValueWebSocketReceiveResult r;
+        do
+        {
+            r = await _client.ReceiveAsync(buffer.AsMemory(total), timeout.Token);
+            if (r.MessageType == WebSocketMessageType.Close)
+            {
+                throw new WebSocketException($"closed with {_client.CloseStatus}");
+            }
+
+            total += r.Count;
+        }
+        while (!r.EndOfMessage);
+
+        using var doc = JsonDocument.Parse(buffer.AsMemory(0, total));
+        return doc.RootElement.Clone();
+    }
+
+    /// <summary>The seqs of the next n message frames.</summary>
+    public async Task<long[]> NextSeqsAsync(int n)
+    {
+        var seqs = new long[n];
+        for (var i = 0; i < n; i++)
+        {
+            var f = await NextAsync();
+            Assert.Equal("message", f.GetProperty("type").GetString());
+            seqs[i] = f.GetProperty("seq").GetInt64();
+        }
+
+        return seqs;
+    }
+
+    /// <summary>Sends a ping marker through the control queue and returns the frames that arrive before its pong.</summary>
+    public async Task<List<JsonElement>> DrainAsync()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        Connection.SendControl(Frames.Pong(marker));
+        var frames = new List<JsonElement>();
+        while (true)
+        {
+            var f = await NextAsync();
+            if (f.GetProperty("type").GetString() == "pong" && f.GetProperty("ref").GetString() == marker)
+            {
+                return frames;
+            }
+
+            frames.Add(f);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Connection.Abort();
+        await _writer.WaitAsync(TimeSpan.FromSeconds(5));
+        _client.Dispose();
+    }
+
+    private sealed class Duplex(Stream read, Stream write) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() => write.Flush();
+        public override Task FlushAsync(CancellationToken cancellationToken) => write.FlushAsync(cancellationToken);
+        public override int Read(byte[] buffer, int offset, int count) => read.Read(buffer, offset, count);
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => read.ReadAsync(buffer, cancellationToken);
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => read.ReadAsync(buffer, offset, count, cancellationToken);
+        public override void Write(byte[] buffer, int offset, int count) => write.Write(buffer, offset, count);
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => write.WriteAsync(buffer, cancellationToken);
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => write.WriteAsync(buffer, offset, count, cancellationToken);
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}
+
+/// <summary>A NatterMetrics of its own for each test (the host's IMeterFactory in production).</summary>
+internal static class Metrics
+{
+    public static NatterMetrics Create() => new(new TestMeterFactory());
+
+    private sealed class TestMeterFactory : System.Diagnostics.Metrics.IMeterFactory
+    {
+        public System.Diagnostics.Metrics.Meter Create(System.Diagnostics.Metrics.MeterOptions options) => new(options);
+
+        public void Dispose()
+        {
+        }
+    }
+}
+
+/// <summary>An IChatStore for parts that hold one but must not touch it in a unit test: every call fails the test.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1852", Justification = "DispatchProxy needs an unsealed proxy type.")]
+internal class UnusedStore : DispatchProxy
+{
+    public static IChatStore Create() => DispatchProxy.Create<IChatStore, UnusedStore>();
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) =>
+        throw new InvalidOperationException($"The unit under test read the store ({targetMethod?.Name}).");
+}
