@@ -1,6 +1,6 @@
 namespace Natter.Protocol;
 
-/// <summary>The <c>code</c> values of the server's <c>error</c> frame (protocol v1).</summary>
+/// <summary>The <c>code</c> values of the server's <c>error</c> frame (protocol v1, and <see cref="Limit"/> from v2).</summary>
 public static class ErrorCodes
 {
     /// <summary>Malformed JSON, wrong types, an unknown frame type or a binary frame.</summary>
@@ -17,6 +17,8 @@ public static class ErrorCodes
     public const string RateLimited = "rate_limited";
     /// <summary>The server could not do it (for example it is shutting down); nothing was stored.</summary>
     public const string Internal = "internal";
+    /// <summary>A count limit was reached (for example a message's distinct reaction emoji); HTTP 409.</summary>
+    public const string Limit = "limit";
 }
 
 /// <summary>WebSocket close codes used by the server (protocol v1).</summary>

@@ -11,7 +11,7 @@ namespace Natter.ClusterTests;
 /// What every IChatStore does, written once. Each subclass supplies a fresh store (a new SQLite file, a new
 /// MariaDB database); NewStoreAsync may be called twice to get two "nodes" on the same data.
 /// </summary>
-public abstract class StoreSpec : IAsyncLifetime
+public abstract partial class StoreSpec : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private IChatStore? _store;
@@ -35,8 +35,8 @@ public abstract class StoreSpec : IAsyncLifetime
     private async Task<long> UserAsync(string name) =>
         (await Store.CreateUserAsync(name, "hash-" + name, default).WaitAsync(Timeout))!.Value;
 
-    private static NewMessage Msg(string room, long sender, string clientId, string text = "hello") =>
-        new(room, sender, "u" + sender, text, clientId, 1_700_000_000_000);
+    private static NewEvent Msg(string room, long sender, string clientId, string text = "hello") =>
+        NewEvent.Message(room, sender, "u" + sender, text, clientId, 1_700_000_000_000);
 
     [Fact]
     public async Task Users_are_unique_and_sessions_expire_and_can_be_deleted()
@@ -127,13 +127,13 @@ public abstract class StoreSpec : IAsyncLifetime
             Msg(r1.Id, alice, "a"), Msg(r2.Id, alice, "a"), Msg(r1.Id, bob, "a"), Msg(r1.Id, alice, "a", "again in the batch"),
             Msg(r1.Id, alice, "trailing "), Msg(r1.Id, alice, "trailing"), Msg(r2.Id, alice, "😀"),
         ], default).WaitAsync(Timeout);
-        Assert.Equal([1, 1, 2, 1, 3, 4, 2], results.Select(r => r.Message.Seq));
+        Assert.Equal([1, 1, 2, 1, 3, 4, 2], results.Select(r => r.Event!.Seq));
         Assert.Equal([false, false, false, true, false, false, false], results.Select(r => r.Duplicate));
-        Assert.Equal("hello", results[3].Message.Text);
+        Assert.Equal("hello", results[3].Event!.Text);
 
         var later = await Store.AppendAsync([Msg(r1.Id, bob, "a", "changed"), Msg(r1.Id, bob, "b", "new")], default).WaitAsync(Timeout);
-        Assert.Equal((2L, true, "hello"), (later[0].Message.Seq, later[0].Duplicate, later[0].Message.Text));
-        Assert.Equal((5L, false), (later[1].Message.Seq, later[1].Duplicate));
+        Assert.Equal((2L, true, "hello"), (later[0].Event!.Seq, later[0].Duplicate, later[0].Event!.Text));
+        Assert.Equal((5L, false), (later[1].Event!.Seq, later[1].Duplicate));
         Assert.Equal(5, await Store.GetLastSeqAsync(r1.Id, default).WaitAsync(Timeout));
         Assert.Equal(2, await Store.GetLastSeqAsync(r2.Id, default).WaitAsync(Timeout));
         var history = await Store.ReadMessagesAsync(r1.Id, 0, long.MaxValue, 100, true, default).WaitAsync(Timeout);

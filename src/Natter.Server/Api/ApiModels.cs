@@ -6,10 +6,21 @@ namespace Natter.Server.Api;
 public sealed record UserDto(string Username);
 public sealed record LoginResponse(string Token, string Username);
 public sealed record UserStatusDto(string Username, bool Online);
-public sealed record RoomDto(string Id, string Name, string Kind, long LastSeq, long ReadSeq);
+public sealed record RoomDto(string Id, string Name, string Kind, long LastSeq, long ReadSeq, int MentionCount);
 public sealed record RoomRefDto(string Id, string Name, string Kind);
 public sealed record PublicRoomDto(string Id, string Name, int Members);
-public sealed record MessageDto(string Room, long Seq, string From, string Text, long Ts, string ClientId);
+
+/// <summary>
+/// A message in its current state (history, and the answer to an HTTP send): v1's fields plus reply_to, mentions,
+/// files (none until uploads exist), edited_ts (null if never edited), deleted and reactions in first-use order.
+/// </summary>
+public sealed record MessageDto(string Room, long Seq, string From, string Text, long Ts, string ClientId,
+    long? ReplyTo, string[] Mentions, string[] Files, long? EditedTs, bool Deleted, ReactionDto[] Reactions);
+
+public sealed record ReactionDto(string Emoji, string[] Users);
+
+/// <summary>The answer to a reaction change that changed nothing: {"seq": null}.</summary>
+public sealed record NoChangeDto(long? Seq);
 
 /// <summary>HTTP JSON in protocol v1's snake_case, source-generated.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
@@ -21,6 +32,7 @@ public sealed record MessageDto(string Room, long Seq, string From, string Text,
 [JsonSerializable(typeof(PublicRoomDto[]))]
 [JsonSerializable(typeof(MessageDto))]
 [JsonSerializable(typeof(MessageDto[]))]
+[JsonSerializable(typeof(NoChangeDto))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -15,7 +15,8 @@ public sealed class JsonBody : IDisposable
 
     public JsonElement Root => _doc.RootElement;
 
-    public static async Task<(JsonBody? Body, ProblemHttpResult? Error)> ReadAsync(HttpRequest request, int maxBytes)
+    /// <summary>Reads the body; with <paramref name="optional"/>, an empty body reads as an empty object.</summary>
+    public static async Task<(JsonBody? Body, ProblemHttpResult? Error)> ReadAsync(HttpRequest request, int maxBytes, bool optional = false)
     {
         if (request.ContentLength > maxBytes)
         {
@@ -37,7 +38,9 @@ public sealed class JsonBody : IDisposable
                 limited.Write(buffer, 0, n);
             }
 
-            var doc = JsonDocument.Parse(limited.ToArray(), new JsonDocumentOptions { MaxDepth = 16 });
+            var doc = optional && limited.Length == 0
+                ? JsonDocument.Parse("{}")
+                : JsonDocument.Parse(limited.ToArray(), new JsonDocumentOptions { MaxDepth = 16 });
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 doc.Dispose();
@@ -65,6 +68,32 @@ public sealed class JsonBody : IDisposable
             : (null, Problems.BadRequest($"\"{name}\" must be a string."));
     }
 
+    /// <summary>An optional whole-number property; Error when present with another type.</summary>
+    public (long? Value, ProblemHttpResult? Error) GetLong(string name)
+    {
+        if (!Root.TryGetProperty(name, out var p) || p.ValueKind == JsonValueKind.Null)
+        {
+            return (null, null);
+        }
+
+        return p.ValueKind == JsonValueKind.Number && p.TryGetInt64(out var v)
+            ? (v, null)
+            : (null, Problems.BadRequest($"\"{name}\" must be a whole number."));
+    }
+
+    /// <summary>An optional array of strings; Error when present with another shape.</summary>
+    public (string[]? Value, ProblemHttpResult? Error) GetStrings(string name)
+    {
+        if (!Root.TryGetProperty(name, out var p) || p.ValueKind == JsonValueKind.Null)
+        {
+            return (null, null);
+        }
+
+        return p.ValueKind == JsonValueKind.Array && p.EnumerateArray().All(x => x.ValueKind == JsonValueKind.String)
+            ? ([.. p.EnumerateArray().Select(x => x.GetString()!)], null)
+            : (null, Problems.BadRequest($"\"{name}\" must be a list of strings."));
+    }
+
     public void Dispose() => _doc.Dispose();
 }
 
@@ -76,6 +105,10 @@ public static class Problems
     public static ProblemHttpResult Forbidden(string detail) => TypedResults.Problem(detail, statusCode: 403, title: "Forbidden");
     public static ProblemHttpResult NotFound(string detail) => TypedResults.Problem(detail, statusCode: 404, title: "Not found");
     public static ProblemHttpResult Conflict(string detail) => TypedResults.Problem(detail, statusCode: 409, title: "Conflict");
+
+    /// <summary>A refusal of the protocol's error codes as its HTTP problem (limit → 409, internal → 503, …).</summary>
+    public static ProblemHttpResult Status(int status, string detail) =>
+        status == 503 ? Unavailable(detail) : TypedResults.Problem(detail, statusCode: status);
     public static ProblemHttpResult TooLarge(string detail) => TypedResults.Problem(detail, statusCode: 413, title: "Too large");
     public static ProblemHttpResult TooMany(string detail) => TypedResults.Problem(detail, statusCode: 429, title: "Too many requests");
     public static ProblemHttpResult Unavailable(string detail) => TypedResults.Problem(detail, statusCode: 503, title: "Service unavailable");

@@ -5,8 +5,8 @@ namespace Natter.Server.Bus;
 /// <summary>What travels between the message path and every node's fan-out.</summary>
 public abstract record BusEvent;
 
-/// <summary>Messages just committed, in commit order (per room: ascending seq).</summary>
-public sealed record MessagesStored(IReadOnlyList<StoredMessage> Messages) : BusEvent;
+/// <summary>Room log entries (messages, edits, deletions, reactions) just committed, in commit order (per room: ascending seq).</summary>
+public sealed record EventsStored(IReadOnlyList<StoredEvent> Events) : BusEvent;
 
 public sealed record TypingEvent(string Room, long UserId, string Username) : BusEvent;
 

@@ -5,7 +5,7 @@ namespace Natter.Server.Bus;
 /// <summary>
 /// Carries events from the node that caused them to every node's fan-out (this one included).
 /// Implementations: in-process (one node) and Redis (cluster). Per room, an implementation
-/// keeps publish order where it can; the fan-out fills any gap in message seqs from the store.
+/// keeps publish order where it can; the fan-out fills any gap in a room's seqs from the store.
 /// Events carry only what goes on the wire; live objects ride on the <see cref="LocalEnvelope"/>, which
 /// reaches this node's fan-out only.
 /// </summary>

@@ -2,11 +2,14 @@ using Natter.Server.Storage;
 
 namespace Natter.Server.Bus;
 
-/// <summary>Whoever hears about a socket send once it is stored (a socket, on the node that accepted the send).</summary>
+/// <summary>Whoever hears about a socket's room event once the group commit decided it (a socket, on the node that accepted it).</summary>
 public interface IAckTarget
 {
-    /// <summary>Queues the ack; it is sent at the next Flush.</summary>
-    void QueueAck(string? reference, StoredMessage message);
+    /// <summary>Queues the ack of a stored event (or of the first one, for a repeated client_id); it is sent at the next Flush.</summary>
+    void QueueAck(string? reference, StoredEvent stored);
+
+    /// <summary>Queues the ack of an event that changed nothing (a reaction already on or off): seq null.</summary>
+    void QueueUnchangedAck(string? reference, string room, string clientId, long ts);
 
     /// <summary>Sends an error at once.</summary>
     void SendError(string code, string message, string? reference);
@@ -14,12 +17,12 @@ public interface IAckTarget
     void Flush();
 }
 
-/// <summary>An ack owed to a socket for a stored message.</summary>
-public readonly record struct PendingAck(IAckTarget Target, string? Reference, StoredMessage Message);
+/// <summary>An ack owed to a socket for a stored event.</summary>
+public readonly record struct PendingAck(IAckTarget Target, string? Reference, StoredEvent Event);
 
 /// <summary>
 /// What travels beside an event on the node that caused it, never to other nodes: live objects such as the
-/// sockets owed an ack. The fan-out queues those acks with the messages, so a sender's ack and its own message
+/// sockets owed an ack. The fan-out queues those acks with the events, so a sender's ack and its own message
 /// leave in one write.
 /// </summary>
 public sealed record LocalEnvelope(IReadOnlyList<PendingAck> Acks);

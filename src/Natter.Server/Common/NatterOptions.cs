@@ -21,6 +21,9 @@ public sealed class NatterOptions
 
     /// <summary>Name of this node in logs and metrics; defaults to the machine name and process id.</summary>
     public string? NodeName { get; set; }
+
+    /// <summary>Usernames of the server admins (any letter case), who may delete any message.</summary>
+    public string[] Admins { get; set; } = [];
 }
 
 public sealed class StorageOptions
@@ -110,6 +113,10 @@ public sealed class LimitOptions
 
     [Range(1, 100_000)]
     public int MaxHttpBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Distinct reaction emoji one message may carry; a new one past it is refused with "limit" (protocol v2: 20).</summary>
+    [Range(1, 1000)]
+    public int MaxReactionEmoji { get; set; } = 20;
 }
 
 public sealed class SocketOptions

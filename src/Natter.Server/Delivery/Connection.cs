@@ -7,16 +7,16 @@ namespace Natter.Server.Delivery;
 
 /// <summary>
 /// One open socket: its user, its outbound queues and its single writer loop.
-/// Ordering lives here: the writer alone owns the last seq sent per room, skips what the socket already has,
-/// fills a gap from the store, and holds live messages until the socket's first frame (or the hold time) so a
+/// Ordering lives here: the writer alone owns the last seq sent per room (over every kind of room event), skips what
+/// the socket already has, fills a gap from the store, and holds live events until the socket's first frame (or the hold time) so a
 /// sync sent first is answered before them. Control frames (acks, pongs, errors, closes) never wait behind data.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The abort source has no timer to free, and other threads may still call Close after the socket ends.")]
 public sealed class Connection : IAckTarget
 {
-    private enum Kind { Frame, Message, Sync, Release, Track, Close }
+    private enum Kind { Frame, RoomEvent, Sync, Release, Track, Close }
 
-    /// <summary>One queued thing to do; Payload is a frame (byte[]), an OutboundMessage or a sync request.</summary>
+    /// <summary>One queued thing to do; Payload is a frame (byte[]), an OutboundEvent or a sync request.</summary>
     private readonly record struct Item(Kind Kind, object? Payload = null, string? Text = null, long Number = 0);
 
     private const int SyncPage = 1000;
@@ -82,16 +82,20 @@ public sealed class Connection : IAckTarget
     public void SendControl(byte[] frame) => Enqueue(new Item(Kind.Frame, frame), control: true);
 
     /// <summary>Queues an ack; it leaves at the next Flush (the group commit acks a whole batch, then flushes once).</summary>
-    public void QueueAck(string? reference, StoredMessage message) => Enqueue(new Item(Kind.Frame, Frames.Ack(reference, message)), control: true, wake: false);
+    public void QueueAck(string? reference, StoredEvent stored) => Enqueue(new Item(Kind.Frame, Frames.Ack(reference, stored)), control: true, wake: false);
+
+    /// <summary>Queues the ack of an event that changed nothing (seq null); it leaves at the next Flush.</summary>
+    public void QueueUnchangedAck(string? reference, string room, string clientId, long ts) =>
+        Enqueue(new Item(Kind.Frame, Frames.UnchangedAck(reference, room, clientId, ts)), control: true, wake: false);
 
     /// <summary>Wakes the writer for what was queued without waking it.</summary>
     public void Flush() => Wake();
 
     public void SendError(string code, string message, string? reference) => SendControl(Frames.Error(code, message, reference));
 
-    /// <summary>Queues a live message (seq order per room is the fan-out's job; duplicates are skipped by the writer) without waking the writer: the fan-out flushes each socket once per batch,
-    /// so a socket that gets several messages of one commit sends them in one write.</summary>
-    public void QueueMessage(OutboundMessage message) => EnqueueData(new Item(Kind.Message, message), wake: false);
+    /// <summary>Queues a live room event (seq order per room is the fan-out's job; duplicates are skipped by the writer) without waking the writer: the fan-out flushes each socket once per batch,
+    /// so a socket that gets several events of one commit sends them in one write.</summary>
+    public void QueueEvent(OutboundEvent outbound) => EnqueueData(new Item(Kind.RoomEvent, outbound), wake: false);
 
     /// <summary>An event frame that travels with the data (presence, typing, read, member, room).</summary>
     public void SendEvent(byte[] frame) => EnqueueData(new Item(Kind.Frame, frame));
@@ -99,7 +103,7 @@ public sealed class Connection : IAckTarget
     /// <summary>Start delivering a room the user just joined, after its seq at the time of joining.</summary>
     public void Track(string roomId, long lastSeq) => EnqueueData(new Item(Kind.Track, Text: roomId, Number: lastSeq));
 
-    /// <summary>Answer a sync: stored messages after each room's seq, then "synced".</summary>
+    /// <summary>Answer a sync: stored events of every kind after each room's seq, then "synced".</summary>
     public void Sync(IReadOnlyDictionary<string, long> rooms, string? reference) =>
         Enqueue(new Item(Kind.Sync, rooms, reference), control: true);
 
@@ -342,9 +346,9 @@ public sealed class Connection : IAckTarget
             case Kind.Frame:
                 await WriteAsync((byte[])item.Payload!);
                 return true;
-            case Kind.Message:
-                var message = (OutboundMessage)item.Payload!;
-                await DeliverAsync(message.Message, message.Frame);
+            case Kind.RoomEvent:
+                var outbound = (OutboundEvent)item.Payload!;
+                await DeliverAsync(outbound.Event, outbound.Frame);
                 return true;
             case Kind.Track:
                 if (!_lastSent.TryGetValue(item.Text!, out var last) || last < item.Number)
@@ -367,7 +371,7 @@ public sealed class Connection : IAckTarget
         }
     }
 
-    private async ValueTask DeliverAsync(StoredMessage m, byte[] frame)
+    private async ValueTask DeliverAsync(StoredEvent m, byte[] frame)
     {
         if (_lastSent.TryGetValue(m.Room, out var last))
         {
@@ -387,7 +391,7 @@ public sealed class Connection : IAckTarget
         _metrics.Delivered.Add(1);
     }
 
-    /// <summary>Sends the stored messages with seq in (after, before) that this socket has not had.</summary>
+    /// <summary>Sends the stored events with seq in (after, before) that this socket has not had.</summary>
     private async ValueTask FillAsync(string room, long after, long before)
     {
         Log.GapFilled(_logger, room, after + 1, before - 1);
@@ -402,7 +406,7 @@ public sealed class Connection : IAckTarget
 
             foreach (var m in page)
             {
-                await WriteAsync(Frames.Message(m));
+                await WriteAsync(Frames.Event(m));
                 after = m.Seq;
             }
         }
@@ -420,7 +424,7 @@ public sealed class Connection : IAckTarget
                 var page = await _log.ReadAsync(room, after, long.MaxValue, SyncPage, _aborted.Token);
                 foreach (var m in page)
                 {
-                    await WriteAsync(Frames.Message(m));
+                    await WriteAsync(Frames.Event(m));
                     after = m.Seq;
                 }
 

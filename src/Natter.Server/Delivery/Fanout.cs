@@ -6,9 +6,10 @@ using Natter.Server.Storage;
 namespace Natter.Server.Delivery;
 
 /// <summary>
-/// Reads this node's bus events and hands each to the local sockets that should see it. A message is serialized
-/// once; the same bytes go to every member's sockets. Per room, messages reach sockets in seq order: the node
-/// remembers the last seq it handed on and fills a gap from the store before anything later.
+/// Reads this node's bus events and hands each to the local sockets that should see it. A room log entry (message,
+/// edit, deletion, reaction) is serialized once; the same bytes go to every member's sockets. Per room, entries
+/// reach sockets in seq order: the node remembers the last seq it handed on and fills a gap from the store before
+/// anything later.
 /// </summary>
 public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDirectory rooms, IRoomLogReader log, NatterMetrics metrics,
     IOptions<NatterOptions> options, ILogger<Fanout> logger)
@@ -83,17 +84,17 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
     {
         switch (delivery.Event)
         {
-            case MessagesStored stored:
+            case EventsStored stored:
                 // Acks first (they are control frames and leave ahead of data in the same write).
                 foreach (var ack in delivery.Local?.Acks ?? [])
                 {
-                    ack.Target.QueueAck(ack.Reference, ack.Message);
+                    ack.Target.QueueAck(ack.Reference, ack.Event);
                     _touched.Add(ack.Target);
                 }
 
-                foreach (var m in stored.Messages)
+                foreach (var e in stored.Events)
                 {
-                    await DeliverInOrderAsync(m, ct);
+                    await DeliverInOrderAsync(e, ct);
                 }
 
                 // Each socket's writer wakes once for the whole batch and sends its share in one write.
@@ -129,7 +130,7 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
         }
     }
 
-    private async ValueTask DeliverInOrderAsync(StoredMessage m, CancellationToken ct)
+    private async ValueTask DeliverInOrderAsync(StoredEvent m, CancellationToken ct)
     {
         if (_roomSeq.TryGet(m.Room, out var last))
         {
@@ -140,7 +141,7 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
 
             if (m.Seq > last + 1)
             {
-                // A message the bus lost or reordered: read the missing ones before delivering this one.
+                // An event the bus lost or reordered: read the missing ones before delivering this one.
                 var missing = await log.ReadAsync(m.Room, last, m.Seq, (int)Math.Min(m.Seq - last, 10_000), ct);
                 Log.GapFilled(logger, m.Room, last + 1, m.Seq - 1);
                 metrics.GapsFilled.Add(1);
@@ -155,7 +156,7 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
         Deliver(m);
     }
 
-    private void Deliver(StoredMessage m)
+    private void Deliver(StoredEvent m)
     {
         var room = rooms.Peek(m.Room);
         if (room is null)
@@ -163,12 +164,12 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
             return;
         }
 
-        OutboundMessage? outbound = null;
+        OutboundEvent? outbound = null;
         foreach (var userId in room.Members)
         {
             foreach (var c in sockets.Of(userId))
             {
-                c.QueueMessage(outbound ??= new OutboundMessage(m));
+                c.QueueEvent(outbound ??= new OutboundEvent(m));
                 _touched.Add(c);
             }
         }

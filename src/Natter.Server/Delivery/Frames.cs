@@ -6,7 +6,7 @@ using Natter.Server.Storage;
 namespace Natter.Server.Delivery;
 
 /// <summary>
-/// Server-to-client frames, written straight to UTF-8 bytes. A stored message is serialized once and the same
+/// Server-to-client frames, written straight to UTF-8 bytes. A stored event is serialized once and the same
 /// bytes go to every member's socket.
 /// </summary>
 public static class Frames
@@ -39,30 +39,109 @@ public static class Frames
         }
     }
 
-    public static byte[] Message(StoredMessage m) => Write(m, static (w, m) =>
+    /// <summary>The frame of a room log entry: "message", "edit", "delete" or "reaction".</summary>
+    public static byte[] Event(StoredEvent e) => Write(e, static (w, e) =>
     {
-        w.WriteString("type"u8, "message"u8);
-        WriteMessageFields(w, m);
+        w.WriteString("type"u8, EventKinds.Name(e.Kind));
+        WriteEventFields(w, e);
     });
 
-    public static void WriteMessageFields(Utf8JsonWriter w, StoredMessage m)
+    /// <summary>The HTTP event object: the frame's fields, with the type also as "kind" (protocol v2).</summary>
+    public static byte[] EventObject(StoredEvent e) => Write(e, static (w, e) =>
     {
-        w.WriteString("room"u8, m.Room);
-        w.WriteNumber("seq"u8, m.Seq);
-        w.WriteString("from"u8, m.From);
-        w.WriteString("text"u8, m.Text);
-        w.WriteNumber("ts"u8, m.Ts);
-        w.WriteString("client_id"u8, m.ClientId);
+        w.WriteString("kind"u8, EventKinds.Name(e.Kind));
+        w.WriteString("type"u8, EventKinds.Name(e.Kind));
+        WriteEventFields(w, e);
+    });
+
+    private static void WriteEventFields(Utf8JsonWriter w, StoredEvent e)
+    {
+        w.WriteString("room"u8, e.Room);
+        w.WriteNumber("seq"u8, e.Seq);
+        w.WriteString("from"u8, e.From);
+        switch (e.Kind)
+        {
+            case EventKind.Message:
+                w.WriteString("text"u8, e.Text);
+                w.WriteNumber("ts"u8, e.Ts);
+                w.WriteString("client_id"u8, e.ClientId);
+                if (e.ReplyTo is { } replyTo)
+                {
+                    w.WriteNumber("reply_to"u8, replyTo);
+                }
+                else
+                {
+                    w.WriteNull("reply_to"u8);
+                }
+
+                WriteMentions(w, e.Mentions);
+                WriteNoFiles(w);
+                if (e.Deleted)
+                {
+                    w.WriteBoolean("deleted"u8, true);
+                }
+
+                break;
+            case EventKind.Edit:
+                w.WriteNumber("ts"u8, e.Ts);
+                w.WriteString("client_id"u8, e.ClientId);
+                w.WriteNumber("target"u8, e.Target);
+                w.WriteString("text"u8, e.Text);
+                WriteMentions(w, e.Mentions);
+                WriteNoFiles(w);
+                break;
+            case EventKind.Delete:
+                w.WriteNumber("ts"u8, e.Ts);
+                w.WriteString("client_id"u8, e.ClientId);
+                w.WriteNumber("target"u8, e.Target);
+                break;
+            case EventKind.Reaction:
+                w.WriteNumber("ts"u8, e.Ts);
+                w.WriteString("client_id"u8, e.ClientId);
+                w.WriteNumber("target"u8, e.Target);
+                w.WriteString("emoji"u8, e.Emoji);
+                w.WriteBoolean("on"u8, e.On);
+                break;
+        }
     }
 
-    public static byte[] Ack(string? reference, StoredMessage m) => Write((reference, m), static (w, s) =>
+    private static void WriteMentions(Utf8JsonWriter w, IReadOnlyList<string> mentions)
+    {
+        w.WriteStartArray("mentions"u8);
+        foreach (var m in mentions)
+        {
+            w.WriteStringValue(m);
+        }
+
+        w.WriteEndArray();
+    }
+
+    // Files are attached by a later part of protocol v2; until then every message and edit lists none.
+    private static void WriteNoFiles(Utf8JsonWriter w)
+    {
+        w.WriteStartArray("files"u8);
+        w.WriteEndArray();
+    }
+
+    public static byte[] Ack(string? reference, StoredEvent e) => Write((reference, e), static (w, s) =>
     {
         w.WriteString("type"u8, "ack"u8);
         WriteRef(w, s.reference);
-        w.WriteString("room"u8, s.m.Room);
-        w.WriteNumber("seq"u8, s.m.Seq);
-        w.WriteNumber("ts"u8, s.m.Ts);
-        w.WriteString("client_id"u8, s.m.ClientId);
+        w.WriteString("room"u8, s.e.Room);
+        w.WriteNumber("seq"u8, s.e.Seq);
+        w.WriteNumber("ts"u8, s.e.Ts);
+        w.WriteString("client_id"u8, s.e.ClientId);
+    });
+
+    /// <summary>The ack of an event that changed nothing (a reaction already on, or already off): seq is null.</summary>
+    public static byte[] UnchangedAck(string? reference, string room, string clientId, long ts) => Write((reference, room, clientId, ts), static (w, s) =>
+    {
+        w.WriteString("type"u8, "ack"u8);
+        WriteRef(w, s.reference);
+        w.WriteString("room"u8, s.room);
+        w.WriteNull("seq"u8);
+        w.WriteNumber("ts"u8, s.ts);
+        w.WriteString("client_id"u8, s.clientId);
     });
 
     public static byte[] Error(string code, string message, string? reference) => Write((code, message, reference), static (w, s) =>
@@ -98,6 +177,7 @@ public static class Frames
             w.WriteString("kind"u8, r.Kind);
             w.WriteNumber("last_seq"u8, r.LastSeq);
             w.WriteNumber("read_seq"u8, r.ReadSeq);
+            w.WriteNumber("mention_count"u8, r.MentionCount);
             w.WriteEndObject();
         }
 

@@ -8,8 +8,9 @@ using Natter.Server.Storage;
 
 namespace Natter.Server.Entry;
 
-/// <summary>Client frames: parse, check, and turn each into a command (send, sync, typing, read, ping).</summary>
-public sealed class FrameHandlers(SendService sends, RoomDirectory rooms, IChatStore store, IMessageBus bus, SendRateLimiter limiter)
+/// <summary>Client frames: parse, check, and turn each into a command (send, edit, delete, react, sync, typing, read, ping).</summary>
+public sealed class FrameHandlers(SendService sends, EditService edits, DeleteService deletes, ReactService reactions,
+    RoomDirectory rooms, IChatStore store, IMessageBus bus, SendRateLimiter limiter)
 {
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 8 };
 
@@ -58,6 +59,9 @@ public sealed class FrameHandlers(SendService sends, RoomDirectory rooms, IChatS
             var refusal = type switch
             {
                 "send" => await SendAsync(session, root, reference),
+                "edit" => await EditAsync(session, root, reference),
+                "delete" => await DeleteAsync(session, root, reference),
+                "react" => await ReactAsync(session, root, reference),
                 "sync" => await SyncAsync(session, root, reference),
                 "typing" => await TypingAsync(session.Caller, root),
                 "read" => await ReadAsync(session.Caller, root),
@@ -88,6 +92,33 @@ public sealed class FrameHandlers(SendService sends, RoomDirectory rooms, IChatS
         return p.ValueKind == JsonValueKind.String ? (p.GetString(), false) : (null, true);
     }
 
+    /// <summary>Reads an optional whole-number field; Error when present with another type.</summary>
+    private static (long? Value, bool Error) OptionalLong(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var p) || p.ValueKind == JsonValueKind.Null)
+        {
+            return (null, false);
+        }
+
+        return p.ValueKind == JsonValueKind.Number && p.TryGetInt64(out var v) ? (v, false) : (null, true);
+    }
+
+    /// <summary>Reads an optional array of strings; Error when present with another shape.</summary>
+    private static (string[]? Value, bool Error) OptionalStrings(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var p) || p.ValueKind == JsonValueKind.Null)
+        {
+            return (null, false);
+        }
+
+        if (p.ValueKind != JsonValueKind.Array || p.EnumerateArray().Any(x => x.ValueKind != JsonValueKind.String))
+        {
+            return (null, true);
+        }
+
+        return ([.. p.EnumerateArray().Select(x => x.GetString()!)], false);
+    }
+
     private async ValueTask<Refusal?> SendAsync(SocketSession session, JsonElement root, string? reference)
     {
         var (room, e1) = OptionalString(root, "room");
@@ -99,8 +130,68 @@ public sealed class FrameHandlers(SendService sends, RoomDirectory rooms, IChatS
             return new Refusal(ErrorCodes.BadRequest, "room, to, text and client_id are strings.");
         }
 
+        var (replyTo, e5) = OptionalLong(root, "reply_to");
+        var (files, e6) = OptionalStrings(root, "files");
+        if (e5 || e6)
+        {
+            return new Refusal(ErrorCodes.BadRequest, "reply_to is a seq and files a list of file ids.");
+        }
+
         var conn = session.Connection;
-        return await sends.SubmitAsync(session.Caller, new SendRequest(room, to, text, clientId), conn, reference, conn.Aborted);
+        return await sends.SubmitAsync(session.Caller, new SendRequest(room, to, text, clientId, replyTo, files), conn, reference, conn.Aborted);
+    }
+
+    /// <summary>room, target and client_id of an edit, delete or react frame; null with a refusal when one has the wrong type.</summary>
+    private static (string? Room, long Target, string? ClientId, Refusal? Bad) EventFields(JsonElement root, string type)
+    {
+        var (room, e1) = OptionalString(root, "room");
+        var (target, e2) = OptionalLong(root, "target");
+        var (clientId, e3) = OptionalString(root, "client_id");
+        return e1 || e2 || e3 || room is null || target is null
+            ? (null, 0, null, new Refusal(ErrorCodes.BadRequest, $"{type} takes a string \"room\", a seq \"target\" and a string \"client_id\"."))
+            : (room, target.Value, clientId, null);
+    }
+
+    private async ValueTask<Refusal?> EditAsync(SocketSession session, JsonElement root, string? reference)
+    {
+        var (room, target, clientId, bad) = EventFields(root, "edit");
+        var (text, e1) = OptionalString(root, "text");
+        if ((bad ?? (e1 ? new Refusal(ErrorCodes.BadRequest, "\"text\" is a string.") : null)) is { } refused)
+        {
+            return refused;
+        }
+
+        var conn = session.Connection;
+        return await edits.SubmitAsync(session.Caller, new EditRequest(room, target, text, clientId), conn, reference, conn.Aborted);
+    }
+
+    private async ValueTask<Refusal?> DeleteAsync(SocketSession session, JsonElement root, string? reference)
+    {
+        var (room, target, clientId, bad) = EventFields(root, "delete");
+        if (bad is { } refused)
+        {
+            return refused;
+        }
+
+        var conn = session.Connection;
+        return await deletes.SubmitAsync(session.Caller, new DeleteRequest(room, target, clientId), conn, reference, conn.Aborted);
+    }
+
+    private async ValueTask<Refusal?> ReactAsync(SocketSession session, JsonElement root, string? reference)
+    {
+        var (room, target, clientId, bad) = EventFields(root, "react");
+        var (emoji, e1) = OptionalString(root, "emoji");
+        // "on" left out adds the reaction.
+        var (on, e2) = !root.TryGetProperty("on"u8, out var o) || o.ValueKind == JsonValueKind.Null ? (true, false)
+            : o.ValueKind is JsonValueKind.True or JsonValueKind.False ? (o.GetBoolean(), false)
+            : (false, true);
+        if ((bad ?? (e1 || e2 ? new Refusal(ErrorCodes.BadRequest, "react takes a string \"emoji\" and a boolean \"on\".") : null)) is { } refused)
+        {
+            return refused;
+        }
+
+        var conn = session.Connection;
+        return await reactions.SubmitAsync(session.Caller, new ReactRequest(room, target, emoji, on, clientId), conn, reference, conn.Aborted);
     }
 
     /// <summary>Queues the answer (stored messages after each room's seq, then "synced"); a room that cannot be synced gets its own error frame.</summary>

@@ -19,7 +19,7 @@ public sealed class SocketAcceptor(
     RoomDirectory rooms,
     SocketPresence presence,
     ReceiveLoop receiveLoop,
-    SendService sends,
+    EventIntake intake,
     NatterMetrics metrics,
     IOptions<NatterOptions> options,
     ILogger<SocketAcceptor> logger)
@@ -42,7 +42,7 @@ public sealed class SocketAcceptor(
             return;
         }
 
-        if (sends.IsStopping)
+        if (intake.IsStopping)
         {
             await Problems.Unavailable("The server is shutting down.").ExecuteAsync(http);
             return;

@@ -7,14 +7,14 @@ using Natter.Server.Storage;
 namespace Natter.Server.Hosting;
 
 /// <summary>
-/// Start: the store's schema is created or migrated before anything listens. Stop (SIGTERM): refuse new sends,
+/// Start: the store's schema is created or migrated before anything listens. Stop (SIGTERM): refuse new room events,
 /// drain the ingest queue so every accepted message is acked or answered, let the fan-out deliver, then close
 /// every socket with 1001.
 /// </summary>
 public sealed class Lifecycle(
     IChatStore store,
     IngestQueue ingest,
-    SendService sends,
+    EventIntake intake,
     Fanout fanout,
     ConnectionRegistry sockets,
     NatterMetrics metrics,
@@ -36,7 +36,7 @@ public sealed class Lifecycle(
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         var o = options.Value.WebSocket;
-        sends.BeginShutdown();
+        intake.BeginShutdown();
         await ingest.DrainAsync(o.ShutdownDrainTimeout);
 
         // Let the fan-out hand the last stored messages and their acks to the sockets before they close.

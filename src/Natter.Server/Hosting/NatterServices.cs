@@ -47,7 +47,12 @@ public static class NatterServices
         services.AddSingleton<ReceiveLoop>();
         services.AddSingleton<SocketAcceptor>();
         services.AddSingleton<SendRateLimiter>();
+        services.AddSingleton<EventIntake>();
+        services.AddSingleton<MentionFinder>();
         services.AddSingleton<SendService>();
+        services.AddSingleton<EditService>();
+        services.AddSingleton<DeleteService>();
+        services.AddSingleton<ReactService>();
         services.AddSingleton<IRoomLogReader, StoreRoomLogReader>();
         services.AddSingleton<ConnectionFactory>();
         services.AddSingleton<ConnectionRegistry>();

@@ -27,7 +27,7 @@ public static class RoomsApi
     public static async Task<Ok<RoomDto[]>> MyRooms(HttpContext http, IChatStore store, CancellationToken ct)
     {
         var rooms = await store.ListRoomsOfUserAsync(Caller.From(http.User).UserId, ct);
-        return TypedResults.Ok(rooms.Select(r => new RoomDto(r.Id, r.Name, r.Kind, r.LastSeq, r.ReadSeq)).ToArray());
+        return TypedResults.Ok(rooms.Select(r => new RoomDto(r.Id, r.Name, r.Kind, r.LastSeq, r.ReadSeq, r.MentionCount)).ToArray());
     }
 
     public static async Task<Ok<PublicRoomDto[]>> PublicRooms(IChatStore store, CancellationToken ct)
@@ -116,15 +116,26 @@ public static class RoomsApi
         string id, HttpContext http, RoomDirectory directory, IChatStore store, CancellationToken ct)
     {
         var q = http.Request.Query;
-        if (!TryLong(q["before"], out var before) || !TryLong(q["after"], out var after) || !TryLong(q["limit"], out var limit))
+        if (!TryLong(q["before"], out var before) || !TryLong(q["after"], out var after) || !TryLong(q["limit"], out var limit)
+            || !TryLong(q["around"], out var around))
         {
-            return Problems.BadRequest("before, after and limit are whole numbers.");
+            return Problems.BadRequest("before, after, around and limit are whole numbers.");
         }
 
         limit ??= 50;
         if (limit is < 1 or > 200)
         {
             return Problems.BadRequest("limit is 1–200.");
+        }
+
+        if (around is not null && (before is not null || after is not null))
+        {
+            return Problems.BadRequest("around goes alone: without before and after.");
+        }
+
+        if (around is < 1)
+        {
+            return Problems.BadRequest("around is a seq: 1 or more.");
         }
 
         var (room, isMember) = await directory.CheckMemberAsync(id, Caller.From(http.User).UserId, ct);
@@ -138,11 +149,28 @@ public static class RoomsApi
             return Problems.Forbidden("You are not a member of this room.");
         }
 
-        var messages = await store.ReadMessagesAsync(id, after ?? 0, before ?? long.MaxValue, (int)limit, oldestFirst: after is not null, ct);
+        var messages = around is { } seq
+            ? await AroundAsync(store, id, seq, (int)limit, ct)
+            : await store.ReadMessagesAsync(id, after ?? 0, before ?? long.MaxValue, (int)limit, oldestFirst: after is not null, ct);
         return TypedResults.Ok(messages.Select(ToDto).ToArray());
     }
 
-    public static MessageDto ToDto(StoredMessage m) => new(m.Room, m.Seq, m.From, m.Text, m.Ts, m.ClientId);
+    /// <summary>
+    /// The limit messages nearest to seq: half of limit (rounded down) below it and the rest at or above it; at
+    /// either end of the room the other side fills up. Ascending.
+    /// </summary>
+    private static async Task<IReadOnlyList<MessageState>> AroundAsync(IChatStore store, string room, long seq, int limit, CancellationToken ct)
+    {
+        var below = await store.ReadMessagesAsync(room, 0, seq, limit, oldestFirst: false, ct);
+        var above = await store.ReadMessagesAsync(room, seq - 1, long.MaxValue, limit, oldestFirst: true, ct);
+        var takeBelow = Math.Min(below.Count, limit / 2);
+        var takeAbove = Math.Min(above.Count, limit - takeBelow);
+        takeBelow = Math.Min(below.Count, limit - takeAbove);
+        return [.. below.Skip(below.Count - takeBelow), .. above.Take(takeAbove)];
+    }
+
+    public static MessageDto ToDto(MessageState m) => new(m.Room, m.Seq, m.From, m.Text, m.Ts, m.ClientId, m.ReplyTo, [.. m.Mentions], [],
+        m.EditedTs, m.Deleted, [.. m.Reactions.Select(r => new ReactionDto(r.Emoji, [.. r.Users]))]);
 
     private static bool TryLong(Microsoft.Extensions.Primitives.StringValues raw, out long? value)
     {

@@ -6,14 +6,15 @@ using Natter.Server.Storage;
 namespace Natter.Server.Sending;
 
 /// <summary>
-/// The ingest queue between the gateway and the store, and its single batching writer (group commit):
-/// many messages per transaction, seq assigned inside it, senders acked only after the commit, then the stored
-/// messages go on the bus. Bounded: when full, senders wait, so a flood slows senders instead of eating memory.
+/// The ingest queue between the entries and the store, and its single batching writer (group commit): many room
+/// events (messages, edits, deletions, reactions) per transaction, each room's seq assigned inside it across every
+/// kind, senders answered only after the commit, then the stored events go on the bus. Bounded: when full, senders
+/// wait, so a flood slows senders instead of eating memory.
 /// </summary>
 public sealed class IngestQueue(IChatStore store, IMessageBus bus, NatterMetrics metrics, IOptions<NatterOptions> options, ILogger<IngestQueue> logger)
     : BackgroundService
 {
-    private readonly Channel<PendingSend> _queue = Channel.CreateBounded<PendingSend>(
+    private readonly Channel<PendingEvent> _queue = Channel.CreateBounded<PendingEvent>(
         new BoundedChannelOptions(options.Value.Limits.IngestQueueCapacity)
         {
             SingleReader = true,
@@ -26,14 +27,14 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, NatterMetrics
 
     public int Depth => _queue.Reader.Count;
 
-    /// <summary>Accepts a message; throws ChannelClosedException once shutdown has begun.</summary>
-    public ValueTask SubmitAsync(PendingSend send, CancellationToken ct)
+    /// <summary>Accepts an event; throws ChannelClosedException once shutdown has begun.</summary>
+    public ValueTask SubmitAsync(PendingEvent send, CancellationToken ct)
     {
         metrics.Accepted.Add(1);
         return _queue.Writer.WriteAsync(send, ct);
     }
 
-    /// <summary>Stops accepting and waits until every accepted message is stored and answered.</summary>
+    /// <summary>Stops accepting and waits until every accepted event is stored and answered.</summary>
     public async Task DrainAsync(TimeSpan timeout)
     {
         _queue.Writer.TryComplete();
@@ -47,7 +48,7 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, NatterMetrics
     public bool IsRunning => ExecuteTask is { IsCompleted: false };
 
     // The writer stops only when the queue is completed and empty (DrainAsync), never on the host's token:
-    // an accepted message is always either stored and acked or answered with an error.
+    // an accepted event is always either stored and acked or answered with an error.
     // It runs on a thread of its own: a commit blocks in fsync, and blocking a thread-pool thread (the server may
     // have one core) would stall every socket for the duration.
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
@@ -79,13 +80,13 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, NatterMetrics
 
     private void Run()
     {
-        var batch = new List<PendingSend>(_maxBatch);
-        var messages = new List<NewMessage>(_maxBatch);
+        var batch = new List<PendingEvent>(_maxBatch);
+        var events = new List<NewEvent>(_maxBatch);
         var lastCommit = 0L;
         while (_queue.Reader.WaitToReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult())
         {
             // Group commit sized by load: each commit costs an fsync and rewrites the pages it touches, so under
-            // load commits are spaced at least CommitInterval apart and each carries more messages. An idle
+            // load commits are spaced at least CommitInterval apart and each carries more events. An idle
             // server commits at once.
             var wait = _commitInterval - TimeProvider.System.GetElapsedTime(lastCommit);
             if (wait > TimeSpan.Zero && _queue.Reader.Count < _maxBatch)
@@ -95,24 +96,24 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, NatterMetrics
 
             lastCommit = TimeProvider.System.GetTimestamp();
             batch.Clear();
-            messages.Clear();
+            events.Clear();
             while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var send))
             {
                 batch.Add(send);
-                messages.Add(send.Message);
+                events.Add(send.Event);
             }
 
-            CommitAsync(batch, messages).GetAwaiter().GetResult();
+            CommitAsync(batch, events).GetAwaiter().GetResult();
         }
     }
 
-    private async Task CommitAsync(List<PendingSend> batch, List<NewMessage> messages)
+    private async Task CommitAsync(List<PendingEvent> batch, List<NewEvent> events)
     {
         IReadOnlyList<AppendResult> results;
         var started = TimeProvider.System.GetTimestamp();
         try
         {
-            results = await store.AppendAsync(messages, CancellationToken.None);
+            results = await store.AppendAsync(events, CancellationToken.None);
         }
         catch (Exception e)
         {
@@ -128,17 +129,17 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, NatterMetrics
         metrics.CommitBatchSize.Record(batch.Count);
         metrics.CommitDuration.Record(TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
 
-        List<StoredMessage>? stored = null;
+        List<StoredEvent>? stored = null;
         List<PendingAck>? acks = null;
         for (var i = 0; i < batch.Count; i++)
         {
-            if (results[i].Duplicate)
+            if (results[i].Outcome != AppendOutcome.Stored)
             {
-                batch[i].Repeated(results[i]);
+                batch[i].Answer(results[i]);
                 continue;
             }
 
-            (stored ??= new List<StoredMessage>(batch.Count)).Add(results[i].Message);
+            (stored ??= new List<StoredEvent>(batch.Count)).Add(results[i].Event!);
             if (batch[i].Stored(results[i]) is { } ack)
             {
                 (acks ??= new List<PendingAck>(batch.Count)).Add(ack);
@@ -148,7 +149,7 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, NatterMetrics
         if (stored is not null)
         {
             metrics.Stored.Add(stored.Count);
-            await bus.PublishAsync(new MessagesStored(stored), acks is null ? null : new LocalEnvelope(acks), CancellationToken.None);
+            await bus.PublishAsync(new EventsStored(stored), acks is null ? null : new LocalEnvelope(acks), CancellationToken.None);
         }
     }
 }

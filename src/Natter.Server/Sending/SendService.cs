@@ -1,5 +1,3 @@
-using System.Threading.Channels;
-using Microsoft.Extensions.Options;
 using Natter.Protocol;
 using Natter.Server.Bus;
 using Natter.Server.Rooms;
@@ -8,107 +6,50 @@ using Natter.Server.Storage;
 namespace Natter.Server.Sending;
 
 /// <summary>A send as a client asks for it, over the socket or HTTP.</summary>
-public readonly record struct SendRequest(string? Room, string? To, string? Text, string? ClientId);
+public readonly record struct SendRequest(string? Room, string? To, string? Text, string? ClientId, long? ReplyTo = null, IReadOnlyList<string>? Files = null);
 
 /// <summary>
-/// The send use case, called by the socket and the HTTP entry alike: the checks (text, client_id, room or direct
-/// recipient, membership, the user's rate), the shutdown check, then the ingest queue. What passes is stored by the
-/// group commit and answered as <see cref="PendingSend"/> says.
+/// The send use case, called by the socket and the HTTP entry alike: the checks (text, client_id, reply_to, files,
+/// room or direct recipient, membership, the user's rate), the mentions, then the ingest queue. What passes is
+/// stored by the group commit (which also checks that reply_to is a live message of the room) and answered as
+/// <see cref="PendingEvent"/> says.
 /// </summary>
-public sealed class SendService(RoomDirectory rooms, RoomService roomService, SendRateLimiter limiter, IngestQueue ingest,
-    IOptions<NatterOptions> options, TimeProvider clock)
+public sealed class SendService(EventIntake intake, RoomService roomService, MentionFinder mentions, TimeProvider clock)
 {
-    private static readonly Refusal ShuttingDown = new(ErrorCodes.Internal, "The server is shutting down; nothing was stored.");
-    private readonly int _maxText = options.Value.Limits.MaxTextCodePoints;
-    private volatile bool _stopping;
-
-    public bool IsStopping => _stopping;
-
-    /// <summary>From now on every send is refused (the ingest queue drains what it already holds).</summary>
-    public void BeginShutdown() => _stopping = true;
-
     /// <summary>A socket send: checked and queued; null when queued (the ack or an error reaches <paramref name="target"/> later).</summary>
-    public async ValueTask<Refusal?> SubmitAsync(Caller caller, SendRequest request, IAckTarget target, string? reference, CancellationToken ct)
-    {
-        var (message, refusal) = await PrepareAsync(caller, request, ct);
-        if (message is null)
-        {
-            return refusal;
-        }
-
-        return await EnqueueAsync(PendingSend.ForSocket(message, target, reference), ct);
-    }
+    public async ValueTask<Refusal?> SubmitAsync(Caller caller, SendRequest request, IAckTarget target, string? reference, CancellationToken ct) =>
+        await intake.SubmitAsync(await PrepareAsync(caller, request, ct), target, reference, ct);
 
     /// <summary>An HTTP send: checked, queued and waited for until it is stored (or refused).</summary>
-    public async Task<(AppendResult? Stored, Refusal Refusal)> SendAndWaitAsync(Caller caller, SendRequest request, CancellationToken ct)
+    public Task<(AppendResult? Stored, Refusal Refusal)> SendAndWaitAsync(Caller caller, SendRequest request, CancellationToken ct) =>
+        PrepareThenWaitAsync(caller, request, ct);
+
+    private async Task<(AppendResult? Stored, Refusal Refusal)> PrepareThenWaitAsync(Caller caller, SendRequest request, CancellationToken ct) =>
+        await intake.SubmitAndWaitAsync(await PrepareAsync(caller, request, ct), ct);
+
+    private async ValueTask<(NewEvent? Event, Refusal Refusal)> PrepareAsync(Caller caller, SendRequest request, CancellationToken ct)
     {
-        var (message, refusal) = await PrepareAsync(caller, request, ct);
-        if (message is null)
+        var (roomId, to, text, clientId, replyTo, files) = request;
+        var badText = intake.CheckText(text, out var trimmed);
+        if ((intake.CheckRunning() ?? badText ?? EventIntake.CheckClientId(clientId)) is { } refused)
         {
-            return (null, refusal);
+            return (null, refused);
         }
 
-        var send = PendingSend.ForHttp(message);
-        if (await EnqueueAsync(send, ct) is { } notQueued)
+        if (replyTo is < 1)
         {
-            return (null, notQueued);
+            return Refuse(ErrorCodes.BadRequest, "\"reply_to\" is the seq of a message: a whole number, 1 or more.");
         }
 
-        try
+        if (files is { Count: > Validation.FilesMax })
         {
-            return (await send.Completion!.Task.WaitAsync(ct), default);
-        }
-        catch (Exception) when (!ct.IsCancellationRequested)
-        {
-            return (null, new Refusal(ErrorCodes.Internal, "The message could not be stored; send it again."));
-        }
-    }
-
-    private async ValueTask<Refusal?> EnqueueAsync(PendingSend send, CancellationToken ct)
-    {
-        if (_stopping)
-        {
-            return ShuttingDown;
+            return Refuse(ErrorCodes.BadRequest, $"A message lists at most {Validation.FilesMax} files.");
         }
 
-        try
+        if (files is { Count: > 0 })
         {
-            await ingest.SubmitAsync(send, ct);
-            return null;
-        }
-        catch (ChannelClosedException)
-        {
-            return ShuttingDown;
-        }
-    }
-
-    private async ValueTask<(NewMessage? Message, Refusal Refusal)> PrepareAsync(Caller caller, SendRequest request, CancellationToken ct)
-    {
-        var (roomId, to, text, clientId) = request;
-        if (_stopping)
-        {
-            return (null, ShuttingDown);
-        }
-
-        if (text is null)
-        {
-            return Refuse(ErrorCodes.BadRequest, "\"text\" is required.");
-        }
-
-        var trimmed = text.Trim();
-        if (trimmed.Length == 0)
-        {
-            return Refuse(ErrorCodes.BadRequest, "The text is empty.");
-        }
-
-        if (trimmed.Length > _maxText && Validation.CodePoints(trimmed) > _maxText)
-        {
-            return Refuse(ErrorCodes.TooLarge, $"The text is over {_maxText} characters.");
-        }
-
-        if (clientId is not null && !Validation.IsValidClientId(clientId))
-        {
-            return Refuse(ErrorCodes.BadRequest, $"\"client_id\" has 1–{Validation.ClientIdMax} characters.");
+            // Uploads come with a later part of protocol v2: until then no file id is known.
+            return Refuse(ErrorCodes.NotFound, $"No file '{files[0]}'.");
         }
 
         if (roomId is null)
@@ -131,29 +72,22 @@ public sealed class SendService(RoomDirectory rooms, RoomService roomService, Se
 
             roomId = direct.Value.Room.Id;
         }
-        else
+        else if (await intake.CheckRoomAsync(caller, roomId, ct) is { } notInRoom)
         {
-            var (room, isMember) = await rooms.CheckMemberAsync(roomId, caller.UserId, ct);
-            if (room is null)
-            {
-                return Refuse(ErrorCodes.NotFound, "No such room.");
-            }
-
-            if (!isMember)
-            {
-                return Refuse(ErrorCodes.Forbidden, "You are not a member of this room.");
-            }
+            return (null, notInRoom);
         }
 
-        if (!limiter.TrySend(caller.UserId))
+        if (intake.TakeRate(caller) is { } tooFast)
         {
-            return Refuse(ErrorCodes.RateLimited, "Too many messages; slow down.");
+            return (null, tooFast);
         }
 
-        // Without a client_id every send is distinct: the server makes one up.
-        var id = clientId ?? "srv-" + Guid.NewGuid().ToString("N");
-        return (new NewMessage(roomId, caller.UserId, caller.Username, trimmed, id, clock.GetUtcNow().ToUnixTimeMilliseconds()), default);
+        return (NewEvent.Message(roomId, caller.UserId, caller.Username, trimmed, EventIntake.ClientIdOrNew(clientId), clock.GetUtcNow().ToUnixTimeMilliseconds()) with
+        {
+            ReplyTo = replyTo,
+            Mentions = await mentions.FindAsync(roomId, trimmed, ct),
+        }, default);
     }
 
-    private static (NewMessage?, Refusal) Refuse(string code, string message) => (null, new Refusal(code, message));
+    private static (NewEvent?, Refusal) Refuse(string code, string message) => (null, new Refusal(code, message));
 }

@@ -86,3 +86,52 @@ internal static class DbCommands
         return list;
     }
 }
+
+/// <summary>
+/// Commands of one transaction, each prepared on first use and run again with new values: for the statements a
+/// group commit runs for some events only (edits, reactions, mentions), so a batch prepares each of them once.
+/// </summary>
+internal sealed class CommandCache(DbConnection conn, DbTransaction tx) : IAsyncDisposable
+{
+    private readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
+
+    /// <summary>The command for this SQL, with these parameter values (the same names every time).</summary>
+    public DbCommand Get(string sql, params ReadOnlySpan<(string Name, object? Value)> args)
+    {
+        if (!_commands.TryGetValue(sql, out var cmd))
+        {
+            _commands[sql] = cmd = conn.Command(tx, sql, args);
+            return cmd;
+        }
+
+        foreach (var (name, value) in args)
+        {
+            cmd.Parameters[name].Value = value ?? DBNull.Value;
+        }
+
+        return cmd;
+    }
+
+    public async Task<int> ExecuteAsync(string sql, CancellationToken ct, params (string, object?)[] args) =>
+        await Get(sql, args).ExecuteNonQueryAsync(ct);
+
+    public async Task<List<T>> ListAsync<T>(string sql, Func<DbDataReader, T> map, CancellationToken ct, params (string, object?)[] args)
+    {
+        await using var r = await Get(sql, args).ExecuteReaderAsync(ct);
+        var list = new List<T>();
+        while (await r.ReadAsync(ct))
+        {
+            list.Add(map(r));
+        }
+
+        return list;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var cmd in _commands.Values)
+        {
+            await cmd.DisposeAsync();
+        }
+    }
+}

@@ -2,7 +2,8 @@ namespace Natter.Server.Storage;
 
 /// <summary>
 /// Everything Natter keeps. Implementations: Sqlite (embedded default) and MySql (cluster).
-/// Seq is assigned inside <see cref="AppendAsync"/>'s transaction, so it is gapless per room.
+/// Each room has one log: messages, edits, deletions and reaction changes, numbered by one gapless seq that
+/// <see cref="AppendAsync"/> assigns inside its transaction, where it also updates each message's current state.
 /// </summary>
 public interface IChatStore
 {
@@ -17,6 +18,9 @@ public interface IChatStore
     Task<long?> CreateUserAsync(string username, string passwordHash, CancellationToken ct);
     Task<User?> FindUserAsync(string username, CancellationToken ct);
     Task<IReadOnlyList<string>> ListUsernamesAsync(int limit, CancellationToken ct);
+
+    /// <summary>The users with these (lower-case) usernames; unknown names are left out.</summary>
+    Task<IReadOnlyList<RoomMember>> FindUsersAsync(IReadOnlyCollection<string> usernames, CancellationToken ct);
     Task<long> CreateSessionAsync(long userId, byte[] tokenHash, DateTimeOffset expiresAt, CancellationToken ct);
     Task<Session?> FindSessionAsync(byte[] tokenHash, DateTimeOffset now, CancellationToken ct);
     Task DeleteSessionAsync(long sessionId, CancellationToken ct);
@@ -36,15 +40,24 @@ public interface IChatStore
     Task<DirectRoomResult> GetOrCreateDirectRoomAsync(long userA, long userB, CancellationToken ct);
     Task<long> GetLastSeqAsync(string roomId, CancellationToken ct);
 
-    // Messages
+    // The room log
     /// <summary>
-    /// Stores a batch in one transaction (group commit). Results are in input order. A message whose
-    /// (room, sender, client_id) is already stored, or repeated earlier in the batch, is returned as a duplicate.
+    /// Stores a batch of events in one transaction (group commit), in order: each stored event takes its room's next
+    /// seq, and the state of the message it concerns changes in the same transaction. Results are in input order.
+    /// An event whose (room, sender, client_id) is already stored, or stored earlier in the batch, is a Duplicate
+    /// (whatever its kind). Edits, deletions, reactions and replies are checked against the state at that point of
+    /// the batch (<see cref="RoomLogRules"/>): a refused one stores nothing and takes no seq.
     /// </summary>
-    Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct);
+    Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewEvent> batch, CancellationToken ct);
 
-    /// <summary>Messages with seq in (afterSeq, beforeSeq), ascending; at most limit, the oldest when oldestFirst, else the newest.</summary>
-    Task<IReadOnlyList<StoredMessage>> ReadMessagesAsync(string roomId, long afterSeq, long beforeSeq, int limit, bool oldestFirst, CancellationToken ct);
+    /// <summary>
+    /// Log entries of every kind with seq in (afterSeq, beforeSeq), ascending; at most limit, the oldest when
+    /// oldestFirst, else the newest. A deleted message and its edits come with their text and mentions gone.
+    /// </summary>
+    Task<IReadOnlyList<StoredEvent>> ReadEventsAsync(string roomId, long afterSeq, long beforeSeq, int limit, bool oldestFirst, CancellationToken ct);
+
+    /// <summary>Messages only, each in its current state, with seq in (afterSeq, beforeSeq), ascending; at most limit, the oldest when oldestFirst, else the newest.</summary>
+    Task<IReadOnlyList<MessageState>> ReadMessagesAsync(string roomId, long afterSeq, long beforeSeq, int limit, bool oldestFirst, CancellationToken ct);
 
     /// <summary>Moves the read marker forward only (never past the room's last seq); the new marker, or null when it did not move.</summary>
     Task<long?> MarkReadAsync(string roomId, long userId, long seq, CancellationToken ct);

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 
 namespace Natter.Server.Storage;
 
@@ -27,9 +28,86 @@ internal static class Rows
     /// <summary>id, name, member count.</summary>
     public static PublicRoom PublicRoom(DbDataReader r) => new(r.GetString(0), r.GetString(1), checked((int)r.GetInt64(2)));
 
-    /// <summary>seq, sender_id, username, text, ts, client_id of a message in the given room.</summary>
-    public static StoredMessage Message(DbDataReader r, string room) =>
-        new(room, r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetInt64(4), r.GetString(5));
+    /// <summary>id, name, kind, last_seq, read_seq, mention count.</summary>
+    public static MyRoom MyRoomWithMentions(DbDataReader r) =>
+        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4), checked((int)r.GetInt64(5)));
+
+    /// <summary>
+    /// The columns <see cref="Event"/> reads, in its order (m = messages, u = users), with the store's expression for
+    /// client_id as text. (MySQL's mentions column is a nullable TEXT: MySQL 8 allows no literal default on TEXT.)
+    /// </summary>
+    public static string EventColumns(string clientId) =>
+        $"m.seq, m.kind, m.sender_id, u.username, m.text, m.ts, {clientId}, COALESCE(m.mentions, ''), m.reply_to, m.deleted, m.target, m.emoji, m.reaction_on";
+
+    /// <summary>One log entry of the given room (columns: <see cref="EventColumns"/>).</summary>
+    public static StoredEvent Event(DbDataReader r, string room) =>
+        new(room, r.GetInt64(0), EventKinds.Parse(r.GetString(1)), r.GetInt64(2), r.GetString(3), r.GetInt64(5), r.GetString(6))
+        {
+            Text = r.GetString(4),
+            Mentions = SplitMentions(r.GetString(7)),
+            ReplyTo = r.IsDBNull(8) ? null : r.GetInt64(8),
+            Deleted = Flag(r, 9),
+            Target = r.IsDBNull(10) ? 0 : r.GetInt64(10),
+            Emoji = r.IsDBNull(11) ? null : r.GetString(11),
+            On = !r.IsDBNull(12) && Flag(r, 12),
+        };
+
+    /// <summary>The columns <see cref="Message"/> reads: a message's current text and mentions are the latest edit's.</summary>
+    public static string MessageColumns(string clientId) =>
+        $"m.seq, m.sender_id, u.username, COALESCE(m.edited_text, m.text), m.ts, {clientId}, COALESCE(m.edited_mentions, m.mentions, ''), m.reply_to, m.edited_ts, m.deleted";
+
+    /// <summary>A message of the given room in its current state, without its reactions (columns: <see cref="MessageColumns"/>).</summary>
+    public static MessageState Message(DbDataReader r, string room) =>
+        new(room, r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetInt64(4), r.GetString(5))
+        {
+            Mentions = SplitMentions(r.GetString(6)),
+            ReplyTo = r.IsDBNull(7) ? null : r.GetInt64(7),
+            EditedTs = r.IsDBNull(8) ? null : r.GetInt64(8),
+            Deleted = Flag(r, 9),
+        };
+
+    /// <summary>Attaches reactions, read as (target, emoji, username) rows ordered by target then by the reaction's seq.</summary>
+    public static List<MessageState> WithReactions(List<MessageState> messages, IEnumerable<(long Target, string Emoji, string User)> rows)
+    {
+        var byTarget = new Dictionary<long, List<(string Emoji, List<string> Users)>>();
+        foreach (var (target, emoji, user) in rows)
+        {
+            if (!byTarget.TryGetValue(target, out var list))
+            {
+                byTarget[target] = list = [];
+            }
+
+            // Rows come in reaction order, so an emoji's first row is its earliest reaction still on.
+            var i = list.FindIndex(x => string.Equals(x.Emoji, emoji, StringComparison.Ordinal));
+            if (i < 0)
+            {
+                list.Add((emoji, [user]));
+            }
+            else
+            {
+                list[i].Users.Add(user);
+            }
+        }
+
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (byTarget.TryGetValue(messages[i].Seq, out var reactions))
+            {
+                messages[i] = messages[i] with { Reactions = [.. reactions.Select(x => new Reaction(x.Emoji, x.Users))] };
+            }
+        }
+
+        return messages;
+    }
+
+    /// <summary>Mentions are stored as one string of usernames separated by spaces (a username has none).</summary>
+    public static string JoinMentions(IEnumerable<string> usernames) => string.Join(' ', usernames);
+
+    public static IReadOnlyList<string> SplitMentions(string stored) =>
+        stored.Length == 0 ? [] : stored.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>A 0/1 column (an INTEGER in SQLite, a TINYINT that MySqlConnector may read as bool).</summary>
+    private static bool Flag(DbDataReader r, int i) => Convert.ToInt64(r.GetValue(i), CultureInfo.InvariantCulture) != 0;
 
     public static string FirstString(DbDataReader r) => r.GetString(0);
 }

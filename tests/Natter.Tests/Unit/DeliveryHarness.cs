@@ -12,21 +12,21 @@ namespace Natter.Tests.Unit;
 /// <summary>A room log in memory: what delivery reads for sync and gap filling, counting the reads.</summary>
 internal sealed class FakeRoomLog : IRoomLogReader
 {
-    private readonly Dictionary<string, List<StoredMessage>> _rooms = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<StoredEvent>> _rooms = new(StringComparer.Ordinal);
 
     public int Reads { get; private set; }
 
-    public StoredMessage Add(string room, long seq)
+    public StoredEvent Add(string room, long seq)
     {
-        var m = new StoredMessage(room, seq, 1, "amy", $"message {seq}", 1_700_000_000_000 + seq, $"c{seq}");
+        var m = new StoredEvent(room, seq, EventKind.Message, 1, "amy", 1_700_000_000_000 + seq, $"c{seq}") { Text = $"message {seq}" };
         (_rooms.TryGetValue(room, out var list) ? list : _rooms[room] = []).Add(m);
         return m;
     }
 
-    public ValueTask<IReadOnlyList<StoredMessage>> ReadAsync(string room, long afterSeq, long beforeSeq, int limit, CancellationToken ct)
+    public ValueTask<IReadOnlyList<StoredEvent>> ReadAsync(string room, long afterSeq, long beforeSeq, int limit, CancellationToken ct)
     {
         Reads++;
-        IReadOnlyList<StoredMessage> page = (_rooms.GetValueOrDefault(room) ?? [])
+        IReadOnlyList<StoredEvent> page = (_rooms.GetValueOrDefault(room) ?? [])
             .Where(m => m.Seq > afterSeq && m.Seq < beforeSeq).OrderBy(m => m.Seq).Take(limit).ToList();
         return ValueTask.FromResult(page);
     }

@@ -28,7 +28,7 @@ public sealed class DeliveryOrderingTests
 
         foreach (var seq in new long[] { 4, 5, 6 })
         {
-            socket.Connection.QueueMessage(new OutboundMessage(log.Add(RoomId, seq)));
+            socket.Connection.QueueEvent(new OutboundEvent(log.Add(RoomId, seq)));
         }
 
         socket.Connection.Flush();
@@ -48,7 +48,7 @@ public sealed class DeliveryOrderingTests
         await using var socket = new ConnectionUnderTest(log);
         socket.Connection.StartAt([new MyRoom(RoomId, "Room", RoomKinds.Group, LastSeq: 5, ReadSeq: 0)]);
         socket.Connection.FirstFrameHandled();
-        socket.Connection.QueueMessage(new OutboundMessage(log.Add(RoomId, 9)));
+        socket.Connection.QueueEvent(new OutboundEvent(log.Add(RoomId, 9)));
         socket.Connection.Flush();
 
         Assert.Equal(new long[] { 6, 7, 8, 9 }, await socket.NextSeqsAsync(4));
@@ -65,7 +65,7 @@ public sealed class DeliveryOrderingTests
         socket.Connection.StartAt([new MyRoom(RoomId, "Room", RoomKinds.Group, LastSeq: 2, ReadSeq: 0)]);
 
         // A live message arrives before the client's first frame: it is held.
-        socket.Connection.QueueMessage(new OutboundMessage(log.Add(RoomId, 3)));
+        socket.Connection.QueueEvent(new OutboundEvent(log.Add(RoomId, 3)));
         socket.Connection.Flush();
         Assert.Empty(await socket.DrainAsync());
 
@@ -85,7 +85,7 @@ public sealed class DeliveryOrderingTests
         await using var socket = new ConnectionUnderTest(log);
         for (var seq = 1; seq <= 50; seq++)
         {
-            socket.Connection.QueueMessage(new OutboundMessage(log.Add(RoomId, seq)));
+            socket.Connection.QueueEvent(new OutboundEvent(log.Add(RoomId, seq)));
         }
 
         socket.Connection.Flush();
@@ -101,7 +101,7 @@ public sealed class DeliveryOrderingTests
         await using var socket = new ConnectionUnderTest(log, dataLimit: 16);
         for (var seq = 1; seq <= 17; seq++)
         {
-            socket.Connection.QueueMessage(new OutboundMessage(log.Add(RoomId, seq)));
+            socket.Connection.QueueEvent(new OutboundEvent(log.Add(RoomId, seq)));
         }
 
         var ex = await Assert.ThrowsAnyAsync<Exception>(socket.NextAsync);
@@ -129,8 +129,8 @@ public sealed class DeliveryOrderingTests
             log.Add(RoomId, 2);
             log.Add(RoomId, 3);
             var m4 = log.Add(RoomId, 4);
-            await bus.PublishAsync(new MessagesStored([m1]), TestContext.Current.CancellationToken);
-            await bus.PublishAsync(new MessagesStored([m4]), TestContext.Current.CancellationToken);
+            await bus.PublishAsync(new EventsStored([m1]), TestContext.Current.CancellationToken);
+            await bus.PublishAsync(new EventsStored([m4]), TestContext.Current.CancellationToken);
 
             Assert.Equal(new long[] { 1, 2, 3, 4 }, await socket.NextSeqsAsync(4));
             await fanout.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
@@ -158,7 +158,7 @@ public sealed class DeliveryOrderingTests
         try
         {
             var m1 = log.Add(RoomId, 1);
-            await bus.PublishAsync(new MessagesStored([m1]), new LocalEnvelope([new PendingAck(socket.Connection, "ref-1", m1)]),
+            await bus.PublishAsync(new EventsStored([m1]), new LocalEnvelope([new PendingAck(socket.Connection, "ref-1", m1)]),
                 TestContext.Current.CancellationToken);
 
             var ack = await socket.NextAsync();

@@ -11,7 +11,7 @@ public sealed class BusEnvelope
 {
     public string Node { get; set; } = "";
     public long SentAt { get; set; }
-    public MessagesStored? Stored { get; set; }
+    public EventsStored? Stored { get; set; }
     public TypingEvent? Typing { get; set; }
     public ReadEvent? Read { get; set; }
     public MemberEvent? Member { get; set; }
@@ -24,7 +24,7 @@ public sealed class BusEnvelope
         var e = new BusEnvelope { Node = node, SentAt = sentAt };
         switch (evt)
         {
-            case MessagesStored x: e.Stored = x; break;
+            case EventsStored x: e.Stored = x; break;
             case TypingEvent x: e.Typing = x; break;
             case ReadEvent x: e.Read = x; break;
             case MemberEvent x: e.Member = x; break;
@@ -42,9 +42,10 @@ public sealed class BusEnvelope
         ?? (BusEvent?)Presence ?? Revoked;
 }
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UseStringEnumConverter = true)]
 [JsonSerializable(typeof(BusEnvelope))]
-[JsonSerializable(typeof(StoredMessage))]
+[JsonSerializable(typeof(StoredEvent))]
 internal sealed partial class BusJsonContext : JsonSerializerContext
 {
 }

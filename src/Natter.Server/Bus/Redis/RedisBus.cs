@@ -10,9 +10,9 @@ namespace Natter.Server.Bus.Redis;
 /// The cluster bus on Redis pub/sub. An event goes straight into this node's bounded local queue (local
 /// short-circuit: local sockets never wait for Redis, and keep working while it is down) and is published on one
 /// channel; every node reads that channel through an ordered subscription, skips its own events and queues the
-/// rest. Redis keeps one publisher's order, so a room's messages from one node arrive in seq order; messages from
+/// rest. Redis keeps one publisher's order, so a room's events from one node arrive in seq order; events from
 /// two nodes, or ones lost while Redis was away, leave seq gaps the fan-out fills from the store. After a
-/// reconnect the bus also looks up every room it has seen recently (at most Limits.TrackedRooms) and hands the fan-out the newest message of any room
+/// reconnect the bus also looks up every room it has seen recently (at most Limits.TrackedRooms) and hands the fan-out the newest event of any room
 /// that moved meanwhile, so the gap is filled even if the room stays quiet.
 /// Full mode of the local queue: the writer waits (publishers slow down; Redis buffers the subscription meanwhile).
 /// </summary>
@@ -147,10 +147,10 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
     {
         switch (evt)
         {
-            case MessagesStored s:
-                foreach (var m in s.Messages)
+            case EventsStored s:
+                foreach (var e in s.Events)
                 {
-                    _seen.Raise(m.Room, m.Seq);
+                    _seen.Raise(e.Room, e.Seq);
                 }
 
                 break;
@@ -164,7 +164,7 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
     }
 
     /// <summary>
-    /// After the subscription comes back: any room that moved while this node was deaf gets its newest message
+    /// After the subscription comes back: any room that moved while this node was deaf gets its newest event
     /// handed to the fan-out, whose gap filling reads the rest from the store. Run twice, because publishes that
     /// raced the resubscription may still be missing on the first pass.
     /// </summary>
@@ -178,12 +178,12 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
                 var rooms = 0;
                 foreach (var (room, seen) in _seen.Snapshot())
                 {
-                    var newest = await _store.ReadMessagesAsync(room, seen, long.MaxValue, 1, oldestFirst: false, _stopping.Token);
+                    var newest = await _store.ReadEventsAsync(room, seen, long.MaxValue, 1, oldestFirst: false, _stopping.Token);
                     if (newest.Count == 1)
                     {
                         rooms++;
-                        Remember(new MessagesStored(newest));
-                        await _local.Writer.WriteAsync(new BusDelivery(new MessagesStored(newest)), _stopping.Token);
+                        Remember(new EventsStored(newest));
+                        await _local.Writer.WriteAsync(new BusDelivery(new EventsStored(newest)), _stopping.Token);
                     }
                 }
 

@@ -23,6 +23,7 @@ public sealed class MySqlChatStore : IChatStore
     private readonly string _database;
     private readonly TimeProvider _clock;
     private readonly ILogger<MySqlChatStore> _logger;
+    private readonly int _maxReactionEmoji;
 
     public MySqlChatStore(IOptions<NatterOptions> options, TimeProvider clock, ILogger<MySqlChatStore> logger)
     {
@@ -35,6 +36,7 @@ public sealed class MySqlChatStore : IChatStore
         }
 
         _connectionString = builder.ConnectionString;
+        _maxReactionEmoji = options.Value.Limits.MaxReactionEmoji;
         _clock = clock;
         _logger = logger;
     }
@@ -128,7 +130,14 @@ public sealed class MySqlChatStore : IChatStore
             Log.MigrationApplying(_logger, "mysql", version, description, ++done, pending.Count);
             foreach (var sql in statements)
             {
-                await conn.ExecuteAsync(sql, ct);
+                try
+                {
+                    await conn.ExecuteAsync(sql, ct);
+                }
+                catch (MySqlException e) when (e.ErrorCode is MySqlErrorCode.DuplicateFieldName or MySqlErrorCode.DuplicateKeyName)
+                {
+                    // A migration cut short after this statement: what it adds is there already (one ALTER is atomic).
+                }
             }
 
             await conn.ExecuteAsync("INSERT INTO schema_migrations (version, description, applied_at) VALUES (@v, @d, @t)", ct,
@@ -183,6 +192,25 @@ public sealed class MySqlChatStore : IChatStore
     {
         await using var conn = await OpenAsync(ct);
         return await conn.ListAsync("SELECT username FROM users WHERE status = 'active' ORDER BY username LIMIT @l", Rows.FirstString, ct, ("@l", limit));
+    }
+
+    public async Task<IReadOnlyList<RoomMember>> FindUsersAsync(IReadOnlyCollection<string> usernames, CancellationToken ct)
+    {
+        var found = new List<RoomMember>();
+        if (usernames.Count == 0)
+        {
+            return found;
+        }
+
+        await using var conn = await OpenAsync(ct);
+        foreach (var chunk in usernames.Chunk(LookupChunk))
+        {
+            var names = chunk.Select((_, i) => "@n" + i).ToArray();
+            found.AddRange(await conn.ListAsync($"SELECT id, username FROM users WHERE username IN ({string.Join(", ", names)})",
+                Rows.Member, ct, [.. chunk.Select((n, i) => (names[i], (object?)n))]));
+        }
+
+        return found;
     }
 
     public async Task<long> CreateSessionAsync(long userId, byte[] tokenHash, DateTimeOffset expiresAt, CancellationToken ct)
@@ -264,12 +292,13 @@ public sealed class MySqlChatStore : IChatStore
                    CASE WHEN r.kind = 'direct'
                         THEN (SELECT username FROM users WHERE id = CASE WHEN r.user_a = @u THEN r.user_b ELSE r.user_a END)
                         ELSE r.name END,
-                   r.kind, r.last_seq, m.read_seq
+                   r.kind, r.last_seq, m.read_seq,
+                   (SELECT COUNT(*) FROM mentions x WHERE x.user_id = @u AND x.room_id = r.id AND x.seq > m.read_seq)
             FROM members m JOIN rooms r ON r.id = m.room_id
             WHERE m.user_id = @u
             ORDER BY r.created_at, r.id
             """,
-            Rows.MyRoom, ct, ("@u", userId));
+            Rows.MyRoomWithMentions, ct, ("@u", userId));
     }
 
     public async Task<IReadOnlyList<PublicRoom>> ListPublicRoomsAsync(int limit, CancellationToken ct)
@@ -357,7 +386,7 @@ public sealed class MySqlChatStore : IChatStore
         return await conn.ScalarAsync("SELECT last_seq FROM rooms WHERE id = @r", ct, ("@r", roomId)) as long? ?? 0;
     }
 
-    public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct)
+    public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewEvent> batch, CancellationToken ct)
     {
         if (batch.Count == 0)
         {
@@ -386,100 +415,173 @@ public sealed class MySqlChatStore : IChatStore
 
     private readonly record struct ClientKey(string Room, long Sender, string ClientId);
 
-    private async Task<IReadOnlyList<AppendResult>> AppendOnceAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct)
+    private readonly record struct MessageKey(string Room, long Seq);
+
+    private const string ClientIdText = "CONVERT(m.client_id USING utf8mb4)";
+
+    /// <summary>
+    /// One attempt. The rooms' rows are locked first, so nothing below can change under it: the state the rules
+    /// need is read once, the batch is decided in memory in order (each event seeing the ones before it), and the
+    /// writes follow in as few statements as the batch allows. A batch of plain messages costs what it cost before
+    /// events existed: the lock, one client_id lookup, one multi-row insert and the last_seq updates per chunk.
+    /// </summary>
+    private async Task<IReadOnlyList<AppendResult>> AppendOnceAsync(IReadOnlyList<NewEvent> batch, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
 
         // 1. Lock the batch's rooms in id order. Every append takes these locks first, so while they are held no
-        //    other node can assign a seq or insert a message in these rooms.
+        //    other node can assign a seq or change a message in these rooms.
         var roomIds = batch.Select(m => m.Room).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var lastSeq = new Dictionary<string, long>(StringComparer.Ordinal);
+        var facts = new Dictionary<string, RoomFacts>(StringComparer.Ordinal);
         foreach (var chunk in roomIds.Chunk(LookupChunk))
         {
             var names = chunk.Select((_, i) => "@r" + i).ToArray();
             var rows = await tx.ListAsync(
-                $"SELECT id, last_seq FROM rooms WHERE id IN ({string.Join(", ", names)}) ORDER BY id FOR UPDATE",
-                r => (Id: r.GetString(0), LastSeq: r.GetInt64(1)), ct,
+                $"SELECT id, last_seq, kind, created_by FROM rooms WHERE id IN ({string.Join(", ", names)}) ORDER BY id FOR UPDATE",
+                r => (Id: r.GetString(0), LastSeq: r.GetInt64(1), Facts: new RoomFacts(r.GetString(2), r.IsDBNull(3) ? null : r.GetInt64(3))), ct,
                 [.. chunk.Select((r, i) => (names[i], (object?)r))]);
-            foreach (var (id, last) in rows)
+            foreach (var (id, last, roomFacts) in rows)
             {
                 lastSeq[id] = last;
+                facts[id] = roomFacts;
             }
         }
 
-        // 2. Which client_ids are stored already.
-        var existing = new Dictionary<ClientKey, (long Seq, string Text, long Ts)>();
+        // 2. Which client_ids are stored already (any kind).
+        var existing = new Dictionary<ClientKey, StoredEvent>();
         var keys = batch.Select(m => new ClientKey(m.Room, m.SenderId, m.ClientId)).Distinct().ToList();
         foreach (var chunk in keys.Chunk(LookupChunk))
         {
-            var sql = new StringBuilder("SELECT room_id, sender_id, CONVERT(client_id USING utf8mb4), seq, text, ts FROM messages WHERE ");
+            var sql = new StringBuilder($"SELECT {Rows.EventColumns(ClientIdText)}, m.room_id FROM messages m JOIN users u ON u.id = m.sender_id WHERE ");
             var args = new List<(string, object?)>(chunk.Length * 3);
             for (var i = 0; i < chunk.Length; i++)
             {
-                sql.Append(i == 0 ? "" : " OR ").Append($"(room_id = @r{i} AND sender_id = @s{i} AND client_id = @c{i})");
+                sql.Append(i == 0 ? "" : " OR ").Append($"(m.room_id = @r{i} AND m.sender_id = @s{i} AND m.client_id = @c{i})");
                 args.Add(("@r" + i, chunk[i].Room));
                 args.Add(("@s" + i, chunk[i].Sender));
                 args.Add(("@c" + i, ClientIdBytes(chunk[i].ClientId)));
             }
 
-            var rows = await tx.ListAsync(sql.ToString(),
-                r => (Key: new ClientKey(r.GetString(0), r.GetInt64(1), r.GetString(2)), Row: (r.GetInt64(3), r.GetString(4), r.GetInt64(5))), ct,
-                [.. args]);
-            foreach (var (key, row) in rows)
+            foreach (var e in await tx.ListAsync(sql.ToString(), r => Rows.Event(r, r.GetString(13)), ct, [.. args]))
             {
-                existing[key] = row;
+                existing[new ClientKey(e.Room, e.SenderId, e.ClientId)] = e;
             }
         }
 
-        // 3. Assign seqs in batch order; a client_id seen earlier in the batch is a duplicate of that one.
+        // 3. The state the other events' rules need: their targets, and the reactions on reaction targets.
+        var (targets, reactions) = batch.Any(e => !e.IsPlainMessage)
+            ? await ReadTargetsAsync(tx, batch, ct)
+            : ([], []);
+
+        // 4. Decide in batch order; a client_id seen earlier in the batch is a duplicate of that one.
         var results = new AppendResult[batch.Count];
-        var fresh = new List<StoredMessage>(batch.Count);
+        var fresh = new List<StoredEvent>(batch.Count);
+        var effects = new List<(NewEvent Event, long Seq)>();
+        var mentions = new List<(long UserId, string Room, long Seq)>();
         var changed = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < batch.Count; i++)
         {
-            var m = batch[i];
-            var key = new ClientKey(m.Room, m.SenderId, m.ClientId);
-            if (existing.TryGetValue(key, out var old))
+            var e = batch[i];
+            var key = new ClientKey(e.Room, e.SenderId, e.ClientId);
+            if (existing.TryGetValue(key, out var first))
             {
-                results[i] = new AppendResult(new StoredMessage(m.Room, old.Seq, m.SenderId, m.From, old.Text, old.Ts, m.ClientId), true);
+                results[i] = new AppendResult(AppendOutcome.Duplicate, first);
                 continue;
             }
 
-            if (!lastSeq.TryGetValue(m.Room, out var last))
+            if (!lastSeq.TryGetValue(e.Room, out var last))
             {
-                throw new InvalidOperationException($"Room {m.Room} does not exist.");
+                throw new InvalidOperationException($"Room {e.Room} does not exist.");
             }
 
-            var stored = new StoredMessage(m.Room, last + 1, m.SenderId, m.From, m.Text, m.Ts, m.ClientId);
-            lastSeq[m.Room] = stored.Seq;
-            changed.Add(m.Room);
-            existing[key] = (stored.Seq, stored.Text, stored.Ts);
+            if (!e.IsPlainMessage)
+            {
+                var targetSeq = e.Kind == EventKind.Message ? e.ReplyTo!.Value : e.Target;
+                var outcome = RoomLogRules.Check(e, targets.TryGetValue(new MessageKey(e.Room, targetSeq), out var t) ? t : null, facts[e.Room]);
+                if (outcome == AppendOutcome.Stored && e.Kind == EventKind.Reaction)
+                {
+                    outcome = RoomLogRules.CheckReaction(e, reactions.GetValueOrDefault(new MessageKey(e.Room, e.Target)) ?? [], _maxReactionEmoji);
+                }
+
+                if (outcome != AppendOutcome.Stored)
+                {
+                    results[i] = AppendResult.Of(outcome);
+                    continue;
+                }
+            }
+
+            var stored = e.ToStored(last + 1);
+            lastSeq[e.Room] = stored.Seq;
+            changed.Add(e.Room);
+            existing[key] = stored;
             fresh.Add(stored);
-            results[i] = new AppendResult(stored, false);
+            results[i] = new AppendResult(AppendOutcome.Stored, stored);
+            switch (e.Kind)
+            {
+                case EventKind.Message:
+                    targets[new MessageKey(e.Room, stored.Seq)] = new TargetState(EventKind.Message, e.SenderId, false);
+                    mentions.AddRange(e.Mentions.Select(m => (m.UserId, e.Room, stored.Seq)));
+                    break;
+                case EventKind.Delete:
+                    targets[new MessageKey(e.Room, e.Target)] = targets[new MessageKey(e.Room, e.Target)] with { Deleted = true };
+                    reactions.Remove(new MessageKey(e.Room, e.Target));
+                    effects.Add((e, stored.Seq));
+                    break;
+                case EventKind.Reaction:
+                    var list = reactions.TryGetValue(new MessageKey(e.Room, e.Target), out var l) ? l : reactions[new MessageKey(e.Room, e.Target)] = [];
+                    if (e.On)
+                    {
+                        list.Add((e.Emoji!, e.SenderId));
+                    }
+                    else
+                    {
+                        list.RemoveAll(r => r.UserId == e.SenderId && string.Equals(r.Emoji, e.Emoji, StringComparison.Ordinal));
+                    }
+
+                    effects.Add((e, stored.Seq));
+                    break;
+                default:
+                    effects.Add((e, stored.Seq));
+                    break;
+            }
         }
 
-        // 4. Insert the new messages, many rows per statement.
+        // 5. Insert the new log entries, many rows per statement.
         foreach (var chunk in fresh.Chunk(InsertChunk))
         {
-            var sql = new StringBuilder("INSERT INTO messages (room_id, seq, sender_id, text, ts, client_id) VALUES ");
-            var args = new List<(string, object?)>(chunk.Length * 6);
+            var sql = new StringBuilder("INSERT INTO messages (room_id, seq, sender_id, text, ts, client_id, kind, mentions, reply_to, target, emoji, reaction_on) VALUES ");
+            var args = new List<(string, object?)>(chunk.Length * 12);
             for (var i = 0; i < chunk.Length; i++)
             {
                 var s = chunk[i];
-                sql.Append(i == 0 ? "" : ", ").Append($"(@r{i}, @q{i}, @u{i}, @x{i}, @t{i}, @c{i})");
+                sql.Append(i == 0 ? "" : ", ").Append($"(@r{i}, @q{i}, @u{i}, @x{i}, @t{i}, @c{i}, @k{i}, @m{i}, @p{i}, @g{i}, @e{i}, @o{i})");
                 args.Add(("@r" + i, s.Room));
                 args.Add(("@q" + i, s.Seq));
                 args.Add(("@u" + i, s.SenderId));
                 args.Add(("@x" + i, s.Text));
                 args.Add(("@t" + i, s.Ts));
                 args.Add(("@c" + i, ClientIdBytes(s.ClientId)));
+                args.Add(("@k" + i, EventKinds.Name(s.Kind)));
+                args.Add(("@m" + i, s.Mentions.Count == 0 ? null : Rows.JoinMentions(s.Mentions)));
+                args.Add(("@p" + i, s.ReplyTo));
+                args.Add(("@g" + i, s.Kind == EventKind.Message ? null : s.Target));
+                args.Add(("@e" + i, s.Emoji));
+                args.Add(("@o" + i, s.Kind == EventKind.Reaction ? (s.On ? 1 : 0) : null));
             }
 
             await tx.ExecuteAsync(sql.ToString(), ct, [.. args]);
         }
 
-        // 5. Move each room's last_seq, then commit: only now are the seqs real.
+        // 6. The current state: new messages' mentions, then edits, deletions and reactions in batch order.
+        await InsertMentionsAsync(tx, mentions, ct);
+        foreach (var (e, seq) in effects)
+        {
+            await ApplyAsync(tx, e, seq, ct);
+        }
+
+        // 7. Move each room's last_seq, then commit: only now are the seqs real.
         await using (var update = conn.Command(tx, "UPDATE rooms SET last_seq = @s WHERE id = @r", ("@s", 0L), ("@r", "")))
         {
             foreach (var room in changed.Order(StringComparer.Ordinal))
@@ -494,14 +596,131 @@ public sealed class MySqlChatStore : IChatStore
         return results;
     }
 
-    public async Task<IReadOnlyList<StoredMessage>> ReadMessagesAsync(string roomId, long afterSeq, long beforeSeq, int limit, bool oldestFirst, CancellationToken ct)
+    /// <summary>The messages the batch's edits, deletions, reactions and replies name, and the reactions on reaction targets.</summary>
+    private static async Task<(Dictionary<MessageKey, TargetState>, Dictionary<MessageKey, List<(string Emoji, long UserId)>>)> ReadTargetsAsync(
+        DbTransaction tx, IReadOnlyList<NewEvent> batch, CancellationToken ct)
+    {
+        var targets = new Dictionary<MessageKey, TargetState>();
+        var reactions = new Dictionary<MessageKey, List<(string Emoji, long UserId)>>();
+        var wanted = batch.Where(e => !e.IsPlainMessage)
+            .Select(e => (e.Room, Seq: e.Kind == EventKind.Message ? e.ReplyTo!.Value : e.Target, IsReaction: e.Kind == EventKind.Reaction))
+            .Distinct()
+            .ToList();
+        foreach (var room in wanted.GroupBy(w => w.Room, StringComparer.Ordinal))
+        {
+            foreach (var chunk in room.Select(w => w.Seq).Distinct().Chunk(LookupChunk))
+            {
+                var names = chunk.Select((_, i) => "@s" + i).ToArray();
+                var args = chunk.Select((s, i) => (names[i], (object?)s)).Append(("@r", room.Key)).ToArray();
+                foreach (var (seq, state) in await tx.ListAsync(
+                    $"SELECT seq, kind, sender_id, deleted FROM messages WHERE room_id = @r AND seq IN ({string.Join(", ", names)})",
+                    r => (r.GetInt64(0), new TargetState(EventKinds.Parse(r.GetString(1)), r.GetInt64(2), Convert.ToInt64(r.GetValue(3), CultureInfo.InvariantCulture) != 0)),
+                    ct, args))
+                {
+                    targets[new MessageKey(room.Key, seq)] = state;
+                }
+            }
+
+            foreach (var chunk in room.Where(w => w.IsReaction).Select(w => w.Seq).Distinct().Chunk(LookupChunk))
+            {
+                var names = chunk.Select((_, i) => "@s" + i).ToArray();
+                var args = chunk.Select((s, i) => (names[i], (object?)s)).Append(("@r", room.Key)).ToArray();
+                foreach (var (target, emoji, user) in await tx.ListAsync(
+                    $"SELECT target, emoji, user_id FROM reactions WHERE room_id = @r AND target IN ({string.Join(", ", names)}) ORDER BY seq",
+                    r => (r.GetInt64(0), r.GetString(1), r.GetInt64(2)), ct, args))
+                {
+                    var key = new MessageKey(room.Key, target);
+                    (reactions.TryGetValue(key, out var list) ? list : reactions[key] = []).Add((emoji, user));
+                }
+            }
+        }
+
+        return (targets, reactions);
+    }
+
+    private static async Task InsertMentionsAsync(DbTransaction tx, IReadOnlyList<(long UserId, string Room, long Seq)> mentions, CancellationToken ct)
+    {
+        foreach (var chunk in mentions.Chunk(InsertChunk))
+        {
+            var sql = new StringBuilder("INSERT IGNORE INTO mentions (user_id, room_id, seq) VALUES ");
+            var args = new List<(string, object?)>(chunk.Length * 3);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                sql.Append(i == 0 ? "" : ", ").Append($"(@u{i}, @r{i}, @s{i})");
+                args.Add(("@u" + i, chunk[i].UserId));
+                args.Add(("@r" + i, chunk[i].Room));
+                args.Add(("@s" + i, chunk[i].Seq));
+            }
+
+            await tx.ExecuteAsync(sql.ToString(), ct, [.. args]);
+        }
+    }
+
+    /// <summary>The current state after an edit, a deletion or a reaction change (same changes as the SQLite store).</summary>
+    private static async Task ApplyAsync(DbTransaction tx, NewEvent e, long seq, CancellationToken ct)
+    {
+        switch (e.Kind)
+        {
+            case EventKind.Edit:
+                await tx.ExecuteAsync("UPDATE messages SET edited_text = @x, edited_mentions = @m, edited_ts = @t WHERE room_id = @r AND seq = @g", ct,
+                    ("@x", e.Text), ("@m", Rows.JoinMentions(e.Mentions.Select(m => m.Username))), ("@t", e.Ts), ("@r", e.Room), ("@g", e.Target));
+                await tx.ExecuteAsync("INSERT INTO edits (room_id, target, seq) VALUES (@r, @g, @s)", ct, ("@r", e.Room), ("@g", e.Target), ("@s", seq));
+                await tx.ExecuteAsync("DELETE FROM mentions WHERE room_id = @r AND seq = @g", ct, ("@r", e.Room), ("@g", e.Target));
+                await InsertMentionsAsync(tx, [.. e.Mentions.Select(m => (m.UserId, e.Room, e.Target))], ct);
+                break;
+            case EventKind.Delete:
+                // Everything the message said goes: its text and mentions, those of its edits, its reactions.
+                await tx.ExecuteAsync(
+                    "UPDATE messages SET text = '', mentions = NULL, edited_text = NULL, edited_mentions = NULL, deleted = 1 WHERE room_id = @r AND seq = @g",
+                    ct, ("@r", e.Room), ("@g", e.Target));
+                await tx.ExecuteAsync(
+                    """
+                    UPDATE messages m JOIN edits x ON x.room_id = m.room_id AND x.seq = m.seq
+                    SET m.text = '', m.mentions = NULL WHERE x.room_id = @r AND x.target = @g
+                    """, ct, ("@r", e.Room), ("@g", e.Target));
+                await tx.ExecuteAsync("DELETE FROM reactions WHERE room_id = @r AND target = @g", ct, ("@r", e.Room), ("@g", e.Target));
+                await tx.ExecuteAsync("DELETE FROM mentions WHERE room_id = @r AND seq = @g", ct, ("@r", e.Room), ("@g", e.Target));
+                break;
+            case EventKind.Reaction when e.On:
+                await tx.ExecuteAsync("INSERT INTO reactions (room_id, target, emoji, user_id, seq) VALUES (@r, @g, @e, @u, @s)", ct,
+                    ("@r", e.Room), ("@g", e.Target), ("@e", e.Emoji), ("@u", e.SenderId), ("@s", seq));
+                break;
+            case EventKind.Reaction:
+                await tx.ExecuteAsync("DELETE FROM reactions WHERE room_id = @r AND target = @g AND emoji = @e AND user_id = @u", ct,
+                    ("@r", e.Room), ("@g", e.Target), ("@e", e.Emoji), ("@u", e.SenderId));
+                break;
+        }
+    }
+
+    public async Task<IReadOnlyList<StoredEvent>> ReadEventsAsync(string roomId, long afterSeq, long beforeSeq, int limit, bool oldestFirst, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
         var list = await conn.ListAsync(
             $"""
-            SELECT m.seq, m.sender_id, u.username, m.text, m.ts, CONVERT(m.client_id USING utf8mb4)
+            SELECT {Rows.EventColumns(ClientIdText)}
             FROM messages m JOIN users u ON u.id = m.sender_id
             WHERE m.room_id = @r AND m.seq > @a AND m.seq < @b
+            ORDER BY m.seq {(oldestFirst ? "ASC" : "DESC")} LIMIT @l
+            """,
+            r => Rows.Event(r, roomId), ct, ("@r", roomId), ("@a", afterSeq), ("@b", beforeSeq), ("@l", limit));
+        if (!oldestFirst)
+        {
+            list.Reverse();
+        }
+
+        return list;
+    }
+
+    public async Task<IReadOnlyList<MessageState>> ReadMessagesAsync(string roomId, long afterSeq, long beforeSeq, int limit, bool oldestFirst, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        // One snapshot for the messages and their reactions.
+        await using var tx = await conn.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+        var list = await tx.ListAsync(
+            $"""
+            SELECT {Rows.MessageColumns(ClientIdText)}
+            FROM messages m JOIN users u ON u.id = m.sender_id
+            WHERE m.room_id = @r AND m.seq > @a AND m.seq < @b AND m.kind = 'message'
             ORDER BY m.seq {(oldestFirst ? "ASC" : "DESC")} LIMIT @l
             """,
             r => Rows.Message(r, roomId), ct, ("@r", roomId), ("@a", afterSeq), ("@b", beforeSeq), ("@l", limit));
@@ -510,7 +729,19 @@ public sealed class MySqlChatStore : IChatStore
             list.Reverse();
         }
 
-        return list;
+        if (list.Count == 0)
+        {
+            return list;
+        }
+
+        var reactions = await tx.ListAsync(
+            """
+            SELECT x.target, x.emoji, u.username FROM reactions x JOIN users u ON u.id = x.user_id
+            WHERE x.room_id = @r AND x.target >= @lo AND x.target <= @hi ORDER BY x.target, x.seq
+            """,
+            r => (r.GetInt64(0), r.GetString(1), r.GetString(2)), ct, ("@r", roomId), ("@lo", list[0].Seq), ("@hi", list[^1].Seq));
+        await tx.CommitAsync(ct);
+        return Rows.WithReactions(list, reactions);
     }
 
     public async Task<long?> MarkReadAsync(string roomId, long userId, long seq, CancellationToken ct)

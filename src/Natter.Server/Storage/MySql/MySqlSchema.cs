@@ -78,5 +78,53 @@ internal static class MySqlSchema
             ) {Charset}
             """,
         ]),
+
+        // The messages table becomes the room log (see SqliteSchema, migration 2). MySQL 8 has no ADD COLUMN IF NOT
+        // EXISTS: the one ALTER is atomic, and a re-run that finds the columns is taken as done (MigrateAsync).
+        // Edits are found by their target through a small table of their own: InnoDB has no partial indexes, and
+        // an index on messages.target would cost every plain message an extra index entry.
+        (2, "room log: edits, deletions, reactions, replies, mentions",
+        [
+            """
+            ALTER TABLE messages
+                ADD COLUMN kind VARCHAR(8) NOT NULL DEFAULT 'message',
+                ADD COLUMN target BIGINT NULL,
+                ADD COLUMN reply_to BIGINT NULL,
+                ADD COLUMN mentions TEXT NULL,
+                ADD COLUMN emoji VARCHAR(16) NULL,
+                ADD COLUMN reaction_on TINYINT NULL,
+                ADD COLUMN deleted TINYINT NOT NULL DEFAULT 0,
+                ADD COLUMN edited_ts BIGINT NULL,
+                ADD COLUMN edited_text TEXT NULL,
+                ADD COLUMN edited_mentions TEXT NULL
+            """,
+            $"""
+            CREATE TABLE IF NOT EXISTS edits (
+                room_id VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+                target BIGINT NOT NULL,
+                seq BIGINT NOT NULL,
+                PRIMARY KEY (room_id, target, seq)
+            ) {Charset}
+            """,
+            $"""
+            CREATE TABLE IF NOT EXISTS reactions (
+                room_id VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+                target BIGINT NOT NULL,
+                emoji VARCHAR(16) NOT NULL,
+                user_id BIGINT NOT NULL,
+                seq BIGINT NOT NULL,
+                PRIMARY KEY (room_id, target, emoji, user_id)
+            ) {Charset}
+            """,
+            $"""
+            CREATE TABLE IF NOT EXISTS mentions (
+                user_id BIGINT NOT NULL,
+                room_id VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+                seq BIGINT NOT NULL,
+                PRIMARY KEY (user_id, room_id, seq),
+                KEY mentions_by_message (room_id, seq)
+            ) {Charset}
+            """,
+        ]),
     ];
 }

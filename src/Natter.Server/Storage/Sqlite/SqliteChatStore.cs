@@ -7,7 +7,10 @@ namespace Natter.Server.Storage.Sqlite;
 
 /// <summary>
 /// The embedded store: one SQLite file in WAL mode. Reads use pooled connections; the group commit
-/// uses one dedicated writer connection, so batches never wait for a pool slot.
+/// uses one dedicated writer connection, so batches never wait for a pool slot. Deleted text is not left behind in
+/// the files: every connection runs with secure_delete (freed space is zeroed), a deletion blanks the message and
+/// its edits, and a commit that deleted a message is followed by a TRUNCATE checkpoint, so no WAL frame keeps an
+/// older copy of those pages.
 /// </summary>
 public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
 {
@@ -15,6 +18,7 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
     private readonly string _synchronous;
     private readonly TimeProvider _clock;
     private readonly ILogger<SqliteChatStore> _logger;
+    private readonly int _maxReactionEmoji;
     private readonly SemaphoreSlim _writerGate = new(1, 1);
     private SqliteConnection? _writer;
 
@@ -31,6 +35,7 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
             DefaultTimeout = 30,
         }.ToString();
         _synchronous = storage.SqliteSynchronous;
+        _maxReactionEmoji = options.Value.Limits.MaxReactionEmoji;
         _clock = clock;
         _logger = logger;
     }
@@ -43,7 +48,7 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
         await conn.OpenAsync(ct);
 
         // A larger page cache and memory-mapped reads keep index lookups out of read() syscalls.
-        await conn.ExecuteAsync($"PRAGMA synchronous={_synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; PRAGMA cache_size=-16384; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;", ct);
+        await conn.ExecuteAsync($"PRAGMA synchronous={_synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; PRAGMA cache_size=-16384; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY; PRAGMA secure_delete=ON;", ct);
         return conn;
     }
 
@@ -110,6 +115,25 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
     {
         await using var conn = await OpenAsync(ct);
         return await conn.ListAsync("SELECT username FROM users WHERE status = 'active' ORDER BY username LIMIT @l", Rows.FirstString, ct, ("@l", limit));
+    }
+
+    public async Task<IReadOnlyList<RoomMember>> FindUsersAsync(IReadOnlyCollection<string> usernames, CancellationToken ct)
+    {
+        var found = new List<RoomMember>();
+        if (usernames.Count == 0)
+        {
+            return found;
+        }
+
+        await using var conn = await OpenAsync(ct);
+        foreach (var chunk in usernames.Chunk(500))
+        {
+            var names = chunk.Select((_, i) => "@n" + i).ToArray();
+            found.AddRange(await conn.ListAsync($"SELECT id, username FROM users WHERE username IN ({string.Join(", ", names)})",
+                Rows.Member, ct, [.. chunk.Select((n, i) => (names[i], (object?)n))]));
+        }
+
+        return found;
     }
 
     public async Task<long> CreateSessionAsync(long userId, byte[] tokenHash, DateTimeOffset expiresAt, CancellationToken ct)
@@ -183,12 +207,13 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
                    CASE WHEN r.kind = 'direct'
                         THEN (SELECT username FROM users WHERE id = CASE WHEN r.user_a = @u THEN r.user_b ELSE r.user_a END)
                         ELSE r.name END,
-                   r.kind, r.last_seq, m.read_seq
+                   r.kind, r.last_seq, m.read_seq,
+                   (SELECT COUNT(*) FROM mentions x WHERE x.user_id = @u AND x.room_id = r.id AND x.seq > m.read_seq)
             FROM members m JOIN rooms r ON r.id = m.room_id
             WHERE m.user_id = @u
             ORDER BY r.created_at, r.id
             """,
-            Rows.MyRoom, ct, ("@u", userId));
+            Rows.MyRoomWithMentions, ct, ("@u", userId));
     }
 
     public async Task<IReadOnlyList<PublicRoom>> ListPublicRoomsAsync(int limit, CancellationToken ct)
@@ -257,70 +282,18 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
         return await conn.ScalarAsync("SELECT last_seq FROM rooms WHERE id = @r", ct, ("@r", roomId)) as long? ?? 0;
     }
 
-    public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct)
+    public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewEvent> batch, CancellationToken ct)
     {
         await _writerGate.WaitAsync(ct);
         try
         {
             var conn = _writer ?? throw new InvalidOperationException("The store is not initialized.");
-            await using var tx = await conn.BeginTransactionAsync(IsolationLevel.Serializable, ct);
-
-            // Each statement is built once per batch and run once per message with new parameter values.
-            await using var readSeq = conn.Command(tx, "SELECT last_seq FROM rooms WHERE id = @r", ("@r", ""));
-            await using var insert = conn.Command(tx,
-                """
-                INSERT INTO messages (room_id, seq, sender_id, text, ts, client_id) VALUES (@r, @s, @u, @x, @t, @c)
-                ON CONFLICT(room_id, sender_id, client_id) DO NOTHING
-                """,
-                ("@r", ""), ("@s", 0L), ("@u", 0L), ("@x", ""), ("@t", 0L), ("@c", ""));
-            await using var existing = conn.Command(tx,
-                "SELECT seq, text, ts FROM messages WHERE room_id = @r AND sender_id = @u AND client_id = @c",
-                ("@r", ""), ("@u", 0L), ("@c", ""));
-
-            var lastSeq = new Dictionary<string, long>();
-            var results = new AppendResult[batch.Count];
-            for (var i = 0; i < batch.Count; i++)
+            var (results, deleted) = await AppendInTransactionAsync(conn, batch, ct);
+            if (deleted)
             {
-                var m = batch[i];
-                if (!lastSeq.TryGetValue(m.Room, out var last))
-                {
-                    readSeq.Parameters[0].Value = m.Room;
-                    last = (long)(await readSeq.ExecuteScalarAsync(ct))!;
-                }
-
-                var seq = last + 1;
-                var p = insert.Parameters;
-                p[0].Value = m.Room;
-                p[1].Value = seq;
-                p[2].Value = m.SenderId;
-                p[3].Value = m.Text;
-                p[4].Value = m.Ts;
-                p[5].Value = m.ClientId;
-                if (await insert.ExecuteNonQueryAsync(ct) == 1)
-                {
-                    lastSeq[m.Room] = seq;
-                    results[i] = new AppendResult(new StoredMessage(m.Room, seq, m.SenderId, m.From, m.Text, m.Ts, m.ClientId), false);
-                    continue;
-                }
-
-                lastSeq[m.Room] = last;
-                existing.Parameters[0].Value = m.Room;
-                existing.Parameters[1].Value = m.SenderId;
-                existing.Parameters[2].Value = m.ClientId;
-                await using var r = await existing.ExecuteReaderAsync(ct);
-                await r.ReadAsync(ct);
-                results[i] = new AppendResult(new StoredMessage(m.Room, r.GetInt64(0), m.SenderId, m.From, r.GetString(1), r.GetInt64(2), m.ClientId), true);
+                await CheckpointAsync(conn, ct);
             }
 
-            await using var update = conn.Command(tx, "UPDATE rooms SET last_seq = @s WHERE id = @r", ("@s", 0L), ("@r", ""));
-            foreach (var (room, seq) in lastSeq)
-            {
-                update.Parameters[0].Value = seq;
-                update.Parameters[1].Value = room;
-                await update.ExecuteNonQueryAsync(ct);
-            }
-
-            await tx.CommitAsync(ct);
             return results;
         }
         finally
@@ -329,14 +302,210 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
         }
     }
 
-    public async Task<IReadOnlyList<StoredMessage>> ReadMessagesAsync(string roomId, long afterSeq, long beforeSeq, int limit, bool oldestFirst, CancellationToken ct)
+    private const string InsertEvent = """
+        INSERT INTO messages (room_id, seq, sender_id, text, ts, client_id, kind, mentions, reply_to, target, emoji, reaction_on)
+        VALUES (@r, @s, @u, @x, @t, @c, @k, @m, @p, @g, @e, @o)
+        ON CONFLICT(room_id, sender_id, client_id) DO NOTHING
+        """;
+
+    private async Task<(AppendResult[] Results, bool Deleted)> AppendInTransactionAsync(SqliteConnection conn, IReadOnlyList<NewEvent> batch, CancellationToken ct)
+    {
+        await using var tx = await conn.BeginTransactionAsync(IsolationLevel.Serializable, ct);
+
+        // The hot path (plain messages) runs two statements per message, each built once per batch and run with new
+        // parameter values; what other events need is prepared on first use.
+        await using var readSeq = conn.Command(tx, "SELECT last_seq FROM rooms WHERE id = @r", ("@r", ""));
+        await using var insert = conn.Command(tx, InsertEvent,
+            ("@r", ""), ("@s", 0L), ("@u", 0L), ("@x", ""), ("@t", 0L), ("@c", ""), ("@k", "message"), ("@m", ""),
+            ("@p", null), ("@g", null), ("@e", null), ("@o", null));
+        await using var more = new CommandCache(conn, tx);
+
+        var lastSeq = new Dictionary<string, long>();
+        var results = new AppendResult[batch.Count];
+        var deleted = false;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var e = batch[i];
+            if (!lastSeq.TryGetValue(e.Room, out var last))
+            {
+                readSeq.Parameters[0].Value = e.Room;
+                last = (long)(await readSeq.ExecuteScalarAsync(ct))!;
+                lastSeq[e.Room] = last;
+            }
+
+            if (!e.IsPlainMessage)
+            {
+                // A repeated client_id is answered with the first event before any rule: its target may have changed since.
+                if (await FindByClientIdAsync(more, e, ct) is { } first)
+                {
+                    results[i] = new AppendResult(AppendOutcome.Duplicate, first);
+                    continue;
+                }
+
+                var outcome = await CheckAsync(more, e, ct);
+                if (outcome != AppendOutcome.Stored)
+                {
+                    results[i] = AppendResult.Of(outcome);
+                    continue;
+                }
+            }
+
+            var seq = last + 1;
+            var p = insert.Parameters;
+            p[0].Value = e.Room;
+            p[1].Value = seq;
+            p[2].Value = e.SenderId;
+            p[3].Value = e.Text;
+            p[4].Value = e.Ts;
+            p[5].Value = e.ClientId;
+            p[6].Value = EventKinds.Name(e.Kind);
+            p[7].Value = e.Mentions.Count == 0 ? "" : Rows.JoinMentions(e.Mentions.Select(m => m.Username));
+            p[8].Value = (object?)e.ReplyTo ?? DBNull.Value;
+            p[9].Value = e.Kind == EventKind.Message ? DBNull.Value : e.Target;
+            p[10].Value = (object?)e.Emoji ?? DBNull.Value;
+            p[11].Value = e.Kind == EventKind.Reaction ? (e.On ? 1 : 0) : DBNull.Value;
+            if (await insert.ExecuteNonQueryAsync(ct) == 0)
+            {
+                // Only a plain message gets here: its client_id was stored before.
+                results[i] = new AppendResult(AppendOutcome.Duplicate, await FindByClientIdAsync(more, e, ct));
+                continue;
+            }
+
+            lastSeq[e.Room] = seq;
+            if (!e.IsPlainMessage || e.Mentions.Count > 0)
+            {
+                await ApplyAsync(more, e, seq, ct);
+            }
+
+            deleted |= e.Kind == EventKind.Delete;
+            results[i] = new AppendResult(AppendOutcome.Stored, e.ToStored(seq));
+        }
+
+        await using var update = conn.Command(tx, "UPDATE rooms SET last_seq = @s WHERE id = @r AND last_seq <> @s", ("@s", 0L), ("@r", ""));
+        foreach (var (room, seq) in lastSeq)
+        {
+            update.Parameters[0].Value = seq;
+            update.Parameters[1].Value = room;
+            await update.ExecuteNonQueryAsync(ct);
+        }
+
+        await tx.CommitAsync(ct);
+        return (results, deleted);
+    }
+
+    private static async Task<StoredEvent?> FindByClientIdAsync(CommandCache cmds, NewEvent e, CancellationToken ct) =>
+        (await cmds.ListAsync(
+            $"""
+            SELECT {Rows.EventColumns("m.client_id")} FROM messages m JOIN users u ON u.id = m.sender_id
+            WHERE m.room_id = @r AND m.sender_id = @u AND m.client_id = @c
+            """,
+            r => Rows.Event(r, e.Room), ct, ("@r", e.Room), ("@u", e.SenderId), ("@c", e.ClientId))).FirstOrDefault();
+
+    /// <summary>The rules of <see cref="RoomLogRules"/> against the state inside this transaction.</summary>
+    private async Task<AppendOutcome> CheckAsync(CommandCache cmds, NewEvent e, CancellationToken ct)
+    {
+        var targetSeq = e.Kind == EventKind.Message ? e.ReplyTo!.Value : e.Target;
+        var target = (await cmds.ListAsync("SELECT kind, sender_id, deleted FROM messages WHERE room_id = @r AND seq = @s",
+            r => (TargetState?)new TargetState(EventKinds.Parse(r.GetString(0)), r.GetInt64(1), r.GetInt64(2) != 0), ct,
+            ("@r", e.Room), ("@s", targetSeq))).FirstOrDefault();
+        var room = e.Kind != EventKind.Delete ? default : (await cmds.ListAsync("SELECT kind, created_by FROM rooms WHERE id = @r",
+            r => new RoomFacts(r.GetString(0), r.IsDBNull(1) ? null : r.GetInt64(1)), ct, ("@r", e.Room))).Single();
+        var outcome = RoomLogRules.Check(e, target, room);
+        if (outcome != AppendOutcome.Stored || e.Kind != EventKind.Reaction)
+        {
+            return outcome;
+        }
+
+        var current = await cmds.ListAsync("SELECT emoji, user_id FROM reactions WHERE room_id = @r AND target = @g",
+            r => (r.GetString(0), r.GetInt64(1)), ct, ("@r", e.Room), ("@g", e.Target));
+        return RoomLogRules.CheckReaction(e, current, _maxReactionEmoji);
+    }
+
+    /// <summary>The current state after a stored event: mentions, edits, deletions, reactions.</summary>
+    private static async Task ApplyAsync(CommandCache cmds, NewEvent e, long seq, CancellationToken ct)
+    {
+        switch (e.Kind)
+        {
+            case EventKind.Message:
+                await AddMentionsAsync(cmds, e, seq, ct);
+                break;
+            case EventKind.Edit:
+                await cmds.ExecuteAsync("UPDATE messages SET edited_text = @x, edited_mentions = @m, edited_ts = @t WHERE room_id = @r AND seq = @g", ct,
+                    ("@x", e.Text), ("@m", Rows.JoinMentions(e.Mentions.Select(m => m.Username))), ("@t", e.Ts), ("@r", e.Room), ("@g", e.Target));
+                await cmds.ExecuteAsync("DELETE FROM mentions WHERE room_id = @r AND seq = @g", ct, ("@r", e.Room), ("@g", e.Target));
+                await AddMentionsAsync(cmds, e, e.Target, ct);
+                break;
+            case EventKind.Delete:
+                // Everything the message said goes: its text and mentions, those of its edits, its reactions.
+                await cmds.ExecuteAsync(
+                    "UPDATE messages SET text = '', mentions = '', edited_text = NULL, edited_mentions = NULL, deleted = 1 WHERE room_id = @r AND seq = @g",
+                    ct, ("@r", e.Room), ("@g", e.Target));
+                await cmds.ExecuteAsync("UPDATE messages SET text = '', mentions = '' WHERE room_id = @r AND kind = 'edit' AND target = @g", ct,
+                    ("@r", e.Room), ("@g", e.Target));
+                await cmds.ExecuteAsync("DELETE FROM reactions WHERE room_id = @r AND target = @g", ct, ("@r", e.Room), ("@g", e.Target));
+                await cmds.ExecuteAsync("DELETE FROM mentions WHERE room_id = @r AND seq = @g", ct, ("@r", e.Room), ("@g", e.Target));
+                break;
+            case EventKind.Reaction when e.On:
+                await cmds.ExecuteAsync("INSERT INTO reactions (room_id, target, emoji, user_id, seq) VALUES (@r, @g, @e, @u, @s)", ct,
+                    ("@r", e.Room), ("@g", e.Target), ("@e", e.Emoji), ("@u", e.SenderId), ("@s", seq));
+                break;
+            case EventKind.Reaction:
+                await cmds.ExecuteAsync("DELETE FROM reactions WHERE room_id = @r AND target = @g AND emoji = @e AND user_id = @u", ct,
+                    ("@r", e.Room), ("@g", e.Target), ("@e", e.Emoji), ("@u", e.SenderId));
+                break;
+        }
+    }
+
+    private static async Task AddMentionsAsync(CommandCache cmds, NewEvent e, long messageSeq, CancellationToken ct)
+    {
+        foreach (var m in e.Mentions)
+        {
+            await cmds.ExecuteAsync("INSERT INTO mentions (user_id, room_id, seq) VALUES (@u, @r, @s) ON CONFLICT DO NOTHING", ct,
+                ("@u", m.UserId), ("@r", e.Room), ("@s", messageSeq));
+        }
+    }
+
+    /// <summary>
+    /// After a deletion: copies the WAL into the database (whose pages now hold the blanked rows, freed space zeroed)
+    /// and truncates the WAL to nothing, so no frame with the deleted text survives. Waits for readers (busy timeout).
+    /// </summary>
+    private async Task CheckpointAsync(SqliteConnection conn, CancellationToken ct)
+    {
+        var (busy, frames) = (await conn.ListAsync("PRAGMA wal_checkpoint(TRUNCATE)", r => (r.GetInt64(0), r.GetInt64(1)), ct)).Single();
+        if (busy != 0)
+        {
+            Log.CheckpointBusy(_logger, frames);
+        }
+    }
+
+    public async Task<IReadOnlyList<StoredEvent>> ReadEventsAsync(string roomId, long afterSeq, long beforeSeq, int limit, bool oldestFirst, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
         var list = await conn.ListAsync(
             $"""
-            SELECT m.seq, m.sender_id, u.username, m.text, m.ts, m.client_id
+            SELECT {Rows.EventColumns("m.client_id")}
             FROM messages m JOIN users u ON u.id = m.sender_id
             WHERE m.room_id = @r AND m.seq > @a AND m.seq < @b
+            ORDER BY m.seq {(oldestFirst ? "ASC" : "DESC")} LIMIT @l
+            """,
+            r => Rows.Event(r, roomId), ct, ("@r", roomId), ("@a", afterSeq), ("@b", beforeSeq), ("@l", limit));
+        if (!oldestFirst)
+        {
+            list.Reverse();
+        }
+
+        return list;
+    }
+
+    public async Task<IReadOnlyList<MessageState>> ReadMessagesAsync(string roomId, long afterSeq, long beforeSeq, int limit, bool oldestFirst, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct); // one snapshot for the messages and their reactions
+        var list = await tx.ListAsync(
+            $"""
+            SELECT {Rows.MessageColumns("m.client_id")}
+            FROM messages m JOIN users u ON u.id = m.sender_id
+            WHERE m.room_id = @r AND m.seq > @a AND m.seq < @b AND m.kind = 'message'
             ORDER BY m.seq {(oldestFirst ? "ASC" : "DESC")} LIMIT @l
             """,
             r => Rows.Message(r, roomId), ct, ("@r", roomId), ("@a", afterSeq), ("@b", beforeSeq), ("@l", limit));
@@ -345,7 +514,18 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
             list.Reverse();
         }
 
-        return list;
+        if (list.Count == 0)
+        {
+            return list;
+        }
+
+        var reactions = await tx.ListAsync(
+            """
+            SELECT x.target, x.emoji, u.username FROM reactions x JOIN users u ON u.id = x.user_id
+            WHERE x.room_id = @r AND x.target >= @lo AND x.target <= @hi ORDER BY x.target, x.seq
+            """,
+            r => (r.GetInt64(0), r.GetString(1), r.GetString(2)), ct, ("@r", roomId), ("@lo", list[0].Seq), ("@hi", list[^1].Seq));
+        return Rows.WithReactions(list, reactions);
     }
 
     public async Task<long?> MarkReadAsync(string roomId, long userId, long seq, CancellationToken ct)

@@ -1,6 +1,9 @@
 namespace Natter.Server.Storage.Sqlite;
 
-/// <summary>Numbered migrations; each runs once, in its own transaction, recorded in schema_migrations.</summary>
+/// <summary>
+/// Numbered migrations; each runs once, in its own transaction, recorded in schema_migrations. A migration only adds:
+/// a database of an earlier version is migrated in place and keeps serving what it held.
+/// </summary>
 internal static class SqliteSchema
 {
     public static readonly (int Version, string Description, string Sql)[] Migrations =
@@ -50,6 +53,38 @@ internal static class SqliteSchema
                 PRIMARY KEY (room_id, seq)
             ) WITHOUT ROWID;
             CREATE UNIQUE INDEX messages_client_id ON messages(room_id, sender_id, client_id);
+            """),
+
+        // The messages table becomes the room log: one row per event of any kind, seq and client_id shared by all
+        // kinds. A message row keeps what it said when sent (sync replays it) and carries its current state beside
+        // it (edited_*, deleted). Constant defaults make each ADD COLUMN a change of the schema only, not of rows.
+        (2, "room log: edits, deletions, reactions, replies, mentions", """
+            ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'message';
+            ALTER TABLE messages ADD COLUMN target INTEGER NULL;
+            ALTER TABLE messages ADD COLUMN reply_to INTEGER NULL;
+            ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
+            ALTER TABLE messages ADD COLUMN emoji TEXT NULL;
+            ALTER TABLE messages ADD COLUMN reaction_on INTEGER NULL;
+            ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE messages ADD COLUMN edited_ts INTEGER NULL;
+            ALTER TABLE messages ADD COLUMN edited_text TEXT NULL;
+            ALTER TABLE messages ADD COLUMN edited_mentions TEXT NULL;
+            CREATE INDEX messages_edits ON messages(room_id, target) WHERE kind = 'edit';
+            CREATE TABLE reactions (
+                room_id TEXT NOT NULL,
+                target INTEGER NOT NULL,
+                emoji TEXT NOT NULL,
+                user_id INTEGER NOT NULL,
+                seq INTEGER NOT NULL,
+                PRIMARY KEY (room_id, target, emoji, user_id)
+            ) WITHOUT ROWID;
+            CREATE TABLE mentions (
+                user_id INTEGER NOT NULL,
+                room_id TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                PRIMARY KEY (user_id, room_id, seq)
+            ) WITHOUT ROWID;
+            CREATE INDEX mentions_by_message ON mentions(room_id, seq);
             """),
     ];
 }
