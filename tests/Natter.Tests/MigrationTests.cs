@@ -1,0 +1,118 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Natter.Tests.Infrastructure;
+
+namespace Natter.Tests;
+
+/// <summary>
+/// A database written by the v1 server (Fixtures/natter-v1.db: alice and bob in "Général ☕", a direct room of alice
+/// and carol; the JSON files beside it are what that server answered) is migrated in place at start and serves the
+/// same history, and the room log carries on from it.
+/// </summary>
+public sealed class MigrationTests
+{
+    private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
+
+    private static JsonElement[] Json(string name) => JsonSerializer.Deserialize<JsonElement[]>(File.ReadAllText(Fixture(name)))!;
+
+    private static async Task<TestUser> LoginAsync(TestServer server, string username)
+    {
+        using var http = server.Http();
+        var login = await (await http.PostAsJsonAsync("/api/login", new { username, password = "password-" + username })).JsonAsync();
+        return new TestUser(server, username, login.GetProperty("token").GetString()!);
+    }
+
+    [Fact]
+    public async Task A_v1_database_is_migrated_in_place_and_serves_the_same_history_and_rooms()
+    {
+        var folder = Directory.CreateTempSubdirectory("natter-test-").FullName;
+        File.Copy(Fixture("natter-v1.db"), Path.Combine(folder, "natter.db"));
+        await using var server = await TestServer.StartInAsync(folder, []);
+        var alice = await LoginAsync(server, "alice");
+
+        foreach (var fixture in new[] { "history-room.json", "history-dm.json" })
+        {
+            var v1 = Json(fixture);
+            var room = v1[0].GetProperty("room").GetString()!;
+            var now = await alice.HistoryAsync(room);
+            Assert.Equal(v1.Length, now.Length);
+            foreach (var (before, after) in v1.Zip(now))
+            {
+                foreach (var field in new[] { "room", "seq", "from", "text", "ts", "client_id" })
+                {
+                    Assert.Equal(before.GetProperty(field).ToString(), after.GetProperty(field).ToString());
+                }
+
+                // What v2 adds, as a message that was never replied to, edited, deleted or reacted to has it.
+                Assert.Equal(JsonValueKind.Null, after.GetProperty("reply_to").ValueKind);
+                Assert.Empty(after.GetProperty("mentions").EnumerateArray());
+                Assert.Empty(after.GetProperty("files").EnumerateArray());
+                Assert.Equal(JsonValueKind.Null, after.GetProperty("edited_ts").ValueKind);
+                Assert.False(after.GetProperty("deleted").GetBoolean());
+                Assert.Empty(after.GetProperty("reactions").EnumerateArray());
+            }
+        }
+
+        var rooms = await alice.RoomsAsync();
+        foreach (var before in Json("rooms-alice.json"))
+        {
+            var after = rooms[before.GetProperty("id").GetString()!];
+            foreach (var field in new[] { "name", "kind", "last_seq", "read_seq" })
+            {
+                Assert.Equal(before.GetProperty(field).ToString(), after.GetProperty(field).ToString());
+            }
+
+            Assert.Equal(0, after.GetProperty("mention_count").GetInt32());
+        }
+
+        // A client that syncs from 0 gets the old messages as message frames.
+        var socket = new EventSocket(await alice.ConnectAsync());
+        await socket.Socket.NextAsync("welcome");
+        var group = Json("history-room.json")[0].GetProperty("room").GetString()!;
+        await socket.Socket.SendAsync(new { type = "sync", rooms = new Dictionary<string, long> { [group] = 0 }, @ref = "s" });
+        var replayed = await socket.UntilAsync("synced");
+        Assert.Equal([1, 2, 3, 4, 5], replayed.Where(f => f.GetProperty("type").GetString() == "message").Select(f => f.GetProperty("seq").GetInt64()));
+
+        await using var conn = new SqliteConnection($"Data Source={server.DbPath};Mode=ReadOnly;Pooling=False");
+        await conn.OpenAsync(TestContext.Current.CancellationToken);
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT version FROM schema_migrations ORDER BY version";
+        var versions = new List<long>();
+        await using (var r = await cmd.ExecuteReaderAsync(TestContext.Current.CancellationToken))
+        {
+            while (await r.ReadAsync(TestContext.Current.CancellationToken))
+            {
+                versions.Add(r.GetInt64(0));
+            }
+        }
+
+        Assert.Equal([1, 2], versions);
+    }
+
+    [Fact]
+    public async Task Messages_of_a_migrated_database_can_be_edited_reacted_to_and_deleted_and_the_seqs_carry_on()
+    {
+        var folder = Directory.CreateTempSubdirectory("natter-test-").FullName;
+        File.Copy(Fixture("natter-v1.db"), Path.Combine(folder, "natter.db"));
+        await using var server = await TestServer.StartInAsync(folder, []);
+        var alice = await LoginAsync(server, "alice");
+        var bob = await LoginAsync(server, "bob");
+        var room = Json("history-room.json")[0].GetProperty("room").GetString()!;
+
+        Assert.Equal(6, (await (await alice.EditAsync(room, 1, new { text = "hello @bob, welcome (edited)" })).JsonAsync()).GetProperty("seq").GetInt64());
+        Assert.Equal(7, (await (await bob.ReactAsync(room, 1, "👋", on: true)).JsonAsync()).GetProperty("seq").GetInt64());
+        Assert.Equal(8, (await (await bob.DeleteMessageAsync(room, 2)).JsonAsync()).GetProperty("seq").GetInt64());
+        await Problem.AssertAsync(await bob.EditAsync(room, 1, new { text = "not bob's" }), HttpStatusCode.Forbidden);
+        var sent = await (await bob.SendAsync(room, new { text = "hi again @alice", reply_to = 1 })).JsonAsync(HttpStatusCode.Created);
+        Assert.Equal((9L, 1L), (sent.GetProperty("seq").GetInt64(), sent.GetProperty("reply_to").GetInt64()));
+
+        var first = await alice.MessageAsync(room, 1);
+        Assert.Equal("hello @bob, welcome (edited)", first.GetProperty("text").GetString());
+        Assert.Equal(["bob"], first.GetProperty("mentions").Strings());
+        Assert.Equal("👋", first.GetProperty("reactions")[0].GetProperty("emoji").GetString());
+        Assert.True((await alice.MessageAsync(room, 2)).GetProperty("deleted").GetBoolean());
+        Assert.Equal(1, (await alice.RoomsAsync())[room].GetProperty("mention_count").GetInt32());
+    }
+}
