@@ -474,6 +474,31 @@ public sealed class RoomEventsTests
         Assert.Equal(1 + acked, (await amy.RoomsAsync())[room].GetProperty("last_seq").GetInt64());
     }
 
+    [Fact]
+    public async Task Half_a_surrogate_pair_in_any_string_is_a_bad_request_and_the_socket_stays_open()
+    {
+        var (server, amy, _, room) = await RoomOfTwoAsync();
+        await using var __ = server;
+        var socket = await amy.ConnectAsync();
+        await socket.NextAsync("welcome");
+        foreach (var frame in new[]
+        {
+            $$"""{"type":"send","room":"{{room}}","text":"\udc00 alone","ref":"1"}""",
+            $$"""{"type":"edit","room":"{{room}}","target":1,"text":"x","client_id":"\ud800","ref":"2"}""",
+            """{"type":"sync","rooms":{"\ud800":0},"ref":"3"}""",
+        })
+        {
+            await socket.SendTextAsync(frame);
+            Assert.Equal("bad_request", (await socket.NextAsync("error")).GetProperty("code").GetString());
+        }
+
+        using var http = amy.Http();
+        using var body = new StringContent("""{"text":"\ud800"}""", System.Text.Encoding.UTF8, "application/json");
+        await Problem.AssertAsync(await http.PostAsync($"/api/rooms/{room}/messages", body), HttpStatusCode.BadRequest);
+        await socket.SendAsync(new { type = "ping" });
+        await socket.NextAsync("pong");
+    }
+
     /// <summary>A user with a name of the test's choosing (admins are configured by name).</summary>
     private static async Task<TestUser> NamedUserAsync(TestServer server, string name)
     {

@@ -63,9 +63,12 @@ public sealed class JsonBody : IDisposable
             return (null, required ? Problems.BadRequest($"\"{name}\" is required.") : null);
         }
 
-        return p.ValueKind == JsonValueKind.String
-            ? (p.GetString(), null)
-            : (null, Problems.BadRequest($"\"{name}\" must be a string."));
+        if (p.ValueKind == JsonValueKind.String && TryGetString(p, out var value))
+        {
+            return (value, null);
+        }
+
+        return (null, Problems.BadRequest($"\"{name}\" must be a string of valid text."));
     }
 
     /// <summary>An optional whole-number property; Error when present with another type.</summary>
@@ -89,9 +92,35 @@ public sealed class JsonBody : IDisposable
             return (null, null);
         }
 
-        return p.ValueKind == JsonValueKind.Array && p.EnumerateArray().All(x => x.ValueKind == JsonValueKind.String)
-            ? ([.. p.EnumerateArray().Select(x => x.GetString()!)], null)
+        var values = new List<string>();
+        foreach (var x in p.ValueKind == JsonValueKind.Array ? p.EnumerateArray() : default)
+        {
+            if (x.ValueKind != JsonValueKind.String || !TryGetString(x, out var value))
+            {
+                break;
+            }
+
+            values.Add(value!);
+        }
+
+        return p.ValueKind == JsonValueKind.Array && values.Count == p.GetArrayLength()
+            ? ([.. values], null)
             : (null, Problems.BadRequest($"\"{name}\" must be a list of strings."));
+    }
+
+    /// <summary>A JSON string's value; false when its escapes spell half a surrogate pair (no valid text).</summary>
+    private static bool TryGetString(JsonElement p, out string? value)
+    {
+        try
+        {
+            value = p.GetString();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = null;
+            return false;
+        }
     }
 
     public void Dispose() => _doc.Dispose();

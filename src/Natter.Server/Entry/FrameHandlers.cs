@@ -40,22 +40,20 @@ public sealed class FrameHandlers(SendService sends, EditService edits, DeleteSe
             string? reference = null;
             if (root.TryGetProperty("ref"u8, out var r))
             {
-                if (r.ValueKind != JsonValueKind.String)
+                if (r.ValueKind != JsonValueKind.String || !TryGetString(r, out reference))
                 {
                     session.Refuse(ErrorCodes.BadRequest, "\"ref\" must be a string.", null);
                     return;
                 }
 
-                reference = r.GetString();
             }
 
-            if (!root.TryGetProperty("type"u8, out var t) || t.ValueKind != JsonValueKind.String)
+            if (!root.TryGetProperty("type"u8, out var t) || t.ValueKind != JsonValueKind.String || !TryGetString(t, out var type))
             {
                 session.Refuse(ErrorCodes.BadRequest, "A frame has a string \"type\".", reference);
                 return;
             }
 
-            var type = t.GetString();
             var refusal = type switch
             {
                 "send" => await SendAsync(session, root, reference),
@@ -89,7 +87,22 @@ public sealed class FrameHandlers(SendService sends, EditService edits, DeleteSe
             return (null, false);
         }
 
-        return p.ValueKind == JsonValueKind.String ? (p.GetString(), false) : (null, true);
+        return p.ValueKind == JsonValueKind.String && TryGetString(p, out var value) ? (value, false) : (null, true);
+    }
+
+    /// <summary>A JSON string's value; false when its escapes spell half a surrogate pair (no valid text).</summary>
+    private static bool TryGetString(JsonElement p, out string? value)
+    {
+        try
+        {
+            value = p.GetString();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = null;
+            return false;
+        }
     }
 
     /// <summary>Reads an optional whole-number field; Error when present with another type.</summary>
@@ -111,12 +124,23 @@ public sealed class FrameHandlers(SendService sends, EditService edits, DeleteSe
             return (null, false);
         }
 
-        if (p.ValueKind != JsonValueKind.Array || p.EnumerateArray().Any(x => x.ValueKind != JsonValueKind.String))
+        var values = new List<string>();
+        if (p.ValueKind != JsonValueKind.Array)
         {
             return (null, true);
         }
 
-        return ([.. p.EnumerateArray().Select(x => x.GetString()!)], false);
+        foreach (var x in p.EnumerateArray())
+        {
+            if (x.ValueKind != JsonValueKind.String || !TryGetString(x, out var value))
+            {
+                return (null, true);
+            }
+
+            values.Add(value!);
+        }
+
+        return ([.. values], false);
     }
 
     private async ValueTask<Refusal?> SendAsync(SocketSession session, JsonElement root, string? reference)
@@ -210,15 +234,25 @@ public sealed class FrameHandlers(SendService sends, EditService edits, DeleteSe
                 return new Refusal(ErrorCodes.BadRequest, "Each room's last seq is a whole number, 0 or more.");
             }
 
-            var (entry, isMember) = await rooms.CheckMemberAsync(p.Name, session.Caller.UserId, session.Connection.Aborted);
+            string name;
+            try
+            {
+                name = p.Name;
+            }
+            catch (InvalidOperationException)
+            {
+                return new Refusal(ErrorCodes.BadRequest, "A room id is valid text.");
+            }
+
+            var (entry, isMember) = await rooms.CheckMemberAsync(name, session.Caller.UserId, session.Connection.Aborted);
             if (!isMember)
             {
                 // The other rooms are still synced; this one is named in an error frame with the same ref.
-                session.Refuse(entry is null ? ErrorCodes.NotFound : ErrorCodes.Forbidden, $"Room '{p.Name}' cannot be synced.", reference);
+                session.Refuse(entry is null ? ErrorCodes.NotFound : ErrorCodes.Forbidden, $"Room '{name}' cannot be synced.", reference);
                 continue;
             }
 
-            wanted[p.Name] = seq;
+            wanted[name] = seq;
         }
 
         session.Connection.Sync(wanted, reference);
