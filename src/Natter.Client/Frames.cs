@@ -10,7 +10,8 @@ internal sealed class ServerFrame
     public string? Type { get; set; }
     public string? Ref { get; set; }
     public string? Room { get; set; }
-    public long Seq { get; set; }
+    // Null in the ack of a reaction that changed nothing.
+    public long? Seq { get; set; }
     public long Ts { get; set; }
     public string? ClientId { get; set; }
     public string? From { get; set; }
@@ -24,6 +25,12 @@ internal sealed class ServerFrame
     public string? Code { get; set; }
     public string? Message { get; set; }
     public List<RoomDto>? Rooms { get; set; }
+    public long? Target { get; set; }
+    public long? ReplyTo { get; set; }
+    public List<string>? Mentions { get; set; }
+    public bool Deleted { get; set; }
+    public string? Emoji { get; set; }
+    public bool On { get; set; }
 }
 
 internal sealed class RoomDto
@@ -34,6 +41,7 @@ internal sealed class RoomDto
     public long LastSeq { get; set; }
     public long ReadSeq { get; set; }
     public long Members { get; set; }
+    public int MentionCount { get; set; }
 }
 
 internal sealed class SendFrame
@@ -43,6 +51,20 @@ internal sealed class SendFrame
     public string? Room { get; set; }
     public string? To { get; set; }
     public string Text { get; set; } = "";
+    public string ClientId { get; set; } = "";
+    public long? ReplyTo { get; set; }
+}
+
+/// <summary>edit, delete and react: fields a frame does not use stay null and are left out.</summary>
+internal sealed class EventFrame
+{
+    public string Type { get; set; } = "";
+    public string? Ref { get; set; }
+    public string Room { get; set; } = "";
+    public long Target { get; set; }
+    public string? Text { get; set; }
+    public string? Emoji { get; set; }
+    public bool? On { get; set; }
     public string ClientId { get; set; } = "";
 }
 
@@ -87,6 +109,7 @@ internal sealed class PostMessageBody
 {
     public string Text { get; set; } = "";
     public string ClientId { get; set; } = "";
+    public long? ReplyTo { get; set; }
 }
 
 internal sealed class MessageDto
@@ -97,6 +120,17 @@ internal sealed class MessageDto
     public string Text { get; set; } = "";
     public long Ts { get; set; }
     public string? ClientId { get; set; }
+    public long? ReplyTo { get; set; }
+    public List<string>? Mentions { get; set; }
+    public long? EditedTs { get; set; }
+    public bool Deleted { get; set; }
+    public List<ReactionDto>? Reactions { get; set; }
+}
+
+internal sealed class ReactionDto
+{
+    public string Emoji { get; set; } = "";
+    public List<string> Users { get; set; } = [];
 }
 
 internal sealed class ProblemDto
@@ -111,6 +145,7 @@ internal sealed class ProblemDto
     PropertyNameCaseInsensitive = true)]
 [JsonSerializable(typeof(ServerFrame))]
 [JsonSerializable(typeof(SendFrame))]
+[JsonSerializable(typeof(EventFrame))]
 [JsonSerializable(typeof(SyncFrame))]
 [JsonSerializable(typeof(SimpleFrame))]
 [JsonSerializable(typeof(Credentials))]

@@ -1,13 +1,57 @@
 namespace Natter.Client;
 
-/// <summary>A stored chat message as delivered by the server.</summary>
-public sealed record ChatMessage(string Room, long Seq, string From, string Text, long Ts, string? ClientId);
+/// <summary>
+/// A stored chat message. Live and synced, it is the message as sent (edits, deletions and reactions follow as
+/// events of their own; a message synced after its deletion comes with <see cref="Deleted"/> set and no text).
+/// From history it is in its current state, with <see cref="EditedTs"/> and <see cref="Reactions"/>.
+/// </summary>
+public sealed record ChatMessage(string Room, long Seq, string From, string Text, long Ts, string? ClientId)
+{
+    /// <summary>The seq of the message this one answers, or null.</summary>
+    public long? ReplyTo { get; init; }
+
+    /// <summary>The members the text mentions (lower-case usernames, each once, in order).</summary>
+    public IReadOnlyList<string> Mentions { get; init; } = [];
+
+    /// <summary>Deleted: its text, mentions and reactions are gone.</summary>
+    public bool Deleted { get; init; }
+
+    /// <summary>When the text was last edited (history only), or null.</summary>
+    public long? EditedTs { get; init; }
+
+    /// <summary>Reactions in first-use order (history only).</summary>
+    public IReadOnlyList<ReactionSummary> Reactions { get; init; } = [];
+}
+
+/// <summary>One emoji on a message and who reacted with it, in the order they did.</summary>
+public sealed record ReactionSummary(string Emoji, IReadOnlyList<string> Users);
+
+/// <summary>An "edit" event: the message at <see cref="Target"/> now says <see cref="Text"/>.</summary>
+public sealed record MessageEdit(string Room, long Seq, string From, long Ts, long Target, string Text, IReadOnlyList<string> Mentions, string? ClientId);
+
+/// <summary>A "delete" event: the message at <see cref="Target"/> is deleted.</summary>
+public sealed record MessageDeletion(string Room, long Seq, string From, long Ts, long Target, string? ClientId);
+
+/// <summary>A "reaction" event: <see cref="From"/> added (<see cref="On"/>) or removed an emoji on the message at <see cref="Target"/>.</summary>
+public sealed record ReactionChange(string Room, long Seq, string From, long Ts, long Target, string Emoji, bool On, string? ClientId);
+
+/// <summary>A room event of a type this client does not know; its seq still moved the room's cursor.</summary>
+public sealed record UnknownRoomEvent(string Room, long Seq, string Type);
 
 /// <summary>The server's acknowledgement of a send: the message is durably stored with this seq and ts.</summary>
 public sealed record SendAck(string Room, long Seq, long Ts, string ClientId);
 
+/// <summary>
+/// The acknowledgement of an edit, delete or reaction: stored with this seq, or, for a reaction that was already on
+/// (or off), nothing stored and <see cref="Seq"/> null.
+/// </summary>
+public sealed record EventAck(string Room, long? Seq, long Ts, string ClientId)
+{
+    public bool Changed => Seq is not null;
+}
+
 /// <summary>One of the caller's rooms, as listed by the welcome frame or GET /api/rooms.</summary>
-public sealed record RoomSummary(string Id, string Name, string Kind, long LastSeq, long ReadSeq);
+public sealed record RoomSummary(string Id, string Name, string Kind, long LastSeq, long ReadSeq, int MentionCount = 0);
 
 /// <summary>A room the user was added to (for example by a first direct message), or created/joined over HTTP.</summary>
 public sealed record RoomInfo(string Id, string Name, string Kind);

@@ -11,10 +11,12 @@ namespace Natter.Client;
 
 /// <summary>
 /// A Natter client: HTTP account/room calls plus one WebSocket that survives reconnects.
-/// It remembers each room's last seq and sends "sync" as the first frame of every socket, so messages
-/// arrive exactly once and in order across reconnects; unacknowledged sends are resent with the same
-/// client_id after a reconnect (the server stores them once). Events run on the receive loop: keep
-/// handlers short; an exception thrown by a handler is reported through <see cref="Error"/> with code "handler".
+/// It remembers each room's last seq (over every room event: messages, edits, deletions, reactions, and types it
+/// does not know) and sends "sync" as the first frame of every socket, so events arrive exactly once and in order
+/// across reconnects; unacknowledged sends, edits, deletions and reactions are resent with the same client_id after
+/// a reconnect (the server stores them once). Events run on the receive loop: keep handlers short; an exception
+/// thrown by a handler is reported through <see cref="Error"/> with code "handler". <see cref="RoomTimeline"/> keeps
+/// a room's messages current from these events.
 /// </summary>
 public sealed class NatterClient : IAsyncDisposable
 {
@@ -52,6 +54,14 @@ public sealed class NatterClient : IAsyncDisposable
 
     /// <summary>A stored message in one of the user's rooms (including the client's own sends).</summary>
     public event Action<ChatMessage>? MessageReceived;
+    /// <summary>A message's text was edited (an "edit" event).</summary>
+    public event Action<MessageEdit>? MessageEdited;
+    /// <summary>A message was deleted (a "delete" event).</summary>
+    public event Action<MessageDeletion>? MessageDeleted;
+    /// <summary>A reaction was added or removed (a "reaction" event).</summary>
+    public event Action<ReactionChange>? ReactionChanged;
+    /// <summary>A room event of a type this client does not know (its seq moved the room's cursor all the same).</summary>
+    public event Action<UnknownRoomEvent>? UnknownEventReceived;
     public event Action<PresenceEvent>? PresenceChanged;
     public event Action<TypingEvent>? Typing;
     public event Action<ReadEvent>? Read;
@@ -72,10 +82,10 @@ public sealed class NatterClient : IAsyncDisposable
 
     public bool IsConnected => Volatile.Read(ref _socket) is { State: WebSocketState.Open };
 
-    /// <summary>Messages dropped because their seq was not above the room's last seq (should stay 0).</summary>
+    /// <summary>Room events dropped because their seq was not above the room's last seq (should stay 0).</summary>
     public long DuplicatesDropped => Interlocked.Read(ref _duplicates);
 
-    /// <summary>Messages that arrived with a seq more than one above the room's last seq (should stay 0).</summary>
+    /// <summary>Room events that arrived with a seq more than one above the room's last seq (should stay 0).</summary>
     public long GapsSeen => Interlocked.Read(ref _gaps);
 
     /// <summary>Number of sends not yet acknowledged.</summary>
@@ -183,7 +193,7 @@ public sealed class NatterClient : IAsyncDisposable
     public async Task<IReadOnlyList<RoomSummary>> GetRoomsAsync(CancellationToken cancellationToken = default)
     {
         var list = await CallAsync(HttpMethod.Get, "api/rooms", null, ClientJsonContext.Default.ListRoomDto, cancellationToken).ConfigureAwait(false);
-        return [.. list.Select(r => new RoomSummary(r.Id, r.Name, r.Kind, r.LastSeq, r.ReadSeq))];
+        return [.. list.Select(r => new RoomSummary(r.Id, r.Name, r.Kind, r.LastSeq, r.ReadSeq, r.MentionCount))];
     }
 
     /// <summary>GET /api/rooms/{id}/messages: with <paramref name="after"/> the oldest above it, else the newest below <paramref name="before"/>.</summary>
@@ -195,6 +205,18 @@ public sealed class NatterClient : IAsyncDisposable
         if (before is { } b) { query.Add("before=" + b.ToString(CultureInfo.InvariantCulture)); }
         if (limit is { } l) { query.Add("limit=" + l.ToString(CultureInfo.InvariantCulture)); }
         var path = $"api/rooms/{Uri.EscapeDataString(roomId)}/messages" + (query.Count > 0 ? "?" + string.Join('&', query) : "");
+        var list = await CallAsync(HttpMethod.Get, path, null, ClientJsonContext.Default.ListMessageDto, cancellationToken).ConfigureAwait(false);
+        return [.. list.Select(ToMessage)];
+    }
+
+    /// <summary>
+    /// GET /api/rooms/{id}/messages?around=SEQ: the <paramref name="limit"/> messages nearest to <paramref name="seq"/>
+    /// (half below it, the rest at or above it), ascending: for jumping to a reply's original.
+    /// </summary>
+    public async Task<IReadOnlyList<ChatMessage>> GetMessagesAroundAsync(string roomId, long seq, int? limit = null, CancellationToken cancellationToken = default)
+    {
+        var path = $"api/rooms/{Uri.EscapeDataString(roomId)}/messages?around=" + seq.ToString(CultureInfo.InvariantCulture)
+            + (limit is { } l ? "&limit=" + l.ToString(CultureInfo.InvariantCulture) : "");
         var list = await CallAsync(HttpMethod.Get, path, null, ClientJsonContext.Default.ListMessageDto, cancellationToken).ConfigureAwait(false);
         return [.. list.Select(ToMessage)];
     }
@@ -257,6 +279,25 @@ public sealed class NatterClient : IAsyncDisposable
     /// <summary>Sends to a room; completes with the ack once the message is stored. Survives reconnects.</summary>
     public Task<SendAck> SendAsync(string room, string text, string? clientId = null, CancellationToken cancellationToken = default)
         => SendCoreAsync(new SendFrame { Room = room, Text = text, ClientId = clientId ?? NewClientId() }, cancellationToken);
+
+    /// <summary>Sends a message that answers the message at <paramref name="replyTo"/> in the same room.</summary>
+    public Task<SendAck> ReplyAsync(string room, long replyTo, string text, string? clientId = null, CancellationToken cancellationToken = default)
+        => SendCoreAsync(new SendFrame { Room = room, Text = text, ReplyTo = replyTo, ClientId = clientId ?? NewClientId() }, cancellationToken);
+
+    /// <summary>Replaces the text of one's own message at <paramref name="target"/>; completes once the edit is stored. Survives reconnects.</summary>
+    public Task<EventAck> EditAsync(string room, long target, string text, string? clientId = null, CancellationToken cancellationToken = default)
+        => EventCoreAsync(new EventFrame { Type = "edit", Room = room, Target = target, Text = text, ClientId = clientId ?? NewClientId() }, cancellationToken);
+
+    /// <summary>Deletes the message at <paramref name="target"/> (one's own, or any as the room's owner or a server admin).</summary>
+    public Task<EventAck> DeleteAsync(string room, long target, string? clientId = null, CancellationToken cancellationToken = default)
+        => EventCoreAsync(new EventFrame { Type = "delete", Room = room, Target = target, ClientId = clientId ?? NewClientId() }, cancellationToken);
+
+    /// <summary>
+    /// Adds (<paramref name="on"/>) or removes one's reaction on the message at <paramref name="target"/>. The ack's
+    /// Seq is null when nothing changed (the reaction was already on, or already off).
+    /// </summary>
+    public Task<EventAck> ReactAsync(string room, long target, string emoji, bool on = true, string? clientId = null, CancellationToken cancellationToken = default)
+        => EventCoreAsync(new EventFrame { Type = "react", Room = room, Target = target, Emoji = emoji, On = on, ClientId = clientId ?? NewClientId() }, cancellationToken);
 
     /// <summary>Sends a direct message to a user (the server creates the direct room if needed).</summary>
     public Task<SendAck> SendDirectAsync(string toUsername, string text, string? clientId = null, CancellationToken cancellationToken = default)
@@ -339,10 +380,24 @@ public sealed class NatterClient : IAsyncDisposable
 
     private async Task<SendAck> SendCoreAsync(SendFrame frame, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var id = Interlocked.Increment(ref _nextRef);
         frame.Ref = id.ToString(CultureInfo.InvariantCulture);
-        var pending = new PendingSend(frame.ClientId, JsonSerializer.SerializeToUtf8Bytes(frame, ClientJsonContext.Default.SendFrame));
+        var ack = await PendingCoreAsync(id, frame.ClientId, JsonSerializer.SerializeToUtf8Bytes(frame, ClientJsonContext.Default.SendFrame), cancellationToken).ConfigureAwait(false);
+        return new SendAck(ack.Room, ack.Seq ?? 0, ack.Ts, ack.ClientId);
+    }
+
+    private Task<EventAck> EventCoreAsync(EventFrame frame, CancellationToken cancellationToken)
+    {
+        var id = Interlocked.Increment(ref _nextRef);
+        frame.Ref = id.ToString(CultureInfo.InvariantCulture);
+        return PendingCoreAsync(id, frame.ClientId, JsonSerializer.SerializeToUtf8Bytes(frame, ClientJsonContext.Default.EventFrame), cancellationToken);
+    }
+
+    /// <summary>A frame that waits for its ack, resent with the same client_id after a reconnect until it gets one.</summary>
+    private async Task<EventAck> PendingCoreAsync(long id, string clientId, byte[] bytes, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var pending = new PendingSend(clientId, bytes);
         lock (_gate)
         {
             if (_runLoop is null)
@@ -418,7 +473,7 @@ public sealed class NatterClient : IAsyncDisposable
                 throw new NatterException("bad_request", $"expected welcome, got {first?.Type ?? "close"}");
             }
             var welcome = new WelcomeInfo(first.Username ?? "",
-                [.. (first.Rooms ?? []).Select(r => new RoomSummary(r.Id, r.Name, r.Kind, r.LastSeq, r.ReadSeq))]);
+                [.. (first.Rooms ?? []).Select(r => new RoomSummary(r.Id, r.Name, r.Kind, r.LastSeq, r.ReadSeq, r.MentionCount))]);
             Username = welcome.Username;
             var sync = new SyncFrame { Ref = "sync" + Interlocked.Increment(ref _nextRef).ToString(CultureInfo.InvariantCulture) };
             PendingSend[] resend;
@@ -627,25 +682,34 @@ public sealed class NatterClient : IAsyncDisposable
         switch (f.Type)
         {
             case "message":
+                if (Advance(f) is { } room)
                 {
-                    var room = f.Room ?? "";
-                    lock (_gate)
+                    Raise(MessageReceived, new ChatMessage(room, f.Seq!.Value, f.From ?? "", f.Text ?? "", f.Ts, f.ClientId)
                     {
-                        _lastSeq.TryGetValue(room, out var last);
-                        if (f.Seq <= last)
-                        {
-                            _duplicates++;
-                            return;
-                        }
-                        if (f.Seq > last + 1 && last > 0)
-                        {
-                            _gaps++;
-                        }
-                        _lastSeq[room] = f.Seq;
-                    }
-                    Raise(MessageReceived, new ChatMessage(room, f.Seq, f.From ?? "", f.Text ?? "", f.Ts, f.ClientId));
-                    break;
+                        ReplyTo = f.ReplyTo,
+                        Mentions = NoneIfEmpty(f.Mentions),
+                        Deleted = f.Deleted,
+                    });
                 }
+                break;
+            case "edit":
+                if (Advance(f) is { } edited)
+                {
+                    Raise(MessageEdited, new MessageEdit(edited, f.Seq!.Value, f.From ?? "", f.Ts, f.Target ?? 0, f.Text ?? "", NoneIfEmpty(f.Mentions), f.ClientId));
+                }
+                break;
+            case "delete":
+                if (Advance(f) is { } deleted)
+                {
+                    Raise(MessageDeleted, new MessageDeletion(deleted, f.Seq!.Value, f.From ?? "", f.Ts, f.Target ?? 0, f.ClientId));
+                }
+                break;
+            case "reaction":
+                if (Advance(f) is { } reacted)
+                {
+                    Raise(ReactionChanged, new ReactionChange(reacted, f.Seq!.Value, f.From ?? "", f.Ts, f.Target ?? 0, f.Emoji ?? "", f.On, f.ClientId));
+                }
+                break;
             case "ack":
                 {
                     PendingSend? pending = null;
@@ -656,7 +720,7 @@ public sealed class NatterClient : IAsyncDisposable
                             // Matched by ref.
                         }
                     }
-                    pending?.Completion.TrySetResult(new SendAck(f.Room ?? "", f.Seq, f.Ts, f.ClientId ?? pending.ClientId));
+                    pending?.Completion.TrySetResult(new EventAck(f.Room ?? "", f.Seq, f.Ts, f.ClientId ?? pending.ClientId));
                     break;
                 }
             case "synced":
@@ -677,7 +741,7 @@ public sealed class NatterClient : IAsyncDisposable
                 Raise(Typing, new TypingEvent(f.Room ?? "", f.Username ?? ""));
                 break;
             case "read":
-                Raise(Read, new ReadEvent(f.Room ?? "", f.Username ?? "", f.Seq));
+                Raise(Read, new ReadEvent(f.Room ?? "", f.Username ?? "", f.Seq ?? 0));
                 break;
             case "member":
                 Raise(MemberChanged, new MemberEvent(f.Room ?? "", f.Username ?? "", f.Event ?? ""));
@@ -714,8 +778,37 @@ public sealed class NatterClient : IAsyncDisposable
                     break;
                 }
             default:
-                break; // Fields and frame types may be added by the server; unknown ones are ignored.
+                // Fields and frame types may be added by the server. One with a room and a seq is a room event of a
+                // kind this client does not know: it still moves the room's cursor (protocol v2), or the next sync
+                // would ask for it again and every later event would look like a gap.
+                if (f.Room is not null && f.Seq is not null && Advance(f) is { } other)
+                {
+                    Raise(UnknownEventReceived, new UnknownRoomEvent(other, f.Seq.Value, f.Type ?? ""));
+                }
+                break;
         }
+    }
+
+    /// <summary>Moves the room's cursor to a room event's seq; null (and counted) when the socket already had it.</summary>
+    private string? Advance(ServerFrame f)
+    {
+        var room = f.Room ?? "";
+        var seq = f.Seq ?? 0;
+        lock (_gate)
+        {
+            _lastSeq.TryGetValue(room, out var last);
+            if (seq <= last)
+            {
+                _duplicates++;
+                return null;
+            }
+            if (seq > last + 1 && last > 0)
+            {
+                _gaps++;
+            }
+            _lastSeq[room] = seq;
+        }
+        return room;
     }
 
     private void CompletePing(string? reference, Exception? error)
@@ -854,13 +947,23 @@ public sealed class NatterClient : IAsyncDisposable
         throw new NatterHttpException(response.StatusCode, detail);
     }
 
-    private static ChatMessage ToMessage(MessageDto m) => new(m.Room, m.Seq, m.From, m.Text, m.Ts, m.ClientId);
+    private static ChatMessage ToMessage(MessageDto m) => new(m.Room, m.Seq, m.From, m.Text, m.Ts, m.ClientId)
+    {
+        ReplyTo = m.ReplyTo,
+        Mentions = NoneIfEmpty(m.Mentions),
+        EditedTs = m.EditedTs,
+        Deleted = m.Deleted,
+        Reactions = m.Reactions is { Count: > 0 } reactions ? [.. reactions.Select(r => new ReactionSummary(r.Emoji, r.Users))] : [],
+    };
+
+    // The shared empty list for none, so a ChatMessage without mentions equals one built without them.
+    private static string[] NoneIfEmpty(List<string>? list) => list is { Count: > 0 } ? [.. list] : [];
 
     private sealed class PendingSend(string clientId, byte[] bytes)
     {
         public string ClientId { get; } = clientId;
         public byte[] Bytes { get; } = bytes;
         public long SentOnGeneration { get; set; } = -1;
-        public TaskCompletionSource<SendAck> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<EventAck> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
