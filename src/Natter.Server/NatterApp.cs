@@ -35,6 +35,7 @@ public static class NatterApp
 
         app.MapAccountsApi();
         app.MapRoomsApi();
+        app.MapConfigApi();
         app.Map("/ws", (HttpContext http, SocketGateway gateway) => gateway.HandleAsync(http)).RequireAuthorization();
         app.MapHealthChecks("/healthz");
         app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
