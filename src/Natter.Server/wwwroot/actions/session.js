@@ -14,13 +14,18 @@ let conn = null;
 /** The socket of the current session (null when signed out). */
 export const connection = () => conn;
 
+const COUNTS = ['max_text', 'sends_per_second', 'send_burst', 'events_per_second', 'username_min', 'username_max',
+  'password_min', 'password_max', 'room_name_max'];
+
 /** Reads GET /api/config once it answers; until then the server alone checks what the user types. */
 export async function loadLimits() {
   if (store.limits) return;
   try {
-    store.setLimits(await api.config());
+    const c = await api.config();
+    if (!COUNTS.every((k) => Number.isInteger(c?.[k]) && c[k] > 0) || typeof c.username_pattern !== 'string') return;
+    store.setLimits(c);
     screens.showLimits();
-  } catch { /* asked again before the next login or registration */ }
+  } catch { /* asked again before the next registration and at the next session start */ }
 }
 
 function describeAuthError(e, action) {
