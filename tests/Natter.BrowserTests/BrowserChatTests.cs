@@ -33,6 +33,14 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
         if (_host is not null) await _host.DisposeAsync();
     }
 
+    /// <summary>Replaces this test's server with one started with these "Section:Key=value" settings.</summary>
+    async Task UseHostAsync(params string[] settings)
+    {
+        await Host.DisposeAsync();
+        _host = null;
+        _host = await NatterHost.StartAsync(Ct, settings).WaitAsync(Slow, Ct);
+    }
+
     async Task<ChatUser> UserAsync(string name, ViewportSize? viewport = null)
     {
         var u = await ChatUser.OpenAsync(browser, Host, name, viewport).WaitAsync(Slow, Ct);
@@ -281,6 +289,44 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
         }
         await Expect(alert).ToContainTextAsync("Too many").WaitAsync(Slow, Ct);
         await Expect(alert).ToContainTextAsync("try again in").WaitAsync(Slow, Ct);
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task TheComposerKeepsToTheTextLimitTheServerReports()
+    {
+        await UseHostAsync("Natter:Limits:MaxTextCodePoints=12");
+        var kim = await UserAsync("kim");
+        await kim.RegisterAsync().WaitAsync(Slow, Ct);
+        await kim.CreateRoomAsync("short").WaitAsync(Slow, Ct);
+
+        // The message box stops at the server's limit (12, not the default 4000), so what is sent is stored, never refused.
+        await kim.SendAsync("abcdefghijklmnopqrstuvwxyz").WaitAsync(Slow, Ct);
+        await Expect(kim.Log.Locator(".msg[data-seq] .text")).ToHaveTextAsync("abcdefghijkl").WaitAsync(Slow, Ct);
+        await Expect(kim.Log.Locator(".msg.pending")).ToHaveCountAsync(0).WaitAsync(Slow, Ct);
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task MessagesWrittenOfflineAreAllStoredInOrderWhenTheyOutnumberTheServersSendBurst()
+    {
+        await UseHostAsync("Natter:Limits:SendBurst=5", "Natter:Limits:SendsPerSecond=20");
+        var lee = await UserAsync("lee");
+        await lee.RegisterAsync().WaitAsync(Slow, Ct);
+        await lee.CreateRoomAsync("backlog").WaitAsync(Slow, Ct);
+
+        await Host.StopAsync().WaitAsync(Slow, Ct);
+        await Expect(lee.ConnectionStatus).ToHaveTextAsync("Offline").WaitAsync(Slow, Ct);
+        var expected = Enumerable.Range(1, 20).Select(i => $"offline note {i}").ToList();
+        foreach (var text in expected) await lee.SendAsync(text).WaitAsync(Slow, Ct);
+        await Expect(lee.Log.Locator(".msg.pending")).ToHaveCountAsync(expected.Count).WaitAsync(Slow, Ct);
+
+        // On reconnect the client sends them within the server's rate (GET /api/config), so none is refused.
+        await Host.RestartAsync(Ct).WaitAsync(Slow, Ct);
+        await Expect(lee.Log.Locator(".msg.pending")).ToHaveCountAsync(0, new() { Timeout = 25_000 }).WaitAsync(Slow, Ct);
+        var history = await lee.HistoryAsync().WaitAsync(Slow, Ct);
+        Assert.Equal(expected, history.Select(m => m.Text));
+        Assert.Equal(Enumerable.Range(1, expected.Count).Select(i => (long)i), history.Select(m => m.Seq));
         AssertNoPageErrors();
     }
 

@@ -17,11 +17,13 @@ public sealed class NatterHost : IAsyncDisposable
     static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
 
     readonly string _dataDir;
+    readonly string[] _settings;
     readonly ErrorLogCollector _errors = new();
     WebApplication? _app;
 
-    NatterHost()
+    NatterHost(string[] settings)
     {
+        _settings = settings;
         _dataDir = Path.Combine(Path.GetTempPath(), "natter-browser-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(_dataDir);
     }
@@ -38,9 +40,10 @@ public sealed class NatterHost : IAsyncDisposable
         typeof(NatterHost).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .First(a => a.Key == "NatterWebRoot").Value!;
 
-    public static async Task<NatterHost> StartAsync(CancellationToken ct)
+    /// <summary>Starts a server; settings are "Section:Key=value" overrides.</summary>
+    public static async Task<NatterHost> StartAsync(CancellationToken ct, params string[] settings)
     {
-        var host = new NatterHost();
+        var host = new NatterHost(settings);
         await host.StartAppAsync(0, ct);
         return host;
     }
@@ -54,6 +57,7 @@ public sealed class NatterHost : IAsyncDisposable
             $"--webroot={WebRoot}",
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:Microsoft.AspNetCore=Warning",
+            .. _settings.Select(s => "--" + s),
         ];
         // After a stop the port can take a moment to be free again.
         for (var attempt = 0; ; attempt++)
