@@ -17,7 +17,7 @@ public sealed partial class ClientAssetsTests
     public async Task TheClientIsServedAtTheRootAndLoadsNothingFromOutside()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var host = await NatterHost.StartAsync(ct).WaitAsync(Timeout, ct);
+        await using var host = await TestServer.StartAsync(new ServerOptions { WebRoot = ServerOptions.SourceWebRoot }).WaitAsync(Timeout, ct);
         using var http = new HttpClient { BaseAddress = host.BaseUri, Timeout = Timeout };
         foreach (var path in Assets)
         {
@@ -33,6 +33,6 @@ public sealed partial class ClientAssetsTests
         using var index = await http.GetAsync("/", ct).WaitAsync(Timeout, ct);
         Assert.Equal("text/html", index.Content.Headers.ContentType?.MediaType);
         Assert.Contains("<script type=\"module\" src=\"app.js\">", await index.Content.ReadAsStringAsync(ct).WaitAsync(Timeout, ct), StringComparison.Ordinal);
-        Assert.Empty(host.ErrorLogs);
+        host.Errors.AssertNone();
     }
 }
