@@ -27,6 +27,11 @@ public static class Validation
 
     private static readonly SearchValues<char> UsernameChars =
         SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
+    /// <summary>
+    /// The username rule as a regular expression over the lower-cased name (what <see cref="NormalizeUsername"/> accepts),
+    /// for clients that check a name before sending it.
+    /// </summary>
+    public const string UsernamePattern = "^[a-z0-9_.-]{3,32}$";
 
     /// <summary>Returns the lower-case username, or null when it breaks the rules.</summary>
     public static string? NormalizeUsername(string? input)

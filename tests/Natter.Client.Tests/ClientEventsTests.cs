@@ -26,7 +26,7 @@ public sealed class ClientEventsTests
     [Fact]
     public async Task Edits_deletions_reactions_and_replies_are_acked_raised_as_events_and_kept_by_a_followers_timeline()
     {
-        await using var server = await NatterServer.StartAsync(Ct);
+        await using var server = await TestServer.StartAsync();
         var amyName = NewName("amy");
         var benName = NewName("ben");
         await using var amy = await LoggedInAsync(server.BaseUri, amyName);
@@ -59,7 +59,7 @@ public sealed class ClientEventsTests
         Assert.Equal((5L, 6L), (amysOn.Seq!.Value, deleted.Seq!.Value));
         Assert.Equal((edit.Seq, edit.Ts), (repeated.Seq, repeated.Ts));
 
-        await Inbox.WaitUntilAsync(() => ben.LastSeqs.GetValueOrDefault(room.Id) == 6, "ben's cursor at the last event", Ct);
+        await Wait.UntilAsync(() => ben.LastSeqs.GetValueOrDefault(room.Id) == 6, "ben's cursor at the last event", cancellationToken: Ct);
         lock (edits)
         {
             var e = Assert.Single(edits);
@@ -92,7 +92,7 @@ public sealed class ClientEventsTests
     [Fact]
     public async Task Events_missed_while_the_server_was_away_arrive_once_on_the_reconnects_sync_and_the_timeline_catches_up()
     {
-        await using var server = await NatterServer.StartAsync(Ct);
+        await using var server = await TestServer.StartAsync();
         var amyName = NewName("amy");
         var benName = NewName("ben");
         await using var amy = await LoggedInAsync(server.BaseUri, amyName);
@@ -105,10 +105,10 @@ public sealed class ClientEventsTests
         ben.UnknownEventReceived += unknown.Add;
         await ben.ConnectAsync(Ct).WaitAsync(Step, Ct);
         await amy.PostMessageAsync(room.Id, "before", "m1", Ct).WaitAsync(Step, Ct);
-        await Inbox.WaitUntilAsync(() => timeline.LastSeq == 1, "ben sees the first message", Ct);
+        await Wait.UntilAsync(() => timeline.LastSeq == 1, "ben sees the first message", cancellationToken: Ct);
 
         // While the server restarts, amy (over HTTP, on the new server) edits, reacts, writes and deletes.
-        await server.RestartAsync(Ct);
+        await server.RestartAsync().WaitAsync(TimeSpan.FromSeconds(20), Ct);
         using var http = new HttpClient { BaseAddress = server.BaseUri };
         http.DefaultRequestHeaders.Authorization = new("Bearer", amy.Token);
         (await http.PatchAsync($"/api/rooms/{room.Id}/messages/1", System.Net.Http.Json.JsonContent.Create(new { text = "before, edited" }), Ct)).EnsureSuccessStatusCode();
@@ -116,7 +116,7 @@ public sealed class ClientEventsTests
         await amy.PostMessageAsync(room.Id, "gone soon", "m2", Ct).WaitAsync(Step, Ct);
         (await http.DeleteAsync($"/api/rooms/{room.Id}/messages/4", Ct)).EnsureSuccessStatusCode();
 
-        await Inbox.WaitUntilAsync(() => ben.LastSeqs.GetValueOrDefault(room.Id) == 5, "ben's cursor catches up after the reconnect", Ct, seconds: 20);
+        await Wait.UntilAsync(() => ben.LastSeqs.GetValueOrDefault(room.Id) == 5, "ben's cursor catches up after the reconnect", cancellationToken: Ct);
         Assert.Equal(0, ben.DuplicatesDropped + ben.GapsSeen);
         Assert.Empty(unknown);
         Assert.Equal(("before, edited", "👋"), (timeline.Find(1)!.Text, timeline.Find(1)!.Reactions.Single().Emoji));

@@ -28,7 +28,7 @@ public sealed class EventClient : IAsyncDisposable
 
     public JsonElement Welcome => _welcome.Task.Result;
 
-    public static async Task<EventClient> ConnectAsync(INode node, string username, string token)
+    public static async Task<EventClient> ConnectAsync(IServerUnderTest node, string username, string token)
     {
         var client = new EventClient(username);
         client._socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
@@ -144,7 +144,7 @@ public sealed class EventClient : IAsyncDisposable
     }
 
     public async Task WaitForSeqAsync(string room, long seq) =>
-        await Api.EventuallyAsync(() => Task.FromResult(LastSeq(room) >= seq), Timeout, $"{Username} sees {room} up to seq {seq} (has {LastSeq(room)})");
+        await Wait.UntilAsync(() => LastSeq(room) >= seq, $"{Username} sees {room} up to seq {seq} (has {LastSeq(room)})");
 
     /// <summary>The room's event frames on this socket are exactly seqs first..last, each once, in order.</summary>
     public void AssertGapless(string room, long first, long last)
@@ -178,7 +178,7 @@ public sealed class EventClient : IAsyncDisposable
 public sealed class ClusterEventTests : IAsyncLifetime
 {
     private readonly List<IAsyncDisposable> _owned = [];
-    private readonly List<InProcessNode> _nodes = [];
+    private readonly List<TestServer> _nodes = [];
     private ClusterConfig? _config;
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
@@ -198,7 +198,7 @@ public sealed class ClusterEventTests : IAsyncLifetime
 
         if (_config is not null)
         {
-            await Services.DropDatabaseAsync(_config.Database);
+            await _config.DropDatabaseAsync();
         }
     }
 
@@ -208,12 +208,13 @@ public sealed class ClusterEventTests : IAsyncLifetime
         return item;
     }
 
-    private async Task<InProcessNode[]> StartNodesAsync(int count)
+    private async Task<TestServer[]> StartNodesAsync(int count)
     {
         _config = ClusterConfig.Create();
         for (var i = 0; i < count; i++)
         {
-            _nodes.Add(Own(await InProcessNode.StartAsync(_config, $"node{i}")));
+            // One at a time: the first creates the database and the schema.
+            _nodes.Add(Own(await TestServer.StartAsync(new ServerOptions { Name = $"node{i}", Cluster = _config })));
         }
 
         return [.. _nodes];
@@ -230,7 +231,7 @@ public sealed class ClusterEventTests : IAsyncLifetime
         return frame;
     }
 
-    private static async Task<JsonElement[]> HistoryAsync(InProcessNode node, string token, string room)
+    private static async Task<JsonElement[]> HistoryAsync(TestServer node, string token, string room)
     {
         using var http = new HttpClient { BaseAddress = node.BaseUri, Timeout = TimeSpan.FromSeconds(20) };
         http.DefaultRequestHeaders.Authorization = new("Bearer", token);
@@ -241,10 +242,11 @@ public sealed class ClusterEventTests : IAsyncLifetime
     public async Task An_edit_and_a_delete_of_one_message_at_the_same_moment_from_two_nodes_end_in_one_state_everywhere()
     {
         var nodes = await StartNodesAsync(3);
-        var ann = await Api.RegisterAndLoginAsync(nodes[0], "ann");
-        var ben = await Api.RegisterAndLoginAsync(nodes[0], "ben");
-        var room = await Api.CreateRoomAsync(nodes[0], ann, "race");
-        await Api.JoinAsync(nodes[1], ben, room);
+        var annUser = await TestUser.RegisterAsync(nodes[0].BaseUri, "ann");
+        var benUser = await TestUser.RegisterAsync(nodes[0].BaseUri, "ben");
+        var (ann, ben) = (annUser.Token, benUser.Token);
+        var room = await annUser.CreateRoomAsync("race");
+        await benUser.At(nodes[1]).JoinAsync(room);
 
         // Ann writes from node0 and node1; ben watches from node2 and node0.
         var annOn0 = Own(await EventClient.ConnectAsync(nodes[0], "ann", ann));
@@ -312,10 +314,11 @@ public sealed class ClusterEventTests : IAsyncLifetime
     public async Task A_reaction_made_on_one_node_while_a_client_of_another_is_offline_reaches_it_once_when_it_reconnects_to_a_third()
     {
         var nodes = await StartNodesAsync(3);
-        var ann = await Api.RegisterAndLoginAsync(nodes[0], "ann");
-        var cat = await Api.RegisterAndLoginAsync(nodes[0], "cat");
-        var room = await Api.CreateRoomAsync(nodes[0], ann, "news");
-        await Api.JoinAsync(nodes[2], cat, room);
+        var annUser = await TestUser.RegisterAsync(nodes[0].BaseUri, "ann");
+        var catUser = await TestUser.RegisterAsync(nodes[0].BaseUri, "cat");
+        var (ann, cat) = (annUser.Token, catUser.Token);
+        var room = await annUser.CreateRoomAsync("news");
+        await catUser.At(nodes[2]).JoinAsync(room);
 
         var annOnA = Own(await EventClient.ConnectAsync(nodes[0], "ann", ann));
         long seen;

@@ -14,7 +14,7 @@ public sealed class MySqlMigrationTests : IAsyncLifetime
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(20) };
     private ClusterConfig? _config;
-    private InProcessNode? _node;
+    private TestServer? _node;
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
@@ -27,7 +27,7 @@ public sealed class MySqlMigrationTests : IAsyncLifetime
 
         if (_config is not null)
         {
-            await Services.DropDatabaseAsync(_config.Database);
+            await _config.DropDatabaseAsync();
         }
     }
 
@@ -49,7 +49,7 @@ public sealed class MySqlMigrationTests : IAsyncLifetime
     public async Task A_v1_mariadb_database_is_migrated_in_place_and_serves_the_same_history_then_carries_on()
     {
         _config = ClusterConfig.Create();
-        await using (var conn = new MySqlConnection(new MySqlConnectionStringBuilder(Services.MySql) { Database = "" }.ConnectionString))
+        await using (var conn = new MySqlConnection(new MySqlConnectionStringBuilder(TestServices.MySql) { Database = "" }.ConnectionString))
         {
             await conn.OpenAsync().WaitAsync(TimeSpan.FromSeconds(10));
             await using var create = new MySqlCommand($"CREATE DATABASE `{_config.Database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin; USE `{_config.Database}`;", conn);
@@ -58,9 +58,9 @@ public sealed class MySqlMigrationTests : IAsyncLifetime
             await load.ExecuteNonQueryAsync().WaitAsync(TimeSpan.FromSeconds(30));
         }
 
-        _node = await InProcessNode.StartAsync(_config, "node0");
-        var alice = await Api.LoginAsync(_node, "alice");
-        var bob = await Api.LoginAsync(_node, "bob");
+        _node = await TestServer.StartAsync(new ServerOptions { Name = "node0", Cluster = _config });
+        var alice = (await TestUser.LoginAsync(_node.BaseUri, "alice", "password-alice")).Token;
+        var bob = (await TestUser.LoginAsync(_node.BaseUri, "bob", "password-bob")).Token;
 
         foreach (var fixture in new[] { "history-room.json", "history-dm.json" })
         {

@@ -17,19 +17,40 @@ public sealed class MigrationTests
 
     private static JsonElement[] Json(string name) => JsonSerializer.Deserialize<JsonElement[]>(File.ReadAllText(Fixture(name)))!;
 
-    private static async Task<TestUser> LoginAsync(TestServer server, string username)
+    private static async Task<TestUser> LoginAsync(TestServer server, string username) =>
+        (await TestUser.LoginAsync(server.BaseUri, username, "password-" + username)).At(server);
+
+    /// <summary>A server on a copy of the v1 database, in a folder of its own (deleted with <see cref="Folder"/>).</summary>
+    private static async Task<TestServer> StartOnFixtureAsync()
     {
-        using var http = server.Http();
-        var login = await (await http.PostAsJsonAsync("/api/login", new { username, password = "password-" + username })).JsonAsync();
-        return new TestUser(server, username, login.GetProperty("token").GetString()!);
+        var folder = Directory.CreateTempSubdirectory("natter-test-").FullName;
+        File.Copy(Fixture("natter-v1.db"), Path.Combine(folder, ServerOptions.DatabaseFile));
+        return await TestServer.StartAsync(new ServerOptions { Folder = folder });
+    }
+
+    /// <summary>Deletes a fixture server's folder once it has stopped.</summary>
+    private sealed class Folder(string path) : IDisposable
+    {
+        public void Dispose()
+        {
+            SqliteConnection.ClearAllPools();
+            try
+            {
+                Directory.Delete(path, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A temporary folder left behind is harmless.
+            }
+        }
     }
 
     [Fact]
     public async Task A_v1_database_is_migrated_in_place_and_serves_the_same_history_and_rooms()
     {
-        var folder = Directory.CreateTempSubdirectory("natter-test-").FullName;
-        File.Copy(Fixture("natter-v1.db"), Path.Combine(folder, "natter.db"));
-        await using var server = await TestServer.StartInAsync(folder, []);
+        var server = await StartOnFixtureAsync();
+        using var folder = new Folder(server.Folder!);
+        await using var _ = server;
         var alice = await LoginAsync(server, "alice");
 
         foreach (var fixture in new[] { "history-room.json", "history-dm.json" })
@@ -94,9 +115,9 @@ public sealed class MigrationTests
     [Fact]
     public async Task Messages_of_a_migrated_database_can_be_edited_reacted_to_and_deleted_and_the_seqs_carry_on()
     {
-        var folder = Directory.CreateTempSubdirectory("natter-test-").FullName;
-        File.Copy(Fixture("natter-v1.db"), Path.Combine(folder, "natter.db"));
-        await using var server = await TestServer.StartInAsync(folder, []);
+        var server = await StartOnFixtureAsync();
+        using var folder = new Folder(server.Folder!);
+        await using var _ = server;
         var alice = await LoginAsync(server, "alice");
         var bob = await LoginAsync(server, "bob");
         var room = Json("history-room.json")[0].GetProperty("room").GetString()!;

@@ -500,11 +500,6 @@ public sealed class RoomEventsTests
     }
 
     /// <summary>A user with a name of the test's choosing (admins are configured by name).</summary>
-    private static async Task<TestUser> NamedUserAsync(TestServer server, string name)
-    {
-        using var http = server.Http();
-        (await http.PostAsJsonAsync("/api/register", new { username = name, password = "correct horse battery" })).EnsureSuccessStatusCode();
-        var login = await (await http.PostAsJsonAsync("/api/login", new { username = name, password = "correct horse battery" })).JsonAsync();
-        return new TestUser(server, name, login.GetProperty("token").GetString()!);
-    }
+    private static async Task<TestUser> NamedUserAsync(TestServer server, string name) =>
+        (await TestUser.RegisterAsync(server.BaseUri, name)).At(server);
 }

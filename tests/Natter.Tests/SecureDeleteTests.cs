@@ -72,27 +72,23 @@ public sealed class SecureDeleteTests
     [Fact]
     public async Task Text_deleted_before_a_restart_is_still_gone_from_the_files_after_it()
     {
-        var folder = Directory.CreateTempSubdirectory("natter-test-").FullName;
         var secret = "secret-" + Guid.NewGuid().ToString("N");
-        string room;
-        await using (var server = await TestServer.StartInAsync(folder, []))
+        await using var server = await TestServer.StartAsync();
+        var amy = await server.UserAsync("amy");
+        var room = await amy.CreateRoomAsync("r");
+        for (var i = 0; i < 50; i++)
         {
-            server.KeepFolder = true;
-            var amy = await server.UserAsync("amy");
-            room = await amy.CreateRoomAsync("r");
-            for (var i = 0; i < 50; i++)
-            {
-                await (await amy.SendAsync(room, new { text = i == 25 ? secret : $"filler {i} " + new string('f', 200) })).JsonAsync(HttpStatusCode.Created);
-            }
-
-            await (await amy.DeleteMessageAsync(room, 26)).JsonAsync();
-            for (var i = 0; i < 50; i++)
-            {
-                await (await amy.SendAsync(room, new { text = $"more {i}" })).JsonAsync(HttpStatusCode.Created);
-            }
+            await (await amy.SendAsync(room, new { text = i == 25 ? secret : $"filler {i} " + new string('f', 200) })).JsonAsync(HttpStatusCode.Created);
         }
 
-        await using var again = await TestServer.StartInAsync(folder, []);
-        Assert.False(Contains(StoreFiles(again), secret));
+        await (await amy.DeleteMessageAsync(room, 26)).JsonAsync();
+        for (var i = 0; i < 50; i++)
+        {
+            await (await amy.SendAsync(room, new { text = $"more {i}" })).JsonAsync(HttpStatusCode.Created);
+        }
+
+        await server.RestartAsync();
+        Assert.False(Contains(StoreFiles(server), secret));
+        Assert.True((await amy.MessageAsync(room, 26)).GetProperty("deleted").GetBoolean());
     }
 }

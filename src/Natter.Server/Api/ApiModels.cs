@@ -22,6 +22,10 @@ public sealed record ReactionDto(string Emoji, string[] Users);
 /// <summary>The answer to a reaction change that changed nothing: {"seq": null}.</summary>
 public sealed record NoChangeDto(long? Seq);
 
+public sealed record ConfigDto(
+    int MaxText, int SendsPerSecond, int SendBurst, int EventsPerSecond, string UsernamePattern,
+    int UsernameMin, int UsernameMax, int PasswordMin, int PasswordMax, int RoomNameMax);
+
 /// <summary>HTTP JSON in protocol v1's snake_case, source-generated.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(UserDto))]
@@ -33,6 +37,7 @@ public sealed record NoChangeDto(long? Seq);
 [JsonSerializable(typeof(MessageDto))]
 [JsonSerializable(typeof(MessageDto[]))]
 [JsonSerializable(typeof(NoChangeDto))]
+[JsonSerializable(typeof(ConfigDto))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -1,6 +1,6 @@
 using Natter.Server.Storage;
 
-namespace Natter.ClusterTests;
+namespace Natter.TestSupport.Specs;
 
 /// <summary>
 /// The room log of protocol v2 §1, as every IChatStore keeps it: messages, edits, deletions and reactions share one
