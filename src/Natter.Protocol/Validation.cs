@@ -25,13 +25,14 @@ public static class Validation
     /// <summary>Most files one message may list.</summary>
     public const int FilesMax = 10;
 
-    private static readonly SearchValues<char> UsernameChars =
-        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
     /// <summary>
     /// The username rule as a regular expression over the lower-cased name (what <see cref="NormalizeUsername"/> accepts),
     /// for clients that check a name before sending it.
     /// </summary>
     public const string UsernamePattern = "^[a-z0-9_.-]{3,32}$";
+
+    private static readonly SearchValues<char> UsernameChars =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
 
     /// <summary>Returns the lower-case username, or null when it breaks the rules.</summary>
     public static string? NormalizeUsername(string? input)
