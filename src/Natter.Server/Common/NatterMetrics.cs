@@ -15,14 +15,14 @@ public sealed class NatterMetrics
     public NatterMetrics(IMeterFactory meters, MeterTag? tag = null)
     {
         _meter = meters.Create(new MeterOptions(MeterName) { Version = "1.0", Tags = tag is null ? null : [tag.Pair] });
-        Accepted = _meter.CreateCounter<long>("natter.messages.accepted", description: "Messages accepted into the ingest queue");
-        Stored = _meter.CreateCounter<long>("natter.messages.stored", description: "Messages committed to the store (duplicates excluded)");
-        Delivered = _meter.CreateCounter<long>("natter.messages.delivered", description: "Message frames written to sockets");
+        Accepted = _meter.CreateCounter<long>("natter.messages.accepted", description: "Room events (messages, edits, deletions, reactions) accepted into the ingest queue");
+        Stored = _meter.CreateCounter<long>("natter.messages.stored", description: "Room events committed to the store (duplicates, refusals and unchanged reactions excluded)");
+        Delivered = _meter.CreateCounter<long>("natter.messages.delivered", description: "Room event frames written to sockets live");
         SlowReaderCloses = _meter.CreateCounter<long>("natter.sockets.slow_reader_closes", description: "Sockets closed with 1013");
         LoginFailures = _meter.CreateCounter<long>("natter.logins.failed", description: "Failed logins");
         GapsFilled = _meter.CreateCounter<long>("natter.bus.gaps_filled", description: "Seq gaps filled from the store");
         BadFrames = _meter.CreateCounter<long>("natter.frames.bad", description: "Client frames refused");
-        CommitBatchSize = _meter.CreateHistogram<int>("natter.commit.batch_size", description: "Messages per group commit");
+        CommitBatchSize = _meter.CreateHistogram<int>("natter.commit.batch_size", description: "Room events per group commit");
         CommitDuration = _meter.CreateHistogram<double>("natter.commit.duration", unit: "ms", description: "Group commit duration");
         BusLag = _meter.CreateHistogram<long>("natter.bus.lag", unit: "ms", description: "Time from publish on one node to receipt on another (cluster bus)");
         BusPublishFailures = _meter.CreateCounter<long>("natter.bus.publish_failures", description: "Bus publishes Redis refused (other nodes fill the gap from the store)");

@@ -218,7 +218,7 @@ public sealed class FrameHandlers(SendService sends, EditService edits, DeleteSe
         return await reactions.SubmitAsync(session.Caller, new ReactRequest(room, target, emoji, on, clientId), conn, reference, conn.Aborted);
     }
 
-    /// <summary>Queues the answer (stored messages after each room's seq, then "synced"); a room that cannot be synced gets its own error frame.</summary>
+    /// <summary>Queues the answer (stored events of every kind after each room's seq, then "synced"); a room that cannot be synced gets its own error frame.</summary>
     private async ValueTask<Refusal?> SyncAsync(SocketSession session, JsonElement root, string? reference)
     {
         if (!root.TryGetProperty("rooms"u8, out var roomsEl) || roomsEl.ValueKind != JsonValueKind.Object)

@@ -81,6 +81,17 @@ public sealed record StoredEvent(string Room, long Seq, EventKind Kind, long Sen
 
     /// <summary>Reaction: added (true) or removed (false).</summary>
     public bool On { get; init; }
+
+    // Value equality over the mentions too (a record compares lists by reference): the same event read from the
+    // store or from another node's bus equals the one stored.
+    public bool Equals(StoredEvent? other) =>
+        other is not null
+        && (Room, Seq, Kind, SenderId, From, Ts, ClientId, Text, ReplyTo, Deleted, Target, Emoji, On)
+            == (other.Room, other.Seq, other.Kind, other.SenderId, other.From, other.Ts, other.ClientId, other.Text, other.ReplyTo,
+                other.Deleted, other.Target, other.Emoji, other.On)
+        && Mentions.SequenceEqual(other.Mentions);
+
+    public override int GetHashCode() => HashCode.Combine(Room, Seq, Kind);
 }
 
 /// <summary>A member named in a text: the id for the store's mention index, the name for the frames.</summary>
