@@ -34,10 +34,11 @@ internal static class Rows
 
     /// <summary>
     /// The columns <see cref="Event"/> reads, in its order (m = messages, u = users), with the store's expression for
-    /// client_id as text. (MySQL's mentions column is a nullable TEXT: MySQL 8 allows no literal default on TEXT.)
+    /// client_id as text. The new columns of schema 2 may be NULL for a message (SQLite keeps a plain message's row as
+    /// small as v1's; MySQL 8 allows no literal default on TEXT): kind NULL is "message", deleted NULL is 0.
     /// </summary>
     public static string EventColumns(string clientId) =>
-        $"m.seq, m.kind, m.sender_id, u.username, m.text, m.ts, {clientId}, COALESCE(m.mentions, ''), m.reply_to, m.deleted, m.target, m.emoji, m.reaction_on";
+        $"m.seq, COALESCE(m.kind, 'message'), m.sender_id, u.username, m.text, m.ts, {clientId}, COALESCE(m.mentions, ''), m.reply_to, COALESCE(m.deleted, 0), m.target, m.emoji, m.reaction_on";
 
     /// <summary>One log entry of the given room (columns: <see cref="EventColumns"/>).</summary>
     public static StoredEvent Event(DbDataReader r, string room) =>
@@ -54,7 +55,7 @@ internal static class Rows
 
     /// <summary>The columns <see cref="Message"/> reads: a message's current text and mentions are the latest edit's.</summary>
     public static string MessageColumns(string clientId) =>
-        $"m.seq, m.sender_id, u.username, COALESCE(m.edited_text, m.text), m.ts, {clientId}, COALESCE(m.edited_mentions, m.mentions, ''), m.reply_to, m.edited_ts, m.deleted";
+        $"m.seq, m.sender_id, u.username, COALESCE(m.edited_text, m.text), m.ts, {clientId}, COALESCE(m.edited_mentions, m.mentions, ''), m.reply_to, m.edited_ts, COALESCE(m.deleted, 0)";
 
     /// <summary>A message of the given room in its current state, without its reactions (columns: <see cref="MessageColumns"/>).</summary>
     public static MessageState Message(DbDataReader r, string room) =>

@@ -419,6 +419,9 @@ public sealed class MySqlChatStore : IChatStore
 
     private const string ClientIdText = "CONVERT(m.client_id USING utf8mb4)";
 
+    /// <summary>A message without a reply or mentions: every column v1 did not have keeps its default.</summary>
+    private static bool IsPlain(StoredEvent e) => e.Kind == EventKind.Message && e.ReplyTo is null && e.Mentions.Count == 0;
+
     /// <summary>
     /// One attempt. The rooms' rows are locked first, so nothing below can change under it: the state the rules
     /// need is read once, the batch is decided in memory in order (each event seeing the ones before it), and the
@@ -548,8 +551,28 @@ public sealed class MySqlChatStore : IChatStore
             }
         }
 
-        // 5. Insert the new log entries, many rows per statement.
-        foreach (var chunk in fresh.Chunk(InsertChunk))
+        // 5. Insert the new log entries, many rows per statement: plain messages with v1's six columns (the
+        //    statement v1 sent), the others with every column.
+        foreach (var chunk in fresh.Where(IsPlain).Chunk(InsertChunk))
+        {
+            var sql = new StringBuilder("INSERT INTO messages (room_id, seq, sender_id, text, ts, client_id) VALUES ");
+            var args = new List<(string, object?)>(chunk.Length * 6);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var s = chunk[i];
+                sql.Append(i == 0 ? "" : ", ").Append($"(@r{i}, @q{i}, @u{i}, @x{i}, @t{i}, @c{i})");
+                args.Add(("@r" + i, s.Room));
+                args.Add(("@q" + i, s.Seq));
+                args.Add(("@u" + i, s.SenderId));
+                args.Add(("@x" + i, s.Text));
+                args.Add(("@t" + i, s.Ts));
+                args.Add(("@c" + i, ClientIdBytes(s.ClientId)));
+            }
+
+            await tx.ExecuteAsync(sql.ToString(), ct, [.. args]);
+        }
+
+        foreach (var chunk in fresh.Where(e => !IsPlain(e)).Chunk(InsertChunk))
         {
             var sql = new StringBuilder("INSERT INTO messages (room_id, seq, sender_id, text, ts, client_id, kind, mentions, reply_to, target, emoji, reaction_on) VALUES ");
             var args = new List<(string, object?)>(chunk.Length * 12);

@@ -302,6 +302,12 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
         }
     }
 
+    // A plain message (no reply, no mentions) is stored with v1's six columns: every other column stays NULL.
+    private const string InsertMessage = """
+        INSERT INTO messages (room_id, seq, sender_id, text, ts, client_id) VALUES (@r, @s, @u, @x, @t, @c)
+        ON CONFLICT(room_id, sender_id, client_id) DO NOTHING
+        """;
+
     private const string InsertEvent = """
         INSERT INTO messages (room_id, seq, sender_id, text, ts, client_id, kind, mentions, reply_to, target, emoji, reaction_on)
         VALUES (@r, @s, @u, @x, @t, @c, @k, @m, @p, @g, @e, @o)
@@ -312,12 +318,10 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
     {
         await using var tx = await conn.BeginTransactionAsync(IsolationLevel.Serializable, ct);
 
-        // The hot path (plain messages) runs two statements per message, each built once per batch and run with new
-        // parameter values; what other events need is prepared on first use.
+        // The hot path (plain messages) runs one insert per message, built once per batch and run with new parameter
+        // values, as in v1; what other events need is prepared on first use.
         await using var readSeq = conn.Command(tx, "SELECT last_seq FROM rooms WHERE id = @r", ("@r", ""));
-        await using var insert = conn.Command(tx, InsertEvent,
-            ("@r", ""), ("@s", 0L), ("@u", 0L), ("@x", ""), ("@t", 0L), ("@c", ""), ("@k", "message"), ("@m", ""),
-            ("@p", null), ("@g", null), ("@e", null), ("@o", null));
+        await using var insertMessage = conn.Command(tx, InsertMessage, ("@r", ""), ("@s", 0L), ("@u", 0L), ("@x", ""), ("@t", 0L), ("@c", ""));
         await using var more = new CommandCache(conn, tx);
 
         var lastSeq = new Dictionary<string, long>();
@@ -351,28 +355,38 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
             }
 
             var seq = last + 1;
-            var p = insert.Parameters;
-            p[0].Value = e.Room;
-            p[1].Value = seq;
-            p[2].Value = e.SenderId;
-            p[3].Value = e.Text;
-            p[4].Value = e.Ts;
-            p[5].Value = e.ClientId;
-            p[6].Value = EventKinds.Name(e.Kind);
-            p[7].Value = e.Mentions.Count == 0 ? "" : Rows.JoinMentions(e.Mentions.Select(m => m.Username));
-            p[8].Value = (object?)e.ReplyTo ?? DBNull.Value;
-            p[9].Value = e.Kind == EventKind.Message ? DBNull.Value : e.Target;
-            p[10].Value = (object?)e.Emoji ?? DBNull.Value;
-            p[11].Value = e.Kind == EventKind.Reaction ? (e.On ? 1 : 0) : DBNull.Value;
+            var plain = e.IsPlainMessage && e.Mentions.Count == 0;
+            DbCommand insert;
+            if (plain)
+            {
+                insert = insertMessage;
+                var p = insert.Parameters;
+                p[0].Value = e.Room;
+                p[1].Value = seq;
+                p[2].Value = e.SenderId;
+                p[3].Value = e.Text;
+                p[4].Value = e.Ts;
+                p[5].Value = e.ClientId;
+            }
+            else
+            {
+                insert = more.Get(InsertEvent,
+                    ("@r", e.Room), ("@s", seq), ("@u", e.SenderId), ("@x", e.Text), ("@t", e.Ts), ("@c", e.ClientId),
+                    ("@k", e.Kind == EventKind.Message ? null : EventKinds.Name(e.Kind)),
+                    ("@m", e.Mentions.Count == 0 ? null : Rows.JoinMentions(e.Mentions.Select(m => m.Username))),
+                    ("@p", e.ReplyTo), ("@g", e.Kind == EventKind.Message ? null : e.Target), ("@e", e.Emoji),
+                    ("@o", e.Kind == EventKind.Reaction ? (e.On ? 1 : 0) : null));
+            }
+
             if (await insert.ExecuteNonQueryAsync(ct) == 0)
             {
-                // Only a plain message gets here: its client_id was stored before.
+                // Only a message without a reply gets here (the others looked their client_id up first): it was stored before.
                 results[i] = new AppendResult(AppendOutcome.Duplicate, await FindByClientIdAsync(more, e, ct));
                 continue;
             }
 
             lastSeq[e.Room] = seq;
-            if (!e.IsPlainMessage || e.Mentions.Count > 0)
+            if (!plain)
             {
                 await ApplyAsync(more, e, seq, ct);
             }
@@ -405,7 +419,7 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
     private async Task<AppendOutcome> CheckAsync(CommandCache cmds, NewEvent e, CancellationToken ct)
     {
         var targetSeq = e.Kind == EventKind.Message ? e.ReplyTo!.Value : e.Target;
-        var target = (await cmds.ListAsync("SELECT kind, sender_id, deleted FROM messages WHERE room_id = @r AND seq = @s",
+        var target = (await cmds.ListAsync("SELECT COALESCE(kind, 'message'), sender_id, COALESCE(deleted, 0) FROM messages WHERE room_id = @r AND seq = @s",
             r => (TargetState?)new TargetState(EventKinds.Parse(r.GetString(0)), r.GetInt64(1), r.GetInt64(2) != 0), ct,
             ("@r", e.Room), ("@s", targetSeq))).FirstOrDefault();
         var room = e.Kind != EventKind.Delete ? default : (await cmds.ListAsync("SELECT kind, created_by FROM rooms WHERE id = @r",
@@ -432,16 +446,18 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
             case EventKind.Edit:
                 await cmds.ExecuteAsync("UPDATE messages SET edited_text = @x, edited_mentions = @m, edited_ts = @t WHERE room_id = @r AND seq = @g", ct,
                     ("@x", e.Text), ("@m", Rows.JoinMentions(e.Mentions.Select(m => m.Username))), ("@t", e.Ts), ("@r", e.Room), ("@g", e.Target));
+                await cmds.ExecuteAsync("INSERT INTO edits (room_id, target, seq) VALUES (@r, @g, @s)", ct, ("@r", e.Room), ("@g", e.Target), ("@s", seq));
                 await cmds.ExecuteAsync("DELETE FROM mentions WHERE room_id = @r AND seq = @g", ct, ("@r", e.Room), ("@g", e.Target));
                 await AddMentionsAsync(cmds, e, e.Target, ct);
                 break;
             case EventKind.Delete:
                 // Everything the message said goes: its text and mentions, those of its edits, its reactions.
                 await cmds.ExecuteAsync(
-                    "UPDATE messages SET text = '', mentions = '', edited_text = NULL, edited_mentions = NULL, deleted = 1 WHERE room_id = @r AND seq = @g",
+                    "UPDATE messages SET text = '', mentions = NULL, edited_text = NULL, edited_mentions = NULL, deleted = 1 WHERE room_id = @r AND seq = @g",
                     ct, ("@r", e.Room), ("@g", e.Target));
-                await cmds.ExecuteAsync("UPDATE messages SET text = '', mentions = '' WHERE room_id = @r AND kind = 'edit' AND target = @g", ct,
-                    ("@r", e.Room), ("@g", e.Target));
+                await cmds.ExecuteAsync(
+                    "UPDATE messages SET text = '', mentions = NULL WHERE room_id = @r AND seq IN (SELECT seq FROM edits WHERE room_id = @r AND target = @g)",
+                    ct, ("@r", e.Room), ("@g", e.Target));
                 await cmds.ExecuteAsync("DELETE FROM reactions WHERE room_id = @r AND target = @g", ct, ("@r", e.Room), ("@g", e.Target));
                 await cmds.ExecuteAsync("DELETE FROM mentions WHERE room_id = @r AND seq = @g", ct, ("@r", e.Room), ("@g", e.Target));
                 break;
@@ -505,7 +521,7 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
             $"""
             SELECT {Rows.MessageColumns("m.client_id")}
             FROM messages m JOIN users u ON u.id = m.sender_id
-            WHERE m.room_id = @r AND m.seq > @a AND m.seq < @b AND m.kind = 'message'
+            WHERE m.room_id = @r AND m.seq > @a AND m.seq < @b AND m.kind IS NULL
             ORDER BY m.seq {(oldestFirst ? "ASC" : "DESC")} LIMIT @l
             """,
             r => Rows.Message(r, roomId), ct, ("@r", roomId), ("@a", afterSeq), ("@b", beforeSeq), ("@l", limit));
