@@ -83,6 +83,15 @@ public sealed class ChatClient : IAsyncDisposable
         return (ack.GetProperty("room").GetString()!, ack.GetProperty("seq").GetInt64());
     }
 
+    /// <summary>The close code the server sent, once the socket has ended (null while open or when it was cut without one).</summary>
+    public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
+
+    public bool IsOpen => _socket.State == WebSocketState.Open && !_receiver.IsCompleted;
+
+    /// <summary>Sends a ping and waits for its pong: a socket that answers is not a zombie.</summary>
+    public Task PingAsync(TimeSpan within) =>
+        RequestAsync(new Dictionary<string, object?> { ["type"] = "ping" }).WaitAsync(within);
+
     /// <summary>Sends a sync for these rooms and waits for "synced".</summary>
     public Task SyncAsync(IReadOnlyDictionary<string, long> rooms) =>
         RequestAsync(new Dictionary<string, object?> { ["type"] = "sync", ["rooms"] = rooms });

@@ -64,13 +64,15 @@ public sealed class InProcessNode : INode
     public Uri BaseUri { get; }
     public ErrorLog Errors { get; }
 
-    public static async Task<InProcessNode> StartAsync(ClusterConfig config, string name)
+    /// <summary>Starts a node; <paramref name="extraArgs"/> come after the config's own, so they win (a proxied link, a shorter timeout).</summary>
+    public static async Task<InProcessNode> StartAsync(ClusterConfig config, string name, string[]? extraArgs = null, Action<WebApplicationBuilder>? configure = null)
     {
         var errors = new ErrorLog(name);
-        var app = Natter.Server.NatterApp.Create(config.Args(name), b =>
+        var app = Natter.Server.NatterApp.Create([.. config.Args(name), .. extraArgs ?? []], b =>
         {
             b.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
             b.Logging.AddProvider(errors);
+            configure?.Invoke(b);
         });
         await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
         return new InProcessNode(name, app, errors);

@@ -45,6 +45,18 @@ internal static partial class Log
     [LoggerMessage(25, LogLevel.Error, "Socket {ConnectionId} failed")]
     public static partial void SocketFailed(ILogger logger, string connectionId, Exception exception);
 
+    [LoggerMessage(26, LogLevel.Warning, "Socket {ConnectionId} of {Username} closed with 1011: the store could not fill a gap ({Error}); the client reconnects and syncs")]
+    public static partial void SocketStoreClose(ILogger logger, string connectionId, string username, string error);
+
+    [LoggerMessage(27, LogLevel.Error, "Socket {ConnectionId} of {Username} closed with 1011: its writer failed")]
+    public static partial void SocketWriterFailed(ILogger logger, string connectionId, string username, Exception exception);
+
+    [LoggerMessage(28, LogLevel.Debug, "Socket {ConnectionId} of {Username}: sync answered internal, the store could not be read ({Error})")]
+    public static partial void SyncFailed(ILogger logger, string connectionId, string username, string error);
+
+    [LoggerMessage(29, LogLevel.Debug, "Socket {ConnectionId} of {Username}: {FrameType} answered internal, the store could not be reached ({Error})")]
+    public static partial void FrameStoreFailed(ILogger logger, string connectionId, string username, string frameType, string error);
+
     [LoggerMessage(30, LogLevel.Error, "Commit of {Count} messages failed; their senders get an error")]
     public static partial void CommitFailed(ILogger logger, int count, Exception exception);
 

@@ -8,9 +8,15 @@ using Natter.Server.Storage;
 
 namespace Natter.Server.Entry;
 
-/// <summary>Client frames: parse, check, and turn each into a command (send, sync, typing, read, ping).</summary>
-public sealed class FrameHandlers(SendService sends, RoomDirectory rooms, IChatStore store, IMessageBus bus, SendRateLimiter limiter)
+/// <summary>
+/// Client frames: parse, check, and turn each into a command (send, sync, typing, read, ping). A frame whose command
+/// cannot reach the store is answered `internal` (nothing was done) and the socket goes on.
+/// </summary>
+public sealed class FrameHandlers(SendService sends, RoomDirectory rooms, IChatStore store, IMessageBus bus, SendRateLimiter limiter,
+    ILogger<FrameHandlers> logger)
 {
+    private static readonly Refusal StoreUnreachable = new(ErrorCodes.Internal, "The store could not be reached; nothing was done. Try again.");
+
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 8 };
 
     /// <summary>Handles one text frame; refusals go out as error frames through the session.</summary>
@@ -55,15 +61,25 @@ public sealed class FrameHandlers(SendService sends, RoomDirectory rooms, IChatS
             }
 
             var type = t.GetString();
-            var refusal = type switch
+            Refusal? refusal;
+            try
             {
-                "send" => await SendAsync(session, root, reference),
-                "sync" => await SyncAsync(session, root, reference),
-                "typing" => await TypingAsync(session.Caller, root),
-                "read" => await ReadAsync(session.Caller, root),
-                "ping" => Pong(session.Connection, reference),
-                _ => new Refusal(ErrorCodes.BadRequest, $"Unknown frame type '{type}'."),
-            };
+                refusal = type switch
+                {
+                    "send" => await SendAsync(session, root, reference),
+                    "sync" => await SyncAsync(session, root, reference),
+                    "typing" => await TypingAsync(session.Caller, root),
+                    "read" => await ReadAsync(session.Caller, root),
+                    "ping" => Pong(session.Connection, reference),
+                    _ => new Refusal(ErrorCodes.BadRequest, $"Unknown frame type '{type}'."),
+                };
+            }
+            catch (Exception e) when (StoreFaults.Is(e))
+            {
+                Log.FrameStoreFailed(logger, session.Connection.Id, session.Caller.Username, type ?? "", e.Message);
+                refusal = StoreUnreachable;
+            }
+
             if (refusal is { } refused)
             {
                 session.Refuse(refused, reference);

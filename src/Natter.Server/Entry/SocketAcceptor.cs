@@ -129,7 +129,18 @@ public sealed class SocketAcceptor(
             conn.HoldLiveMessages(_socketOptions.FirstFrameHold);
             reason = await receiveLoop.RunAsync(conn, socket, caller);
         }
-        catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException)
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException)
+        {
+            reason = e.GetType().Name;
+        }
+        catch (Exception e) when (StoreFaults.Is(e) && writer is null)
+        {
+            // The welcome could not be read from the store: the client is told to come back (1011), not cut off.
+            reason = "the store could not be reached: " + e.Message;
+            writer = conn.RunWriterAsync();
+            conn.Close(Natter.Protocol.CloseCodes.InternalError, "the store could not be reached; reconnect");
+        }
+        catch (IOException e)
         {
             reason = e.GetType().Name;
         }
