@@ -75,6 +75,9 @@ internal static partial class Log
     [LoggerMessage(41, LogLevel.Information, "Filled a gap in room {Room}: seq {From} to {To} read from the store")]
     public static partial void GapFilled(ILogger logger, string room, long from, long to);
 
+    [LoggerMessage(42, LogLevel.Debug, "Reading a gap in room {Room} (seq {From} to {To}) failed {Failures} times ({Error}); the room waits and the read is tried again")]
+    public static partial void GapReadFailed(ILogger logger, string room, long from, long to, int failures, string error);
+
     // 50–69: cluster mode (MySQL store, Redis bus and presence).
     [LoggerMessage(50, LogLevel.Information, "Created MySQL database {Database} (utf8mb4)")]
     public static partial void DatabaseCreated(ILogger logger, string database);
