@@ -9,6 +9,10 @@ namespace Natter.Server.Sending;
 /// The ingest queue between the gateway and the store, and its single batching writer (group commit):
 /// many messages per transaction, seq assigned inside it, senders acked only after the commit, then the stored
 /// messages go on the bus. Bounded: when full, senders wait, so a flood slows senders instead of eating memory.
+/// One locked room must not stop the others: the writer leaves out rooms another node holds right now
+/// (<see cref="IChatStore.AppendSkippingBusyRoomsAsync"/>) and hands them to a second, waiting lane, which waits
+/// for their locks (bounded by the store's lock wait) while the writer goes on with every other room. A room stays
+/// in the waiting lane until that lane has stored all of its messages, so each room's messages keep their order.
 /// </summary>
 public sealed class IngestQueue(IChatStore store, IMessageBus bus, NatterMetrics metrics, IOptions<NatterOptions> options, ILogger<IngestQueue> logger)
     : BackgroundService
@@ -23,6 +27,13 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, NatterMetrics
     private readonly int _maxBatch = options.Value.Limits.MaxCommitBatch;
     private readonly TimeSpan _commitInterval = options.Value.Limits.CommitInterval;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // The waiting lane: rooms that were busy and their messages, in arrival order (under _laneGate).
+    private readonly Lock _laneGate = new();
+    private readonly HashSet<string> _waitingRooms = new(StringComparer.Ordinal);
+    private readonly List<PendingSend> _waiting = [];
+    private TaskCompletionSource _laneSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _laneClosing;
 
     public int Depth => _queue.Reader.Count;
 
@@ -53,11 +64,21 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, NatterMetrics
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lane = Task.Run(RunWaitingLaneAsync, CancellationToken.None);
         var thread = new Thread(() =>
         {
             try
             {
                 Run();
+
+                // Every accepted message is answered before the writer counts as drained, the waiting lane's too.
+                lock (_laneGate)
+                {
+                    _laneClosing = true;
+                    _laneSignal.TrySetResult();
+                }
+
+                lane.GetAwaiter().GetResult();
                 done.TrySetResult();
             }
             catch (Exception e)
@@ -98,21 +119,97 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, NatterMetrics
             messages.Clear();
             while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var send))
             {
-                batch.Add(send);
-                messages.Add(send.Message);
+                if (!ToWaitingLane(send))
+                {
+                    batch.Add(send);
+                    messages.Add(send.Message);
+                }
             }
 
-            CommitAsync(batch, messages).GetAwaiter().GetResult();
+            if (batch.Count > 0)
+            {
+                CommitAsync(batch, messages, skipBusy: true).GetAwaiter().GetResult();
+            }
         }
     }
 
-    private async Task CommitAsync(List<PendingSend> batch, List<NewMessage> messages)
+    /// <summary>A message of a room the waiting lane holds goes behind that room's other messages there.</summary>
+    private bool ToWaitingLane(PendingSend send)
+    {
+        lock (_laneGate)
+        {
+            if (_waitingRooms.Count == 0 || !_waitingRooms.Contains(send.Message.Room))
+            {
+                return false;
+            }
+
+            _waiting.Add(send);
+            return true;
+        }
+    }
+
+    /// <summary>Stores the messages of busy rooms, waiting for each room's lock; a room leaves the lane when none of its messages is left in it.</summary>
+    private async Task RunWaitingLaneAsync()
+    {
+        var batch = new List<PendingSend>(_maxBatch);
+        var messages = new List<NewMessage>(_maxBatch);
+        while (true)
+        {
+            Task signal;
+            lock (_laneGate)
+            {
+                if (_waiting.Count == 0)
+                {
+                    if (_laneClosing)
+                    {
+                        return;
+                    }
+
+                    _laneSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    signal = _laneSignal.Task;
+                }
+                else
+                {
+                    signal = Task.CompletedTask;
+                    var take = Math.Min(_waiting.Count, _maxBatch);
+                    batch.AddRange(_waiting.Take(take));
+                    _waiting.RemoveRange(0, take);
+                }
+            }
+
+            if (batch.Count == 0)
+            {
+                await signal;
+                continue;
+            }
+
+            messages.AddRange(batch.Select(b => b.Message));
+            await CommitAsync(batch, messages, skipBusy: false);
+            lock (_laneGate)
+            {
+                foreach (var room in messages.Select(m => m.Room).Distinct(StringComparer.Ordinal))
+                {
+                    if (!_waiting.Any(w => w.Message.Room == room))
+                    {
+                        _waitingRooms.Remove(room);
+                    }
+                }
+            }
+
+            batch.Clear();
+            messages.Clear();
+        }
+    }
+
+    private async Task CommitAsync(List<PendingSend> batch, List<NewMessage> messages, bool skipBusy)
     {
         IReadOnlyList<AppendResult> results;
         var started = TimeProvider.System.GetTimestamp();
         try
         {
-            results = await store.AppendAsync(messages, CancellationToken.None);
+            results = skipBusy
+                ? await store.AppendSkippingBusyRoomsAsync(messages, CancellationToken.None)
+                : await store.AppendAsync(messages, CancellationToken.None);
         }
         catch (Exception e)
         {
@@ -130,8 +227,15 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, NatterMetrics
 
         List<StoredMessage>? stored = null;
         List<PendingAck>? acks = null;
+        List<PendingSend>? busy = null;
         for (var i = 0; i < batch.Count; i++)
         {
+            if (results[i].Busy)
+            {
+                (busy ??= []).Add(batch[i]);
+                continue;
+            }
+
             if (results[i].Duplicate)
             {
                 batch[i].Repeated(results[i]);
@@ -149,6 +253,21 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, NatterMetrics
         {
             metrics.Stored.Add(stored.Count);
             await bus.PublishAsync(new MessagesStored(stored), acks is null ? null : new LocalEnvelope(acks), CancellationToken.None);
+        }
+
+        if (busy is not null)
+        {
+            // Locked by another node right now: the waiting lane takes these rooms (in batch order) and this writer goes on.
+            lock (_laneGate)
+            {
+                foreach (var send in busy)
+                {
+                    _waitingRooms.Add(send.Message.Room);
+                    _waiting.Add(send);
+                }
+
+                _laneSignal.TrySetResult();
+            }
         }
     }
 }

@@ -43,6 +43,13 @@ public interface IChatStore
     /// </summary>
     Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct);
 
+    /// <summary>
+    /// Like <see cref="AppendAsync"/>, but a room that another writer holds locked right now is not waited for: its
+    /// messages are left out (nothing of them stored) and come back <see cref="AppendResult.Busy"/>. A store with a
+    /// single writer never has a busy room.
+    /// </summary>
+    Task<IReadOnlyList<AppendResult>> AppendSkippingBusyRoomsAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct) => AppendAsync(batch, ct);
+
     /// <summary>Messages with seq in (afterSeq, beforeSeq), ascending; at most limit, the oldest when oldestFirst, else the newest.</summary>
     Task<IReadOnlyList<StoredMessage>> ReadMessagesAsync(string roomId, long afterSeq, long beforeSeq, int limit, bool oldestFirst, CancellationToken ct);
 

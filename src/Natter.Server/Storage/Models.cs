@@ -26,8 +26,16 @@ public sealed record StoredMessage(string Room, long Seq, long SenderId, string 
 /// <summary>A message accepted by the gateway, waiting to be stored.</summary>
 public sealed record NewMessage(string Room, long SenderId, string From, string Text, string ClientId, long Ts);
 
-/// <summary>The store's answer for one NewMessage: the stored message, and whether it was stored before (same client_id).</summary>
-public readonly record struct AppendResult(StoredMessage Message, bool Duplicate);
+/// <summary>
+/// The store's answer for one NewMessage: the stored message, and whether it was stored before (same client_id).
+/// Busy: nothing was stored because the room was held by another writer (only from AppendSkippingBusyRoomsAsync);
+/// Message then carries seq 0.
+/// </summary>
+public readonly record struct AppendResult(StoredMessage Message, bool Duplicate, bool Busy = false)
+{
+    public static AppendResult NotStored(NewMessage m) =>
+        new(new StoredMessage(m.Room, 0, m.SenderId, m.From, m.Text, m.Ts, m.ClientId), false, Busy: true);
+}
 
 public enum JoinOutcome
 {

@@ -12,6 +12,11 @@ namespace Natter.Server.Storage.MySql;
 /// store. The difference that matters: several nodes append at once, so the group commit locks the batch's room
 /// rows (SELECT ... FOR UPDATE, in sorted id order so two nodes never wait on each other in a cycle) before it
 /// assigns seqs; a deadlock or lock timeout rolls the batch back and runs it again. All SQL is parameterised.
+/// A node cut off in the middle of a transaction must not hold its locks for long: every transaction sets a short
+/// lock wait (Storage.MySqlLockWaitTimeout) and a limit on how long the server keeps it open while idle
+/// (Storage.MySqlIdleTransactionTimeout: MariaDB's idle_transaction_timeout, MySQL's wait_timeout), and every
+/// statement has a timeout (Storage.MySqlCommandTimeout). The group commit can also leave busy rooms out
+/// (<see cref="AppendSkippingBusyRoomsAsync"/>), so one room locked elsewhere does not hold up the others.
 /// </summary>
 public sealed class MySqlChatStore : IChatStore
 {
@@ -23,6 +28,8 @@ public sealed class MySqlChatStore : IChatStore
     private readonly string _database;
     private readonly TimeProvider _clock;
     private readonly ILogger<MySqlChatStore> _logger;
+    private readonly int _lockWaitSeconds;
+    private readonly int _idleTransactionSeconds;
 
     public MySqlChatStore(IOptions<NatterOptions> options, TimeProvider clock, ILogger<MySqlChatStore> logger)
     {
@@ -34,6 +41,10 @@ public sealed class MySqlChatStore : IChatStore
             throw new InvalidOperationException("Natter:Storage:MySqlConnectionString must name a database (Database=...).");
         }
 
+        var storage = options.Value.Storage;
+        builder.DefaultCommandTimeout = (uint)Math.Ceiling(storage.MySqlCommandTimeout.TotalSeconds);
+        _lockWaitSeconds = (int)Math.Ceiling(storage.MySqlLockWaitTimeout.TotalSeconds);
+        _idleTransactionSeconds = (int)Math.Ceiling(storage.MySqlIdleTransactionTimeout.TotalSeconds);
         _connectionString = builder.ConnectionString;
         _clock = clock;
         _logger = logger;
@@ -57,6 +68,35 @@ public sealed class MySqlChatStore : IChatStore
     }
 
     private static byte[] ClientIdBytes(string clientId) => Encoding.UTF8.GetBytes(clientId);
+
+    /// <summary>
+    /// The session limits every transaction runs under (parameters @lock_wait and @idle): a lock wait gives up after
+    /// MySqlLockWaitTimeout, and the server rolls back a transaction left idle past MySqlIdleTransactionTimeout
+    /// (the node that opened it was cut off), which releases its room locks. MariaDB has idle_transaction_timeout;
+    /// MySQL has none, and its wait_timeout (any idle session) does the same for a transaction left open.
+    /// </summary>
+    private static string SessionLimits(MySqlConnection conn) =>
+        conn.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase)
+            ? "SET SESSION innodb_lock_wait_timeout = @lock_wait, idle_transaction_timeout = @idle"
+            : "SET SESSION innodb_lock_wait_timeout = @lock_wait, wait_timeout = @idle";
+
+    private (string, object?)[] SessionLimitArgs => [("@lock_wait", _lockWaitSeconds), ("@idle", _idleTransactionSeconds)];
+
+    /// <summary>A transaction whose locks cannot outlive this node's link to the server by more than the idle limit.</summary>
+    private async Task<MySqlTransaction> BeginAsync(MySqlConnection conn, IsolationLevel level, CancellationToken ct)
+    {
+        var tx = await conn.BeginTransactionAsync(level, ct);
+        try
+        {
+            await tx.ExecuteAsync(SessionLimits(conn), ct, SessionLimitArgs);
+            return tx;
+        }
+        catch
+        {
+            await tx.DisposeAsync();
+            throw;
+        }
+    }
 
     public async Task InitializeAsync(CancellationToken ct)
     {
@@ -219,7 +259,7 @@ public sealed class MySqlChatStore : IChatStore
     {
         var id = RoomIds.New();
         await using var conn = await OpenAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using var tx = await BeginAsync(conn, IsolationLevel.Unspecified, ct);
         await tx.ExecuteAsync("INSERT INTO rooms (id, name, kind, created_by, created_at) VALUES (@id, @n, 'group', @u, @t)", ct,
             ("@id", id), ("@n", name), ("@u", creatorId), ("@t", Now));
         await AddMemberAsync(tx, id, creatorId, ct);
@@ -286,7 +326,7 @@ public sealed class MySqlChatStore : IChatStore
     public async Task<JoinOutcome> JoinAsync(string roomId, long userId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using var tx = await BeginAsync(conn, IsolationLevel.Unspecified, ct);
         switch (await tx.ScalarAsync("SELECT kind FROM rooms WHERE id = @r", ct, ("@r", roomId)) as string)
         {
             case null:
@@ -335,7 +375,7 @@ public sealed class MySqlChatStore : IChatStore
     private async Task<DirectRoomResult> DirectRoomOnceAsync(long a, long b, long creator, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+        await using var tx = await BeginAsync(conn, IsolationLevel.ReadCommitted, ct);
         var id = await tx.ScalarAsync("SELECT id FROM rooms WHERE user_a = @a AND user_b = @b", ct, ("@a", a), ("@b", b)) as string;
         var created = id is null;
         if (id is null)
@@ -357,7 +397,13 @@ public sealed class MySqlChatStore : IChatStore
         return await conn.ScalarAsync("SELECT last_seq FROM rooms WHERE id = @r", ct, ("@r", roomId)) as long? ?? 0;
     }
 
-    public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct)
+    public Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct) =>
+        AppendAsync(batch, skipBusy: false, ct);
+
+    public Task<IReadOnlyList<AppendResult>> AppendSkippingBusyRoomsAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct) =>
+        AppendAsync(batch, skipBusy: true, ct);
+
+    private async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewMessage> batch, bool skipBusy, CancellationToken ct)
     {
         if (batch.Count == 0)
         {
@@ -368,7 +414,7 @@ public sealed class MySqlChatStore : IChatStore
         {
             try
             {
-                return await AppendOnceAsync(batch, ct);
+                return await AppendOnceAsync(batch, skipBusy, ct);
             }
             catch (MySqlException e) when (attempt < MaxAttempts && IsRetryable(e))
             {
@@ -386,31 +432,49 @@ public sealed class MySqlChatStore : IChatStore
 
     private readonly record struct ClientKey(string Room, long Sender, string ClientId);
 
-    private async Task<IReadOnlyList<AppendResult>> AppendOnceAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct)
+    private async Task<IReadOnlyList<AppendResult>> AppendOnceAsync(IReadOnlyList<NewMessage> batch, bool skipBusy, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
 
         // 1. Lock the batch's rooms in id order. Every append takes these locks first, so while they are held no
-        //    other node can assign a seq or insert a message in these rooms.
+        //    other node can assign a seq or insert a message in these rooms. The session limits ride on the first
+        //    statement (no extra round trip). With skipBusy, a room another transaction holds is skipped, not waited for.
         var roomIds = batch.Select(m => m.Room).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var lastSeq = new Dictionary<string, long>(StringComparer.Ordinal);
+        var first = true;
         foreach (var chunk in roomIds.Chunk(LookupChunk))
         {
             var names = chunk.Select((_, i) => "@r" + i).ToArray();
+            var sql = $"SELECT id, last_seq FROM rooms WHERE id IN ({string.Join(", ", names)}) ORDER BY id FOR UPDATE{(skipBusy ? " SKIP LOCKED" : "")}";
             var rows = await tx.ListAsync(
-                $"SELECT id, last_seq FROM rooms WHERE id IN ({string.Join(", ", names)}) ORDER BY id FOR UPDATE",
+                first ? SessionLimits(conn) + "; " + sql : sql,
                 r => (Id: r.GetString(0), LastSeq: r.GetInt64(1)), ct,
-                [.. chunk.Select((r, i) => (names[i], (object?)r))]);
+                [.. chunk.Select((r, i) => (names[i], (object?)r)), .. first ? SessionLimitArgs : []]);
+            first = false;
             foreach (var (id, last) in rows)
             {
                 lastSeq[id] = last;
             }
         }
 
+        // A room not locked was either skipped (it exists: busy) or does not exist (the batch fails, as before).
+        HashSet<string>? busy = null;
+        if (skipBusy && lastSeq.Count < roomIds.Count)
+        {
+            var missing = roomIds.Where(r => !lastSeq.ContainsKey(r)).ToArray();
+            var names = missing.Select((_, i) => "@r" + i).ToArray();
+            busy = (await tx.ListAsync($"SELECT id FROM rooms WHERE id IN ({string.Join(", ", names)})", Rows.FirstString, ct,
+                [.. missing.Select((r, i) => (names[i], (object?)r))])).ToHashSet(StringComparer.Ordinal);
+            if (busy.Count == roomIds.Count)
+            {
+                return [.. batch.Select(AppendResult.NotStored)];
+            }
+        }
+
         // 2. Which client_ids are stored already.
         var existing = new Dictionary<ClientKey, (long Seq, string Text, long Ts)>();
-        var keys = batch.Select(m => new ClientKey(m.Room, m.SenderId, m.ClientId)).Distinct().ToList();
+        var keys = batch.Where(m => busy?.Contains(m.Room) != true).Select(m => new ClientKey(m.Room, m.SenderId, m.ClientId)).Distinct().ToList();
         foreach (var chunk in keys.Chunk(LookupChunk))
         {
             var sql = new StringBuilder("SELECT room_id, sender_id, CONVERT(client_id USING utf8mb4), seq, text, ts FROM messages WHERE ");
@@ -439,6 +503,12 @@ public sealed class MySqlChatStore : IChatStore
         for (var i = 0; i < batch.Count; i++)
         {
             var m = batch[i];
+            if (busy?.Contains(m.Room) == true)
+            {
+                results[i] = AppendResult.NotStored(m);
+                continue;
+            }
+
             var key = new ClientKey(m.Room, m.SenderId, m.ClientId);
             if (existing.TryGetValue(key, out var old))
             {
@@ -516,7 +586,7 @@ public sealed class MySqlChatStore : IChatStore
     public async Task<long?> MarkReadAsync(string roomId, long userId, long seq, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+        await using var tx = await BeginAsync(conn, IsolationLevel.ReadCommitted, ct);
         var moved = await tx.ExecuteAsync(
             """
             UPDATE members m JOIN rooms r ON r.id = m.room_id
