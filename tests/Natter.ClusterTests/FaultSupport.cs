@@ -137,7 +137,7 @@ public sealed class Chatter(string name, string token, INode node, string[] room
             $"{Name} sees every acked message ({string.Join(", ", rooms.Select(r => $"{r}: {_views[r].LastSeq}/{history.LastAcked(r)}"))})");
 }
 
-/// <summary>Every log line of Warning and above that a node writes, with its event name: fault tests count them.</summary>
+/// <summary>Every log line of Information and above that a node writes, with its event name: fault tests count them.</summary>
 public sealed class LogLines : ILoggerProvider
 {
     private readonly ConcurrentQueue<(long At, LogLevel Level, string Category, string Event, string Text, bool HasException)> _lines = new();
@@ -155,7 +155,7 @@ public sealed class LogLines : ILoggerProvider
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {

@@ -78,6 +78,15 @@ internal static partial class Log
     [LoggerMessage(42, LogLevel.Debug, "Reading a gap in room {Room} (seq {From} to {To}) failed {Failures} times ({Error}); the room waits and the read is tried again")]
     public static partial void GapReadFailed(ILogger logger, string room, long from, long to, int failures, string error);
 
+    [LoggerMessage(34, LogLevel.Warning, "The store is unavailable: {Operation} failed with {ErrorType} ({Error}); sends get internal until it is back, and failures are counted, not logged one by one")]
+    public static partial void StoreUnavailable(ILogger logger, string operation, string errorType, string error);
+
+    [LoggerMessage(35, LogLevel.Warning, "The store is still unavailable after {Seconds} s: {Failures} operations failed so far")]
+    public static partial void StoreStillUnavailable(ILogger logger, double seconds, long failures);
+
+    [LoggerMessage(36, LogLevel.Information, "The store is available again after {Seconds} s; {Failures} operations failed while it was away")]
+    public static partial void StoreAvailable(ILogger logger, double seconds, long failures);
+
     // 50–69: cluster mode (MySQL store, Redis bus and presence).
     [LoggerMessage(50, LogLevel.Information, "Created MySQL database {Database} (utf8mb4)")]
     public static partial void DatabaseCreated(ILogger logger, string database);

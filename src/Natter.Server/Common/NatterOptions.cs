@@ -39,6 +39,10 @@ public sealed class StorageOptions
 
     public string? MySqlConnectionString { get; set; }
 
+    /// <summary>While the store is unavailable, one log line this often with the count of failed operations.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan OutageLogInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>MySQL: how long one statement may take before the node gives up on it (and on its connection).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan MySqlCommandTimeout { get; set; } = TimeSpan.FromSeconds(10);

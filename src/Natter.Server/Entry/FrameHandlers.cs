@@ -12,8 +12,8 @@ namespace Natter.Server.Entry;
 /// Client frames: parse, check, and turn each into a command (send, sync, typing, read, ping). A frame whose command
 /// cannot reach the store is answered `internal` (nothing was done) and the socket goes on.
 /// </summary>
-public sealed class FrameHandlers(SendService sends, RoomDirectory rooms, IChatStore store, IMessageBus bus, SendRateLimiter limiter,
-    ILogger<FrameHandlers> logger)
+public sealed class FrameHandlers(SendService sends, RoomDirectory rooms, IChatStore store, StoreHealth health, IMessageBus bus,
+    SendRateLimiter limiter, ILogger<FrameHandlers> logger)
 {
     private static readonly Refusal StoreUnreachable = new(ErrorCodes.Internal, "The store could not be reached; nothing was done. Try again.");
 
@@ -76,6 +76,7 @@ public sealed class FrameHandlers(SendService sends, RoomDirectory rooms, IChatS
             }
             catch (Exception e) when (StoreFaults.Is(e))
             {
+                health.Failed(type ?? "frame", e);
                 Log.FrameStoreFailed(logger, session.Connection.Id, session.Caller.Username, type ?? "", e.Message);
                 refusal = StoreUnreachable;
             }

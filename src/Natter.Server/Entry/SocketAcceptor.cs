@@ -16,6 +16,7 @@ public sealed class SocketAcceptor(
     ConnectionFactory connections,
     ConnectionRegistry registry,
     IChatStore store,
+    StoreHealth health,
     RoomDirectory rooms,
     SocketPresence presence,
     ReceiveLoop receiveLoop,
@@ -113,10 +114,12 @@ public sealed class SocketAcceptor(
         metrics.OpenSockets.Add(1);
         Log.SocketOpened(logger, conn.Id, conn.Username);
         Task? writer = null;
+        IReadOnlyList<MyRoom> welcomeRooms = [];
         var reason = "closed";
         try
         {
             var myRooms = await store.ListRoomsOfUserAsync(caller.UserId, requestAborted);
+            welcomeRooms = myRooms;
             foreach (var r in myRooms)
             {
                 await rooms.GetAsync(r.Id, requestAborted);
@@ -136,6 +139,7 @@ public sealed class SocketAcceptor(
         catch (Exception e) when (StoreFaults.Is(e) && writer is null)
         {
             // The welcome could not be read from the store: the client is told to come back (1011), not cut off.
+            health.Failed("welcome", e);
             reason = "the store could not be reached: " + e.Message;
             writer = conn.RunWriterAsync();
             conn.Close(Natter.Protocol.CloseCodes.InternalError, "the store could not be reached; reconnect");
@@ -160,7 +164,7 @@ public sealed class SocketAcceptor(
 
             conn.Abort();
             Log.SocketClosed(logger, conn.Id, conn.Username, reason);
-            await presence.ClosedAsync(caller);
+            await presence.ClosedAsync(caller, welcomeRooms);
         }
     }
 }

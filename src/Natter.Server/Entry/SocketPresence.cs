@@ -4,7 +4,7 @@ using Natter.Server.Storage;
 namespace Natter.Server.Entry;
 
 /// <summary>A user's first socket opening and last socket closing (cluster-wide) become presence events for their roommates.</summary>
-public sealed class SocketPresence(IPresence presence, IMessageBus bus, IChatStore store, ILogger<SocketPresence> logger)
+public sealed class SocketPresence(IPresence presence, IMessageBus bus, IChatStore store, StoreHealth health, ILogger<SocketPresence> logger)
 {
     public async Task OpenedAsync(Caller caller, IReadOnlyList<MyRoom> rooms, CancellationToken ct)
     {
@@ -14,14 +14,27 @@ public sealed class SocketPresence(IPresence presence, IMessageBus bus, IChatSto
         }
     }
 
-    /// <summary>Never throws: a socket's end must not fail because presence could not be told.</summary>
-    public async Task ClosedAsync(Caller caller)
+    /// <summary>
+    /// Never throws: a socket's end must not fail because presence could not be told. The user's rooms come from the
+    /// store; when it cannot be read, the rooms the socket's welcome listed stand in.
+    /// </summary>
+    public async Task ClosedAsync(Caller caller, IReadOnlyList<MyRoom> welcomeRooms)
     {
         try
         {
             if (await presence.SocketClosedAsync(caller.UserId, caller.Username, CancellationToken.None))
             {
-                var rooms = await store.ListRoomsOfUserAsync(caller.UserId, CancellationToken.None);
+                IReadOnlyList<MyRoom> rooms;
+                try
+                {
+                    rooms = await store.ListRoomsOfUserAsync(caller.UserId, CancellationToken.None);
+                }
+                catch (Exception e) when (StoreFaults.Is(e))
+                {
+                    health.Failed("presence", e);
+                    rooms = welcomeRooms;
+                }
+
                 await bus.PublishAsync(new PresenceEvent(caller.UserId, caller.Username, false, rooms.Select(r => r.Id).ToArray()), CancellationToken.None);
             }
         }

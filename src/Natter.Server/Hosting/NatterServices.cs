@@ -48,6 +48,7 @@ public static class NatterServices
         services.AddSingleton<SocketAcceptor>();
         services.AddSingleton<SendRateLimiter>();
         services.AddSingleton<SendService>();
+        services.AddSingleton<StoreHealth>();
         services.AddSingleton<IRoomLogReader, StoreRoomLogReader>();
         services.AddSingleton<ConnectionFactory>();
         services.AddSingleton<ConnectionRegistry>();
@@ -66,6 +67,7 @@ public static class NatterServices
             .AddScheme<AuthenticationSchemeOptions, NatterAuthentication>(NatterAuthentication.SchemeName, null);
         services.AddAuthorization();
         services.AddProblemDetails();
+        services.AddExceptionHandler<StoreFaultHandler>();
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;

@@ -14,7 +14,8 @@ namespace Natter.Server.Sending;
 /// for their locks (bounded by the store's lock wait) while the writer goes on with every other room. A room stays
 /// in the waiting lane until that lane has stored all of its messages, so each room's messages keep their order.
 /// </summary>
-public sealed class IngestQueue(IChatStore store, IMessageBus bus, NatterMetrics metrics, IOptions<NatterOptions> options, ILogger<IngestQueue> logger)
+public sealed class IngestQueue(IChatStore store, StoreHealth health, IMessageBus bus, NatterMetrics metrics, IOptions<NatterOptions> options,
+    ILogger<IngestQueue> logger)
     : BackgroundService
 {
     private readonly Channel<PendingSend> _queue = Channel.CreateBounded<PendingSend>(
@@ -213,7 +214,16 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, NatterMetrics
         }
         catch (Exception e)
         {
-            Log.CommitFailed(logger, batch.Count, e);
+            // A store that went away is logged once (StoreHealth), not once per failed commit.
+            if (StoreFaults.Is(e))
+            {
+                health.Failed("commit", e);
+            }
+            else
+            {
+                Log.CommitFailed(logger, batch.Count, e);
+            }
+
             foreach (var send in batch)
             {
                 send.Failed(e);
@@ -222,6 +232,7 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, NatterMetrics
             return;
         }
 
+        health.Succeeded();
         metrics.CommitBatchSize.Record(batch.Count);
         metrics.CommitDuration.Record(TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
 
