@@ -115,12 +115,15 @@ internal static partial class Log
     [LoggerMessage(58, LogLevel.Error, "Bus recovery after reconnect failed")]
     public static partial void BusRecoveryFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(59, LogLevel.Warning, "Presence: Redis did not answer; using this node's own counts until the next heartbeat")]
-    public static partial void PresenceRedisFailed(ILogger logger, Exception exception);
+    [LoggerMessage(59, LogLevel.Warning, "Presence: Redis did not answer ({ErrorType}: {Error}); this node tells its own sockets what it sees and resyncs at the first heartbeat that gets through")]
+    public static partial void PresenceRedisFailed(ILogger logger, string errorType, string error);
 
     [LoggerMessage(60, LogLevel.Information, "Presence: {Users} users of nodes whose heartbeat expired went offline")]
     public static partial void PresenceSwept(ILogger logger, int users);
 
     [LoggerMessage(61, LogLevel.Error, "Presence heartbeat or sweep failed")]
     public static partial void PresenceSweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(62, LogLevel.Information, "Presence: this node's {Users} online users rewritten to Redis; {Announced} changes announced, {Checked} users checked against what this node's sockets were told")]
+    public static partial void PresenceResynced(ILogger logger, int users, int announced, int @checked);
 }

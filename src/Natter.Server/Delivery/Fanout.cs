@@ -13,11 +13,16 @@ namespace Natter.Server.Delivery;
 /// A gap is read off the loop: while a room waits for its read, its later messages (and membership changes) wait
 /// behind it in order, and every other room, every ack and every other event goes on. A read that fails (the store
 /// is away) is tried again, with growing pauses, until it succeeds.
+/// Presence: announcements of one user are ordered by their version; one older than what this node's sockets were
+/// last told (it arrived late, say after a partition healed) is dropped. After a fault, a snapshot of the cluster's
+/// answer corrects what the sockets were told while this node could not hear.
 /// </summary>
 public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDirectory rooms, IRoomLogReader log, NatterMetrics metrics,
     IOptions<NatterOptions> options, ILogger<Fanout> logger)
-    : BackgroundService
+    : BackgroundService, IPresenceAudience
 {
+    private readonly PresenceMemory _told = new(options.Value.Limits.TrackedRooms);
+
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(5);
 
@@ -196,7 +201,14 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
                 ApplyDirect(d);
                 break;
             case PresenceEvent p:
-                ToRoommates(p);
+                if (IsNewest(p))
+                {
+                    ToRoommates(p.UserId, p.Username, p.Online, p.Rooms);
+                }
+
+                break;
+            case PresenceSnapshot snapshot:
+                Correct(snapshot);
                 break;
             case SessionRevoked s:
                 foreach (var c in sockets.All().Where(c => c.SessionId == s.SessionId))
@@ -406,11 +418,51 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
         }
     }
 
-    private void ToRoommates(PresenceEvent p)
+    public IReadOnlyCollection<string> UsersTold() => _told.Usernames();
+
+    /// <summary>True when the announcement is newer than what the sockets were told of this user (and remembers it).</summary>
+    private bool IsNewest(PresenceEvent p)
     {
-        var frame = Frames.Presence(p.Username, p.Online);
+        var known = _told.TryGet(p.Username, out var told);
+        if (p.Version == 0)
+        {
+            // This node's own view, while the cluster could not be asked: told as is, corrected later.
+            _told.Set(p.Username, new PresenceMemory.Told(p.UserId, known ? told.Version : 0, p.Online, Unversioned: true));
+            return true;
+        }
+
+        if (known && p.Version <= told.Version)
+        {
+            return false;
+        }
+
+        _told.Set(p.Username, new PresenceMemory.Told(p.UserId, p.Version, p.Online, Unversioned: false));
+        return true;
+    }
+
+    /// <summary>Tells the sockets the cluster's answer for every user whose last word here is older or was only this node's view.</summary>
+    private void Correct(PresenceSnapshot snapshot)
+    {
+        foreach (var (username, (version, online)) in snapshot.Users)
+        {
+            if (!_told.TryGet(username, out var told) || version < told.Version || (version == told.Version && !told.Unversioned))
+            {
+                continue;
+            }
+
+            _told.Set(username, told with { Version = version, Online = online, Unversioned = false });
+            if (online != told.Online)
+            {
+                ToRoommates(told.UserId, username, online, rooms.CachedRoomsOf(told.UserId));
+            }
+        }
+    }
+
+    private void ToRoommates(long userId, string username, bool online, IReadOnlyList<string> roomIds)
+    {
+        var frame = Frames.Presence(username, online);
         var told = new HashSet<Connection>();
-        foreach (var roomId in p.Rooms)
+        foreach (var roomId in roomIds)
         {
             var room = rooms.Peek(roomId);
             if (room is null)
@@ -418,14 +470,14 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
                 continue;
             }
 
-            foreach (var userId in room.Members)
+            foreach (var member in room.Members)
             {
-                if (userId == p.UserId)
+                if (member == userId)
                 {
                     continue;
                 }
 
-                foreach (var c in sockets.Of(userId))
+                foreach (var c in sockets.Of(member))
                 {
                     if (told.Add(c))
                     {

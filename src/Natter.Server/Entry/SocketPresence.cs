@@ -3,14 +3,18 @@ using Natter.Server.Storage;
 
 namespace Natter.Server.Entry;
 
-/// <summary>A user's first socket opening and last socket closing (cluster-wide) become presence events for their roommates.</summary>
+/// <summary>
+/// A user's first socket opening and last socket closing (cluster-wide) become presence events for their roommates;
+/// a change only this node could see (the cluster's presence was unreachable) is told to this node's sockets only.
+/// </summary>
 public sealed class SocketPresence(IPresence presence, IMessageBus bus, IChatStore store, StoreHealth health, ILogger<SocketPresence> logger)
 {
     public async Task OpenedAsync(Caller caller, IReadOnlyList<MyRoom> rooms, CancellationToken ct)
     {
-        if (await presence.SocketOpenedAsync(caller.UserId, caller.Username, ct))
+        if (await presence.SocketOpenedAsync(caller.UserId, caller.Username, ct) is { } change)
         {
-            await bus.PublishAsync(new PresenceEvent(caller.UserId, caller.Username, true, rooms.Select(r => r.Id).ToArray()), ct);
+            await bus.PublishAsync(new PresenceEvent(caller.UserId, caller.Username, true, rooms.Select(r => r.Id).ToArray(), change.Version),
+                change.ThisNodeOnly ? LocalEnvelope.ThisNode : null, ct);
         }
     }
 
@@ -22,7 +26,7 @@ public sealed class SocketPresence(IPresence presence, IMessageBus bus, IChatSto
     {
         try
         {
-            if (await presence.SocketClosedAsync(caller.UserId, caller.Username, CancellationToken.None))
+            if (await presence.SocketClosedAsync(caller.UserId, caller.Username, CancellationToken.None) is { } change)
             {
                 IReadOnlyList<MyRoom> rooms;
                 try
@@ -35,7 +39,8 @@ public sealed class SocketPresence(IPresence presence, IMessageBus bus, IChatSto
                     rooms = welcomeRooms;
                 }
 
-                await bus.PublishAsync(new PresenceEvent(caller.UserId, caller.Username, false, rooms.Select(r => r.Id).ToArray()), CancellationToken.None);
+                await bus.PublishAsync(new PresenceEvent(caller.UserId, caller.Username, false, rooms.Select(r => r.Id).ToArray(), change.Version),
+                    change.ThisNodeOnly ? LocalEnvelope.ThisNode : null, CancellationToken.None);
             }
         }
         catch (Exception e)

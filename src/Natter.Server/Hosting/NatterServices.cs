@@ -61,6 +61,7 @@ public static class NatterServices
         services.AddHostedService(sp => sp.GetRequiredService<IngestQueue>());
         services.AddSingleton<Fanout>();
         services.AddHostedService(sp => sp.GetRequiredService<Fanout>());
+        services.AddSingleton<IPresenceAudience>(sp => sp.GetRequiredService<Fanout>());
         services.AddHostedService<SessionSweeper>();
 
         services.AddAuthentication(NatterAuthentication.SchemeName)

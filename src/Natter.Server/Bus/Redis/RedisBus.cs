@@ -70,6 +70,11 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
     {
         Remember(evt);
         await _local.Writer.WriteAsync(new BusDelivery(evt, local), ct);
+        if (local?.ThisNodeOnly == true)
+        {
+            return;
+        }
+
         byte[] payload;
         try
         {
