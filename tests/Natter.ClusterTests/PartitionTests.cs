@@ -160,6 +160,8 @@ public sealed class PartitionTests : IAsyncLifetime
         await Api.EventuallyAsync(() => Task.FromResult(q1.AcksBetween(cutAt + second, long.MaxValue, stuck) + q2.AcksBetween(cutAt + second, long.MaxValue, stuck) > 5),
             TimeSpan.FromSeconds(8), "node0 acks messages in the stuck room again while node1 is still cut off");
         Assert.True(mysql.IsPaused, "the link was healed before the stuck room moved");
+        var resumedAfter = Faults.Seconds(cutAt, Stopwatch.GetTimestamp());
+        var freeDuring = q1.AcksBetween(cutAt, Stopwatch.GetTimestamp(), free) + q2.AcksBetween(cutAt, Stopwatch.GetTimestamp(), free);
 
         mysql.Resume();
         await Task.Delay(1500);
@@ -176,6 +178,8 @@ public sealed class PartitionTests : IAsyncLifetime
         Assert.True(report.Clean, report.ToString());
         Assert.True(p1.AcksBetween(0, long.MaxValue) > 0, "node1 acks again after the heal");
         AssertNoErrors(healthy);
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"figures: {history.AckCount} acks checked; the free room got {freeDuring} acks on node0 while node1 held the lock; the stuck room moved again {resumedAfter:F1} s after node1 went silent");
     }
 
     [Fact]
@@ -223,6 +227,7 @@ public sealed class PartitionTests : IAsyncLifetime
         var dan2Initially = (await Api.OnlineAsync(node0, tokens["dan"])).ToHashSet();
         await Task.Delay(500);
         redis.Resume();
+        var healedAt = Stopwatch.GetTimestamp();
 
         string[] truth = ["ann", "bob", "dan"];
         var clients = new[] { (ann, "ann"), (bob, "bob"), (dan2, "dan") };
@@ -260,6 +265,9 @@ public sealed class PartitionTests : IAsyncLifetime
                 $"presence has not converged: node0 lists [{string.Join(",", l0)}], node1 [{string.Join(",", l1)}], truth [{string.Join(",", truth)}]; {wrong}");
             await Task.Delay(100);
         }
+
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"figures: presence converged on both nodes and all three clients {Faults.Seconds(healedAt, Stopwatch.GetTimestamp()):F1} s after the heal (TTL {config.PresenceTtl.TotalSeconds} s)");
     }
 
     [Fact]
@@ -396,6 +404,7 @@ public sealed class PartitionTests : IAsyncLifetime
 
         // Presence: all six are online, on every node and in every client's last frames (sockets replaced since the
         // start began with everyone online too: they all were, throughout).
+        var settling = Stopwatch.GetTimestamp();
         await Api.EventuallyAsync(async () =>
         {
             foreach (var node in nodes)
@@ -409,6 +418,10 @@ public sealed class PartitionTests : IAsyncLifetime
             return chatters.All(c => names.Where(n => n != c.Name).All(n =>
                 Faults.Believes(c.Socket, c.Sockets.Count == 1 ? presenceFrom[c.Name] : 0, n, initially: true)));
         }, config.PresenceTtl * 3, "every node and every client sees all six online");
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"figures: {history.AckCount} acks checked on {chatters.Sum(c => c.Sockets.Count)} sockets, report clean; node0+node1 acked "
+            + $"{HealthyAcks(mysqlCut, mysqlHealed)} during the 4 s MariaDB cut and {HealthyAcks(redisCut, redisHealed)} during the 4 s Redis cut; "
+            + $"server closes {string.Join(",", chatters.SelectMany(c => c.ServerCloses))}; presence settled {Faults.Seconds(settling, Stopwatch.GetTimestamp()):F1} s after the senders stopped");
     }
 
     /// <summary>Closes a chatter's sockets when the test ends.</summary>
