@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Natter.Server.Accounts;
+using Natter.Server.Api;
 using Natter.Server.Entry;
 using Natter.Server.Hosting;
 using Natter.Server.Rooms;
@@ -36,6 +37,7 @@ public static class NatterApp
         app.MapAccountsApi();
         app.MapRoomsApi();
         app.MapMessagesApi();
+        app.MapConfigApi();
         app.Map("/ws", (HttpContext http, SocketAcceptor sockets) => sockets.HandleAsync(http)).RequireAuthorization();
         app.MapHealthChecks("/healthz");
         app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });

@@ -41,7 +41,7 @@ public sealed class ClusterScriptTests
     [Fact]
     public async Task Ctrl_C_stops_every_node_gracefully_then_the_services_and_the_script_ends()
     {
-        _ = Services.RedisServerPath; // the script needs redis-server and mariadbd installed, as the services do
+        _ = TestServices.RedisServerPath; // the script needs redis-server and mariadbd installed, as the services do
         var output = new ConcurrentQueue<string>();
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         string? folder = null;

@@ -49,13 +49,13 @@ public sealed class History
     /// <summary>One user's sockets, in the order they were open, for one room.</summary>
     public sealed class View(string name, string room, long startSeq)
     {
-        private readonly List<ChatClient> _sockets = [];
+        private readonly List<TestSocket> _sockets = [];
 
         public string Name { get; } = name;
         public string Room { get; } = room;
         public long StartSeq { get; } = startSeq;
 
-        public void Add(ChatClient socket)
+        public void Add(TestSocket socket)
         {
             lock (_sockets)
             {
@@ -63,7 +63,7 @@ public sealed class History
             }
         }
 
-        public IReadOnlyList<IReadOnlyList<Received>> Runs()
+        public IReadOnlyList<IReadOnlyList<ReceivedMessage>> Runs()
         {
             lock (_sockets)
             {
@@ -75,7 +75,7 @@ public sealed class History
     }
 
     /// <summary>Checks every view and every ack against the stored log of each room (seq → client_id).</summary>
-    public Report Check(IReadOnlyDictionary<string, IReadOnlyList<Received>> stored)
+    public Report Check(IReadOnlyDictionary<string, IReadOnlyList<ReceivedMessage>> stored)
     {
         var report = new Report();
         report.Disagreements.AddRange(_ackDisagreements);

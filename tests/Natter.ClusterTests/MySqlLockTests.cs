@@ -16,11 +16,11 @@ public sealed class MySqlLockTests : IAsyncLifetime
 
     public ValueTask InitializeAsync()
     {
-        _connectionString = Services.NewDatabase(out _database);
+        _connectionString = TestServices.NewDatabase(out _database);
         return ValueTask.CompletedTask;
     }
 
-    public async ValueTask DisposeAsync() => await Services.DropDatabaseAsync(_database);
+    public async ValueTask DisposeAsync() => await TestServices.DropDatabaseAsync(_database);
 
     [Fact]
     public async Task A_room_another_writer_holds_comes_back_busy_and_the_other_rooms_are_stored()

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
 
 namespace Natter.ClusterTests;
 
@@ -14,13 +13,13 @@ public sealed class PartitionTests : IAsyncLifetime
 {
     private static readonly TimeSpan Catchup = TimeSpan.FromSeconds(30);
     private readonly List<IAsyncDisposable> _owned = [];
-    private readonly List<InProcessNode> _nodes = [];
     private ClusterConfig? _config;
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public async ValueTask DisposeAsync()
     {
+        Exception? failure = null;
         for (var i = _owned.Count - 1; i >= 0; i--)
         {
             try
@@ -29,12 +28,23 @@ public sealed class PartitionTests : IAsyncLifetime
             }
             catch (Exception e) when (e is TimeoutException or OperationCanceledException)
             {
+                // A node slow to stop must not hide the test's own result.
+            }
+            catch (Exception e)
+            {
+                // A node that logged an error fails the test, once everything else is gone too.
+                failure ??= e;
             }
         }
 
         if (_config is not null)
         {
-            await Services.DropDatabaseAsync(_config.Database);
+            await _config.DropDatabaseAsync();
+        }
+
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
     }
 
@@ -44,18 +54,26 @@ public sealed class PartitionTests : IAsyncLifetime
         return item;
     }
 
-    private async Task<InProcessNode> NodeAsync(ClusterConfig config, string name, string[]? args = null, Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configure = null)
+    /// <summary>A node in this process; it fails the test when it logged an error (checked as it stops).</summary>
+    private async Task<TestServer> NodeAsync(ClusterConfig config, string name, params string[] settings)
     {
         _config = config;
-        var node = Own(await InProcessNode.StartAsync(config, name, args ?? Faults.StoreTimeouts, configure));
-        _nodes.Add(node);
-        return node;
+        return Own(await TestServer.StartAsync(new ServerOptions
+        {
+            Name = name,
+            Cluster = config,
+            Settings = settings.Length == 0 ? Faults.StoreTimeouts : settings,
+        }));
     }
 
-    private static void AssertNoErrors(params InProcessNode[] nodes)
+    private static async Task<TestUser> UserAsync(TestServer node, string name) => (await TestUser.RegisterAsync(node.BaseUri, name)).At(node);
+
+    private async Task<Chatter> ChatterAsync(TestUser user, IServerUnderTest node, string[] rooms, History history)
     {
-        var errors = nodes.SelectMany(n => n.Errors.Lines).ToArray();
-        Assert.True(errors.Length == 0, "server error log lines:\n" + string.Join("\n", errors));
+        var chatter = new Chatter(user, node, rooms, history);
+        await chatter.ConnectAsync();
+        Own(new Closer(chatter));
+        return chatter;
     }
 
     [Fact]
@@ -64,12 +82,13 @@ public sealed class PartitionTests : IAsyncLifetime
         var config = ClusterConfig.Create();
         var mysql = Own(new FaultProxy(Faults.MySqlPort));
         var node = await NodeAsync(config, "node0", Faults.ThroughMySqlProxy(config, mysql));
-        var token = await Api.RegisterAndLoginAsync(node, "amy");
-        var room = await Api.CreateRoomAsync(node, token, "notes");
-        var amy = Own(await ChatClient.ConnectAsync(node, "amy", token));
+        var user = await UserAsync(node, "amy");
+        var room = await user.CreateRoomAsync("notes");
+        var amy = Own(await TestSocket.ConnectAsync(new Uri(node.BaseUri, "/ws"), user.Token, name: "amy"));
+        await amy.WelcomeAsync();
         for (var k = 0; k < 3; k++)
         {
-            await amy.SendAsync(room, "before", $"b{k}");
+            await amy.SendMessageAsync(room, "before", $"b{k}");
         }
 
         await amy.SyncAsync(new Dictionary<string, long> { [room] = 0 });
@@ -77,25 +96,31 @@ public sealed class PartitionTests : IAsyncLifetime
         // MariaDB dies: its connections are reset and new ones refused.
         mysql.Drop(refuse: true);
         var answer = await Record.ExceptionAsync(() => amy.SyncAsync(new Dictionary<string, long> { [room] = 0 }));
-        if (amy.IsOpen)
+        if (Chatter.IsOpen(amy))
         {
             // Answered and alive: the sync got `internal`, and a ping still gets its pong.
             Assert.True(answer is InvalidOperationException && answer.Message.Contains("\"internal\"", StringComparison.Ordinal),
                 $"the sync during the outage got: {answer?.GetType().Name} {answer?.Message}");
-            await amy.PingAsync(TimeSpan.FromSeconds(10));
+            await Chatter.PingAsync(amy, TimeSpan.FromSeconds(10));
         }
         else
         {
-            Assert.Equal(1011, (int?)amy.CloseStatus);
+            Assert.Equal(1011, (int?)amy.Raw.CloseStatus);
         }
 
         mysql.Resume();
-        var socket = amy.IsOpen ? amy : Own(await ChatClient.ConnectAsync(node, "amy", token));
-        await Api.EventuallyAsync(async () =>
+        var socket = amy;
+        if (!Chatter.IsOpen(amy))
+        {
+            socket = Own(await TestSocket.ConnectAsync(new Uri(node.BaseUri, "/ws"), user.Token, name: "amy"));
+            await socket.WelcomeAsync();
+        }
+
+        await Wait.UntilAsync(async () =>
         {
             try
             {
-                await socket.SendAsync(room, "after", "a1");
+                await socket.SendMessageAsync(room, "after", "a1");
                 await socket.SyncAsync(new Dictionary<string, long> { [room] = 0 });
                 return true;
             }
@@ -103,10 +128,9 @@ public sealed class PartitionTests : IAsyncLifetime
             {
                 return false;
             }
-        }, TimeSpan.FromSeconds(20), "a send and a sync succeed once MariaDB is back");
-        await socket.PingAsync(TimeSpan.FromSeconds(10));
+        }, "a send and a sync succeed once MariaDB is back", TimeSpan.FromSeconds(20));
+        await Chatter.PingAsync(socket, TimeSpan.FromSeconds(10));
         Assert.Contains(socket.Messages(room), m => m.ClientId == "a1");
-        AssertNoErrors(node);
     }
 
     [Fact]
@@ -118,28 +142,16 @@ public sealed class PartitionTests : IAsyncLifetime
         var cut = await NodeAsync(config, "node1", Faults.ThroughMySqlProxy(config, mysql));
 
         var history = new History();
-        var tokens = new Dictionary<string, string>();
-        foreach (var name in new[] { "quinn1", "quinn2", "pat1" })
-        {
-            tokens[name] = await Api.RegisterAndLoginAsync(healthy, name);
-        }
-
-        var stuck = await Api.CreateRoomAsync(healthy, tokens["quinn1"], "stuck");
-        var free = await Api.CreateRoomAsync(healthy, tokens["quinn1"], "free");
-        foreach (var name in new[] { "quinn2", "pat1" })
-        {
-            await Api.JoinAsync(healthy, tokens[name], stuck);
-        }
-
-        await Api.JoinAsync(healthy, tokens["quinn2"], free);
-        var q1 = new Chatter("quinn1", tokens["quinn1"], healthy, [stuck, free], history);
-        var q2 = new Chatter("quinn2", tokens["quinn2"], healthy, [free], history); // never waits on the stuck room
-        var p1 = new Chatter("pat1", tokens["pat1"], cut, [stuck], history);
-        foreach (var c in new[] { q1, q2, p1 })
-        {
-            await c.ConnectAsync();
-            Own(new Closer(c));
-        }
+        var quinn1 = await UserAsync(healthy, "quinn1");
+        var quinn2 = await UserAsync(healthy, "quinn2");
+        var pat1 = await UserAsync(healthy, "pat1");
+        var stuck = await quinn1.CreateRoomAsync("stuck");
+        var free = await quinn1.CreateRoomAsync("free");
+        await pat1.JoinAsync(stuck);
+        await quinn2.JoinAsync(free);
+        var q1 = await ChatterAsync(quinn1, healthy, [stuck, free], history);
+        var q2 = await ChatterAsync(quinn2, healthy, [free], history); // never waits on the stuck room
+        var p1 = await ChatterAsync(pat1, cut, [stuck], history);
 
         using var stop = new CancellationTokenSource();
         var senders = new[] { q1.RunAsync(TimeSpan.FromMilliseconds(20), stop.Token), q2.RunAsync(TimeSpan.FromMilliseconds(20), stop.Token) };
@@ -153,12 +165,12 @@ public sealed class PartitionTests : IAsyncLifetime
         var second = Stopwatch.Frequency;
 
         // The free room keeps being acked on node0 while node1 is silent...
-        await Api.EventuallyAsync(() => Task.FromResult(q1.AcksBetween(cutAt + second, long.MaxValue, free) + q2.AcksBetween(cutAt + second, long.MaxValue, free) > 5),
-            TimeSpan.FromSeconds(5), "node0 acks messages in the free room while node1 holds the stuck room's lock");
+        await Wait.UntilAsync(() => q1.AcksBetween(cutAt + second, long.MaxValue, free) + q2.AcksBetween(cutAt + second, long.MaxValue, free) > 5,
+            "node0 acks messages in the free room while node1 holds the stuck room's lock", TimeSpan.FromSeconds(5));
 
         // ...and the stuck room itself once MariaDB has rolled back the silent node's idle transaction.
-        await Api.EventuallyAsync(() => Task.FromResult(q1.AcksBetween(cutAt + second, long.MaxValue, stuck) + q2.AcksBetween(cutAt + second, long.MaxValue, stuck) > 5),
-            TimeSpan.FromSeconds(8), "node0 acks messages in the stuck room again while node1 is still cut off");
+        await Wait.UntilAsync(() => q1.AcksBetween(cutAt + second, long.MaxValue, stuck) > 5,
+            "node0 acks messages in the stuck room again while node1 is still cut off", TimeSpan.FromSeconds(8));
         Assert.True(mysql.IsPaused, "the link was healed before the stuck room moved");
         var resumedAfter = Faults.Seconds(cutAt, Stopwatch.GetTimestamp());
         var freeDuring = q1.AcksBetween(cutAt, Stopwatch.GetTimestamp(), free) + q2.AcksBetween(cutAt, Stopwatch.GetTimestamp(), free);
@@ -177,7 +189,6 @@ public sealed class PartitionTests : IAsyncLifetime
         var report = history.Check(await Faults.StoredAsync(config, stuck, free));
         Assert.True(report.Clean, report.ToString());
         Assert.True(p1.AcksBetween(0, long.MaxValue) > 0, "node1 acks again after the heal");
-        AssertNoErrors(healthy);
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"figures: {history.AckCount} acks checked; the free room got {freeDuring} acks on node0 while node1 held the lock; the stuck room moved again {resumedAfter:F1} s after node1 went silent");
     }
@@ -188,43 +199,50 @@ public sealed class PartitionTests : IAsyncLifetime
         var config = ClusterConfig.Create();
         var redis = Own(new FaultProxy(Faults.RedisPort));
         var node0 = await NodeAsync(config, "node0");
-        var node1 = await NodeAsync(config, "node1", [.. Faults.StoreTimeouts, "--Natter:Bus:RedisConnectionString=" + redis.Redis]);
-        var tokens = new Dictionary<string, string>();
+        var node1 = await NodeAsync(config, "node1", [.. Faults.StoreTimeouts, Faults.ThroughRedisProxy(redis)]);
+        var users = new Dictionary<string, TestUser>();
         foreach (var name in new[] { "ann", "bob", "cat", "dan" })
         {
-            tokens[name] = await Api.RegisterAndLoginAsync(node0, name);
+            users[name] = await UserAsync(node0, name);
         }
 
-        var hall = await Api.CreateRoomAsync(node0, tokens["ann"], "hall");
+        var hall = await users["ann"].CreateRoomAsync("hall");
         foreach (var name in new[] { "bob", "cat", "dan" })
         {
-            await Api.JoinAsync(node0, tokens[name], hall);
+            await users[name].JoinAsync(hall);
         }
 
-        var ann = Own(await ChatClient.ConnectAsync(node0, "ann", tokens["ann"]));
-        var cat = Own(await ChatClient.ConnectAsync(node0, "cat", tokens["cat"]));
-        var bob = Own(await ChatClient.ConnectAsync(node1, "bob", tokens["bob"]));
-        var dan = Own(await ChatClient.ConnectAsync(node1, "dan", tokens["dan"]));
-        string[] everyone = ["ann", "bob", "cat", "dan"];
-        foreach (var node in new INode[] { node0, node1 })
+        async Task<TestSocket> ConnectAsync(string name, IServerUnderTest node)
         {
-            await Api.EventuallyAsync(async () => (await Api.OnlineAsync(node, tokens["ann"])).SequenceEqual(everyone), TimeSpan.FromSeconds(10),
-                $"{node.Name} lists all four online");
+            var socket = Own(await TestSocket.ConnectAsync(new Uri(node.BaseUri, "/ws"), users[name].Token, name: name));
+            await socket.WelcomeAsync();
+            return socket;
+        }
+
+        var ann = await ConnectAsync("ann", node0);
+        var cat = await ConnectAsync("cat", node0);
+        var bob = await ConnectAsync("bob", node1);
+        var dan = await ConnectAsync("dan", node1);
+        string[] everyone = ["ann", "bob", "cat", "dan"];
+        foreach (var node in new IServerUnderTest[] { node0, node1 })
+        {
+            await Wait.UntilAsync(async () => (await users["ann"].At(node).OnlineAsync()).SequenceEqual(everyone),
+                $"{node.Name} lists all four online", TimeSpan.FromSeconds(10));
         }
 
         // Frames from here on change what each client believes; before the cut all four were online.
-        var from = new Dictionary<ChatClient, int> { [ann] = ann.Presence.Count, [bob] = bob.Presence.Count };
+        var from = new Dictionary<TestSocket, int> { [ann] = ann.Presence.Count, [bob] = bob.Presence.Count };
 
         redis.Pause();
-        await Api.EventuallyAsync(async () => !(await Api.OnlineAsync(node0, tokens["ann"])).Contains("bob"), config.PresenceTtl * 2,
-            "node0 sweeps node1, whose heartbeat stopped");
+        await Wait.UntilAsync(async () => !(await users["ann"].At(node0).OnlineAsync()).Contains("bob"),
+            "node0 sweeps node1, whose heartbeat stopped", config.PresenceTtl * 2);
 
         // While node1 is cut off: cat leaves for good (node1 cannot hear it), and dan moves from node1 to node0.
         await cat.DisposeAsync();
         await dan.DisposeAsync();
-        var dan2 = Own(await ChatClient.ConnectAsync(node0, "dan", tokens["dan"]));
+        var dan2 = await ConnectAsync("dan", node0);
         from[dan2] = 0;
-        var dan2Initially = (await Api.OnlineAsync(node0, tokens["dan"])).ToHashSet();
+        var dan2Initially = (await users["dan"].At(node0).OnlineAsync()).ToHashSet();
         await Task.Delay(500);
         redis.Resume();
         var healedAt = Stopwatch.GetTimestamp();
@@ -253,8 +271,8 @@ public sealed class PartitionTests : IAsyncLifetime
         var until = Stopwatch.GetTimestamp() + (long)(config.PresenceTtl.TotalSeconds * 3 * Stopwatch.Frequency);
         while (true)
         {
-            var l0 = await Api.OnlineAsync(node0, tokens["ann"]);
-            var l1 = await Api.OnlineAsync(node1, tokens["ann"]);
+            var l0 = await users["ann"].At(node0).OnlineAsync();
+            var l1 = await users["ann"].At(node1).OnlineAsync();
             var wrong = Disagreements();
             if (l0.SequenceEqual(truth) && l1.SequenceEqual(truth) && wrong.Length == 0)
             {
@@ -274,37 +292,43 @@ public sealed class PartitionTests : IAsyncLifetime
     public async Task A_store_outage_is_logged_once_going_with_a_count_while_gone_and_once_back_not_once_per_failed_commit()
     {
         var config = ClusterConfig.Create();
+        _config = config;
         var mysql = Own(new FaultProxy(Faults.MySqlPort));
-        var lines = new LogLines();
-        var node = await NodeAsync(config, "node0", [.. Faults.ThroughMySqlProxy(config, mysql), "--Logging:LogLevel:Natter=Information"],
-            b => b.Logging.AddProvider(lines));
-        var token = await Api.RegisterAndLoginAsync(node, "amy");
-        var room = await Api.CreateRoomAsync(node, token, "log");
+
+        // Its own process: the test reads the node's log as an operator would.
+        var node = Own(await ServerProcess.StartAsync(new ServerOptions
+        {
+            Name = "node0",
+            Cluster = config,
+            Settings = [.. Faults.ThroughMySqlProxy(config, mysql), "Logging:LogLevel:Natter=Information"],
+        }));
+        var user = await TestUser.RegisterAsync(node.BaseUri, "amy");
+        var room = await user.CreateRoomAsync("log");
         var history = new History();
-        var amy = new Chatter("amy", token, node, [room], history);
-        await amy.ConnectAsync();
-        Own(new Closer(amy));
+        var amy = await ChatterAsync(user, node, [room], history);
         using var stop = new CancellationTokenSource();
         var sender = amy.RunAsync(TimeSpan.FromMilliseconds(10), stop.Token);
-        await Api.EventuallyAsync(() => Task.FromResult(history.AckCount > 5), TimeSpan.FromSeconds(10), "amy's first acks");
+        await Wait.UntilAsync(() => history.AckCount > 5, "amy's first acks", TimeSpan.FromSeconds(10));
 
-        var outage = Stopwatch.GetTimestamp();
+        var before = node.Output.Split('\n').Length;
         mysql.Drop(refuse: true);
         await Task.Delay(4000);
         mysql.Resume();
         var acked = history.AckCount;
-        await Api.EventuallyAsync(() => Task.FromResult(history.AckCount > acked + 5), TimeSpan.FromSeconds(20), "acks again after the outage");
+        await Wait.UntilAsync(() => history.AckCount > acked + 5, "acks again after the outage", TimeSpan.FromSeconds(20));
         await Task.Delay(1500);
         await stop.CancelAsync();
         await sender.WaitAsync(TimeSpan.FromSeconds(30));
 
-        var all = lines.Since(outage);
-        var logged = all.Where(l => l.Level >= LogLevel.Warning).ToArray();
-        var text = string.Join("\n", logged.Take(20).Select(l => $"{l.Level} {l.Category} {l.Event}: {l.Text}"));
+        // Console lines look like "... warn: Natter.Server.Storage.StoreHealth[34] => node node0 The store is ...".
+        var lines = node.Output.Split('\n').Skip(before).ToArray();
+        var logged = lines.Where(l => l.Contains(" warn: ", StringComparison.Ordinal) || l.Contains(" fail: ", StringComparison.Ordinal)
+            || l.Contains(" crit: ", StringComparison.Ordinal)).ToArray();
+        var text = string.Join("\n", logged.Take(20).Select(l => l.Length > 300 ? l[..300] : l));
         Assert.True(logged.Length <= 6, $"{logged.Length} warning/error lines for one 4-second outage:\n{text}");
-        Assert.Single(logged, l => l.Event == "StoreUnavailable");
-        Assert.Single(all, l => l.Event == "StoreAvailable");
-        Assert.True(logged.Count(l => l.HasException) <= 1, "one stack trace at most:\n" + text);
+        Assert.Single(logged, l => l.Contains("StoreHealth[34]", StringComparison.Ordinal));
+        Assert.Single(lines, l => l.Contains("StoreHealth[36]", StringComparison.Ordinal));
+        Assert.True(logged.Count(l => l.Contains("   at ", StringComparison.Ordinal)) <= 1, "one stack trace at most:\n" + text);
         Assert.Empty(amy.Problems);
     }
 
@@ -316,37 +340,35 @@ public sealed class PartitionTests : IAsyncLifetime
         var redis = Own(new FaultProxy(Faults.RedisPort));
         var node0 = await NodeAsync(config, "node0");
         var node1 = await NodeAsync(config, "node1");
-        var node2 = await NodeAsync(config, "node2",
-            [.. Faults.ThroughMySqlProxy(config, mysql), "--Natter:Bus:RedisConnectionString=" + redis.Redis]);
-        INode[] nodes = [node0, node1, node2];
+        var node2 = await NodeAsync(config, "node2", [.. Faults.ThroughMySqlProxy(config, mysql), Faults.ThroughRedisProxy(redis)]);
+        IServerUnderTest[] nodes = [node0, node1, node2];
 
         var history = new History();
         string[] names = ["ann0", "bob0", "ann1", "bob1", "ann2", "bob2"];
-        var tokens = new Dictionary<string, string>();
+        var users = new List<TestUser>();
         foreach (var name in names)
         {
-            tokens[name] = await Api.RegisterAndLoginAsync(node0, name);
+            users.Add(await UserAsync(node0, name));
         }
 
-        var red = await Api.CreateRoomAsync(node0, tokens["ann0"], "red");
-        var blue = await Api.CreateRoomAsync(node0, tokens["ann0"], "blue");
-        foreach (var name in names.Skip(1))
+        var red = await users[0].CreateRoomAsync("red");
+        var blue = await users[0].CreateRoomAsync("blue");
+        foreach (var user in users.Skip(1))
         {
-            await Api.JoinAsync(node0, tokens[name], red);
-            await Api.JoinAsync(node0, tokens[name], blue);
+            await user.JoinAsync(red);
+            await user.JoinAsync(blue);
         }
 
-        var chatters = names.Select((n, i) => new Chatter(n, tokens[n], nodes[i / 2], i % 2 == 0 ? [red, blue] : [blue, red], history)).ToArray();
-        foreach (var c in chatters)
+        var chatters = new Chatter[names.Length];
+        for (var i = 0; i < names.Length; i++)
         {
-            await c.ConnectAsync();
-            Own(new Closer(c));
+            chatters[i] = await ChatterAsync(users[i], nodes[i / 2], i % 2 == 0 ? [red, blue] : [blue, red], history);
         }
 
         foreach (var node in nodes)
         {
-            await Api.EventuallyAsync(async () => (await Api.OnlineAsync(node, tokens["ann0"])).Length == names.Length, TimeSpan.FromSeconds(10),
-                $"{node.Name} lists all six online");
+            await Wait.UntilAsync(async () => (await users[0].At(node).OnlineAsync()).Length == names.Length,
+                $"{node.Name} lists all six online", TimeSpan.FromSeconds(10));
         }
 
         var presenceFrom = chatters.ToDictionary(c => c.Name, c => c.Socket.Presence.Count);
@@ -398,18 +420,18 @@ public sealed class PartitionTests : IAsyncLifetime
         // No zombie: every socket still open answers a ping; every one the server ended said why.
         foreach (var c in chatters)
         {
-            await c.Socket.PingAsync(TimeSpan.FromSeconds(10));
+            await Chatter.PingAsync(c.Socket, TimeSpan.FromSeconds(10));
             Assert.All(c.ServerCloses, code => Assert.Contains(code, new int?[] { 1011, 1013, 1001 }));
         }
 
         // Presence: all six are online, on every node and in every client's last frames (sockets replaced since the
         // start began with everyone online too: they all were, throughout).
         var settling = Stopwatch.GetTimestamp();
-        await Api.EventuallyAsync(async () =>
+        await Wait.UntilAsync(async () =>
         {
             foreach (var node in nodes)
             {
-                if ((await Api.OnlineAsync(node, tokens["ann0"])).Length != names.Length)
+                if ((await users[0].At(node).OnlineAsync()).Length != names.Length)
                 {
                     return false;
                 }
@@ -417,7 +439,7 @@ public sealed class PartitionTests : IAsyncLifetime
 
             return chatters.All(c => names.Where(n => n != c.Name).All(n =>
                 Faults.Believes(c.Socket, c.Sockets.Count == 1 ? presenceFrom[c.Name] : 0, n, initially: true)));
-        }, config.PresenceTtl * 3, "every node and every client sees all six online");
+        }, "every node and every client sees all six online", config.PresenceTtl * 3);
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"figures: {history.AckCount} acks checked on {chatters.Sum(c => c.Sockets.Count)} sockets, report clean; node0+node1 acked "
             + $"{HealthyAcks(mysqlCut, mysqlHealed)} during the 4 s MariaDB cut and {HealthyAcks(redisCut, redisHealed)} during the 4 s Redis cut; "
@@ -427,12 +449,6 @@ public sealed class PartitionTests : IAsyncLifetime
     /// <summary>Closes a chatter's sockets when the test ends.</summary>
     private sealed class Closer(Chatter chatter) : IAsyncDisposable
     {
-        public async ValueTask DisposeAsync()
-        {
-            foreach (var s in chatter.Sockets)
-            {
-                await s.DisposeAsync();
-            }
-        }
+        public async ValueTask DisposeAsync() => await chatter.CloseAsync();
     }
 }

@@ -115,6 +115,9 @@ internal static partial class Log
     [LoggerMessage(58, LogLevel.Error, "Bus recovery after reconnect failed")]
     public static partial void BusRecoveryFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(63, LogLevel.Warning, "Bus recovery after reconnect could not read the store ({ErrorType}: {Error}); rooms catch up on their next message")]
+    public static partial void BusRecoveryStoreUnavailable(ILogger logger, string errorType, string error);
+
     [LoggerMessage(59, LogLevel.Warning, "Presence: Redis did not answer ({ErrorType}: {Error}); this node tells its own sockets what it sees and resyncs at the first heartbeat that gets through")]
     public static partial void PresenceRedisFailed(ILogger logger, string errorType, string error);
 

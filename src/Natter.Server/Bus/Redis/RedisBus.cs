@@ -20,7 +20,6 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
 {
     private readonly RedisConnection _redis;
     private readonly IChatStore _store;
-    private readonly StoreHealth _health;
     private readonly ILogger<RedisBus> _logger;
     private readonly TimeProvider _clock;
     private readonly NatterMetrics _metrics;
@@ -30,10 +29,9 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
     private ChannelMessageQueue? _subscription;
     private Task? _receiver;
 
-    public RedisBus(RedisConnection redis, IChatStore store, StoreHealth health, IOptions<NatterOptions> options, TimeProvider clock,
-        NatterMetrics metrics, ILogger<RedisBus> logger)
+    public RedisBus(RedisConnection redis, IChatStore store, IOptions<NatterOptions> options, TimeProvider clock, NatterMetrics metrics,
+        ILogger<RedisBus> logger)
     {
-        _health = health;
         _metrics = metrics;
         _redis = redis;
         _store = store;
@@ -202,8 +200,8 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
         }
         catch (Exception e) when (StoreFaults.Is(e))
         {
-            // The store is away too: logged once by StoreHealth; the fan-out fills the gaps on the rooms' next messages.
-            _health.Failed("bus recovery", e);
+            // The store is away too (StoreHealth logs that): one line, and the fan-out fills the gaps on the rooms' next messages.
+            Log.BusRecoveryStoreUnavailable(_logger, e.GetType().Name, e.Message);
         }
         catch (Exception e)
         {
