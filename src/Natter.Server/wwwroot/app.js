@@ -7,7 +7,7 @@
 
 import { api } from './api.js';
 import { browse, closeRoom, createRoom, joinRoom, leaveActiveRoom, openRoom, startDirect, submitDirect } from './actions/rooms.js';
-import { discard, loadOlder, markRead, noteTyping, retry, sendText } from './actions/messages.js';
+import { composerInput, discard, loadOlder, markRead, retry, sendText } from './actions/messages.js';
 import { connection, loadLimits, logout, startSession, submitAuth } from './actions/session.js';
 import { store } from './state.js';
 import { toast } from './views/dom.js';
@@ -47,7 +47,7 @@ function wire() {
   const input = $('message-input');
   input.addEventListener('input', () => {
     autosizeComposer();
-    noteTyping(input.value);
+    composerInput(input.value);
   });
   input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {

@@ -1,6 +1,7 @@
 // Message actions: history pages, filling gaps, read markers, sending, typing notices.
 
 import { api } from '../api.js';
+import { clearDraft, saveDraft } from '../drafts.js';
 import { store } from '../state.js';
 import { toast } from '../views/dom.js';
 import * as roomView from '../views/room.js';
@@ -98,14 +99,16 @@ export function sendText(raw) {
   if (max && [...text].length > max) { toast(`Messages can be at most ${max} characters.`); return false; }
   conn.sendMessage(room.id, text);
   store.setLastTypingSent(0);
+  clearDraft(store.me, room.id);
   roomView.clearComposer();
   roomView.renderActive({ toBottom: true });
   return true;
 }
 
-/** The user typed in the composer: a typing notice, at most every few seconds. */
-export function noteTyping(text) {
+/** The user typed in the composer: the text is the open room's draft, and a typing notice goes out at most every few seconds. */
+export function composerInput(text) {
   const room = store.activeRoom;
+  if (room) saveDraft(store.me, room.id, text);
   const now = Date.now();
   if (room && text.trim() && now - store.lastTypingSent > TYPING_SEND_EVERY_MS) {
     if (connection()?.sendEvent({ type: 'typing', room: room.id })) store.setLastTypingSent(now);

@@ -1,6 +1,7 @@
 // Room actions: the room list, opening and closing a room, creating, joining, leaving, direct messages.
 
 import { api } from '../api.js';
+import { clearDraft, loadDraft } from '../drafts.js';
 import { roomTitle, store } from '../state.js';
 import { toast } from '../views/dom.js';
 import * as roomView from '../views/room.js';
@@ -36,6 +37,7 @@ export function removeRoom(id) {
   const wasActive = store.activeId === id;
   store.removeRoom(id);
   connection()?.forgetRoom(id);
+  clearDraft(store.me, id);
   if (wasActive) closeRoom();
   screens.renderRooms();
 }
@@ -46,6 +48,8 @@ export function openRoom(id) {
   const changed = store.activeId !== id;
   store.setActive(id);
   roomView.showRoom(changed);
+  // Each room keeps its own draft: what was typed elsewhere never follows into this room.
+  if (changed) roomView.setComposer(loadDraft(store.me, id));
   screens.renderRooms();
   roomView.renderActive({ toBottom: true });
   markRead(room);

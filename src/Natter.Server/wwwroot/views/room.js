@@ -118,7 +118,10 @@ export function autosizeComposer() {
   input.style.height = `${Math.min(input.scrollHeight, 180)}px`;
 }
 
-export function clearComposer() {
-  $('message-input').value = '';
+/** Puts a room's draft (or nothing) into the message box. */
+export function setComposer(text) {
+  $('message-input').value = text;
   autosizeComposer();
 }
+
+export const clearComposer = () => setComposer('');

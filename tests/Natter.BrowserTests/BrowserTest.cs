@@ -1,0 +1,63 @@
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+
+// One chromium, one server at a time: the machine is small and parallel browsers make timings flaky.
+[assembly: Xunit.v3.Parallelization(Mode = Xunit.Sdk.ParallelMode.None)]
+
+namespace Natter.BrowserTests;
+
+/// <summary>
+/// What a browser test class shares: its own server per test, the people in it, and the end-of-test check
+/// (no uncaught script error in any page, no error logged by the server).
+/// </summary>
+public abstract class BrowserTest(BrowserFixture browser) : IAsyncLifetime
+{
+    protected static readonly TimeSpan Slow = TimeSpan.FromSeconds(30);
+    readonly List<ChatUser> _users = [];
+    NatterHost? _host;
+
+    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    protected NatterHost Host => _host ?? throw new InvalidOperationException("no host");
+
+    public async ValueTask InitializeAsync()
+    {
+        browser.RequireBrowser();
+        Assertions.SetDefaultExpectTimeout(10_000);
+        _host = await NatterHost.StartAsync(Ct);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var u in _users) await u.DisposeAsync();
+        if (_host is not null) await _host.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+
+    protected async Task<ChatUser> UserAsync(string name, ViewportSize? viewport = null)
+    {
+        var u = await ChatUser.OpenAsync(browser, Host, name, viewport).WaitAsync(Slow, Ct);
+        _users.Add(u);
+        return u;
+    }
+
+    /// <summary>Ends a test: no uncaught script error in any page, no error logged by the server.</summary>
+    protected void AssertNoPageErrors()
+    {
+        foreach (var u in _users) u.AssertNoPageErrors();
+        Assert.True(Host.ErrorLogs.Count == 0, "server error logs: " + string.Join(" | ", Host.ErrorLogs));
+    }
+
+    /// <summary>Runs axe on the page and writes its report; returns every violation as "impact id: help".</summary>
+    protected static async Task<IReadOnlyList<(string? Impact, string Id)>> AxeAsync(ChatUser user, string view)
+    {
+        var result = await user.Page.RunAxe().WaitAsync(Slow, Ct);
+        var report = result.Violations
+            .Select(v => $"{v.Impact} {v.Id}: {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Target?.ToString()))}")
+            .ToList();
+        var path = Path.Combine(ChatUser.ArtifactDir, $"axe-{view.Replace(' ', '-')}.txt");
+        await File.WriteAllLinesAsync(path, report.Count > 0 ? report : ["no violations"], Ct);
+        TestContext.Current.TestOutputHelper?.WriteLine($"axe {view}: {report.Count} violation(s), report: {path}");
+        return [.. result.Violations.Select(v => (v.Impact, v.Id))];
+    }
+}
