@@ -88,6 +88,31 @@ public sealed class DraftAndReadMarkerTests(BrowserFixture browser) : BrowserTes
         AssertNoPageErrors();
     }
 
+    [Fact]
+    public async Task AReadMarkerTheServerRefusesIsNeverShownAndIsSentAgain()
+    {
+        using var alice = new ApiSeeder(Host.BaseUri);
+        await alice.RegisterAndLoginAsync("alice", ChatUser.Password, Ct).WaitAsync(Slow, Ct);
+        var roomId = await alice.CreateRoomAsync("refusals", Ct).WaitAsync(Slow, Ct);
+        var bob = await UserAsync("bob");
+        var tap = await SocketTap.AttachAsync(bob.Page).WaitAsync(Slow, Ct);
+        await bob.RegisterAsync().WaitAsync(Slow, Ct);
+        await bob.JoinPublicRoomAsync("refusals").WaitAsync(Slow, Ct);
+        using var bobsPhone = await ApiDevice.LoginAsync(Host.BaseUri, "bob", ChatUser.Password, Ct).WaitAsync(Slow, Ct);
+
+        // The next two read markers are answered rate_limited (the server's answer when a user's tabs read too fast).
+        tap.RefuseNext("read", 2);
+        for (var i = 1; i <= 3; i++)
+        {
+            await alice.PostMessageAsync(roomId, $"note {i}", Ct).WaitAsync(Slow, Ct);
+            await Expect(bob.MessageText($"note {i}")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        }
+        await ExpectReadSeqAsync(bobsPhone, roomId, 3).WaitAsync(Slow, Ct);
+        Assert.Equal(0, tap.RefusalsLeft);
+        await Expect(bob.Page.Locator("#toast")).ToHaveTextAsync("").WaitAsync(Slow, Ct);
+        AssertNoPageErrors();
+    }
+
     static Task<long[]> PostManyAsync(ApiSeeder api, string roomId, int first, int count) =>
         Task.WhenAll(Enumerable.Range(first, count).Select(i => api.PostMessageAsync(roomId, $"busy message {i}", Ct)));
 

@@ -14,6 +14,8 @@ public sealed class SocketTap
     readonly List<string> _fromServer = [];
     IWebSocketRoute? _current;
     bool _cut;
+    string? _refuseType;
+    int _refuseCount;
 
     SocketTap() { }
 
@@ -37,7 +39,16 @@ public sealed class SocketTap
             _current = page;
         }
         var server = page.ConnectToServer();
-        page.OnMessage(f => Pass(f, _fromClient, server));
+        page.OnMessage(f =>
+        {
+            if (f.Text is { } text && Refuses(text) is { } answer)
+            {
+                lock (_gate) _fromClient.Add(text);
+                page.Send(answer);
+                return;
+            }
+            Pass(f, _fromClient, server);
+        });
         server.OnMessage(f => Pass(f, _fromServer, page));
     }
 
@@ -52,6 +63,34 @@ public sealed class SocketTap
         {
             to.Send(frame.Binary ?? []);
         }
+    }
+
+    /// <summary>The next <paramref name="count"/> frames of this type are answered rate_limited, as a busy server would, and not passed on.</summary>
+    public void RefuseNext(string type, int count)
+    {
+        lock (_gate)
+        {
+            _refuseType = type;
+            _refuseCount = count;
+        }
+    }
+
+    /// <summary>How many frames are still to be refused.</summary>
+    public int RefusalsLeft
+    {
+        get { lock (_gate) return _refuseCount; }
+    }
+
+    string? Refuses(string text)
+    {
+        var frame = JsonDocument.Parse(text).RootElement;
+        lock (_gate)
+        {
+            if (_refuseCount == 0 || frame.GetProperty("type").GetString() != _refuseType) return null;
+            _refuseCount--;
+        }
+        var reference = frame.TryGetProperty("ref", out var r) ? r.GetString() : null;
+        return JsonSerializer.Serialize(new { type = "error", code = "rate_limited", message = "Too many typing and read frames.", @ref = reference });
     }
 
     /// <summary>Closes the page's socket and refuses new ones until <see cref="Restore"/>.</summary>

@@ -7,7 +7,7 @@
 
 import { api } from './api.js';
 import { browse, closeRoom, createRoom, joinRoom, leaveActiveRoom, openRoom, startDirect, submitDirect } from './actions/rooms.js';
-import { composerInput, discard, loadOlder, markRead, retry, sendText } from './actions/messages.js';
+import { composerInput, discard, flushReads, loadOlder, markRead, retry, sendText } from './actions/messages.js';
 import { connection, loadLimits, logout, startSession, submitAuth } from './actions/session.js';
 import { store } from './state.js';
 import { toast } from './views/dom.js';
@@ -66,10 +66,14 @@ function wire() {
   }, { passive: true });
 
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState !== 'visible') return;
+    if (document.visibilityState !== 'visible') {
+      flushReads(); // the last read markers go before the page may be frozen
+      return;
+    }
     markRead(store.activeRoom);
     connection()?.reconnectNow();
   });
+  window.addEventListener('pagehide', () => flushReads());
 }
 
 async function boot() {

@@ -6,7 +6,7 @@ import { roomTitle, store } from '../state.js';
 import { toast } from '../views/dom.js';
 import * as roomView from '../views/room.js';
 import * as screens from '../views/screens.js';
-import { loadHistory, markRead } from './messages.js';
+import { flushReads, loadHistory, markRead } from './messages.js';
 import { connection } from './session.js';
 
 /** Applies a full room list (welcome or GET /api/rooms); `authoritative` drops rooms not in it. */
@@ -46,6 +46,7 @@ export function openRoom(id) {
   const room = store.room(id);
   if (!room) return;
   const changed = store.activeId !== id;
+  if (changed && store.activeId) flushReads(store.activeId);
   store.setActive(id);
   roomView.showRoom(changed);
   // Each room keeps its own draft: what was typed elsewhere never follows into this room.
@@ -58,6 +59,7 @@ export function openRoom(id) {
 }
 
 export function closeRoom() {
+  if (store.activeId) flushReads(store.activeId);
   store.setActive(null);
   roomView.showNoRoom();
   screens.renderRooms();

@@ -6,6 +6,7 @@ import { store } from '../state.js';
 import { roomInAddress, renderActive } from '../views/room.js';
 import * as screens from '../views/screens.js';
 import { onAcked, onFrame } from './frames.js';
+import { readRefused, resetReads } from './messages.js';
 import { applyRooms, closeRoom } from './rooms.js';
 
 /** @type {Connection|null} */
@@ -82,6 +83,7 @@ export async function submitAuth(kind, username, password) {
 
 export function startSession(username) {
   store.startSession(username, roomInAddress());
+  resetReads();
   screens.showChat();
   closeRoom();
 
@@ -112,6 +114,7 @@ export function startSession(username) {
     renderActive();
   });
   c.addEventListener('acked', (e) => onAcked(e.detail.pending, e.detail.ack));
+  c.addEventListener('eventrefused', (e) => readRefused(e.detail.frame));
   c.addEventListener('loggedout', () => endSession('You were logged out. Log in again to continue.'));
   c.start();
 
@@ -131,6 +134,7 @@ export function endSession(message = '') {
   conn?.stop();
   conn = null;
   clearInterval(onlineTimer);
+  resetReads();
   store.endSession();
   screens.clearChat();
   screens.showLogin(message);
