@@ -41,6 +41,14 @@ public abstract class BrowserTest(BrowserFixture browser) : IAsyncLifetime
         return u;
     }
 
+    /// <summary>The person closes their browser (every tab, so their socket closes).</summary>
+    protected async Task CloseAsync(ChatUser user)
+    {
+        user.AssertNoPageErrors();
+        _users.Remove(user);
+        await user.DisposeAsync().AsTask().WaitAsync(Slow, Ct);
+    }
+
     /// <summary>Ends a test: no uncaught script error in any page, no error logged by the server.</summary>
     protected void AssertNoPageErrors()
     {

@@ -8,6 +8,7 @@
 import { api } from './api.js';
 import { browse, closeRoom, createRoom, joinRoom, leaveActiveRoom, openRoom, startDirect, submitDirect } from './actions/rooms.js';
 import { composerInput, discard, flushReads, loadOlder, markRead, retry, sendText } from './actions/messages.js';
+import { refreshOnline } from './actions/people.js';
 import { connection, loadLimits, logout, startSession, submitAuth } from './actions/session.js';
 import { store } from './state.js';
 import { toast } from './views/dom.js';
@@ -71,6 +72,7 @@ function wire() {
       return;
     }
     markRead(store.activeRoom);
+    refreshOnline();
     connection()?.reconnectNow();
   });
   window.addEventListener('pagehide', () => flushReads());

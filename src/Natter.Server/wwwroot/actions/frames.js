@@ -6,7 +6,8 @@ import * as roomView from '../views/room.js';
 import * as screens from '../views/screens.js';
 import { fillGap, loadHistory, markRead, readPositionsFromServer } from './messages.js';
 import { applyRooms, refreshRoomsSoon, removeRoom } from './rooms.js';
-import { connection, refreshOnline } from './session.js';
+import { applyPresence, refreshOnline } from './people.js';
+import { connection } from './session.js';
 
 const TYPING_SHOW_MS = 5000;
 
@@ -43,10 +44,7 @@ export function onFrame(f) {
       }
       break;
     case 'presence':
-      if (f.username && f.username !== store.me) {
-        store.setPresence(f.username, f.online);
-        screens.renderOnline();
-      }
+      applyPresence(f.username, f.online);
       break;
     case 'typing': {
       const room = store.room(f.room);

@@ -1,4 +1,4 @@
-// Session actions: the server's limits, log in / register, the socket's life, log out, who is online.
+// Session actions: the server's limits, log in / register, the socket's life, log out.
 
 import { api } from '../api.js';
 import { Connection } from '../connection.js';
@@ -7,6 +7,7 @@ import { roomInAddress, renderActive } from '../views/room.js';
 import * as screens from '../views/screens.js';
 import { onAcked, onFrame } from './frames.js';
 import { readRefused, resetReads } from './messages.js';
+import { startOnline, stopOnline } from './people.js';
 import { applyRooms, closeRoom } from './rooms.js';
 
 /** @type {Connection|null} */
@@ -122,18 +123,14 @@ export function startSession(username) {
   // The welcome frame lists the rooms too; asking over HTTP as well fills the sidebar even when
   // the socket is slow to come up.
   api.rooms().then((list) => applyRooms(list, false)).catch(() => {});
-  refreshOnline();
-  clearInterval(onlineTimer);
-  onlineTimer = setInterval(refreshOnline, 60000);
+  startOnline();
   screens.renderRooms();
 }
-
-let onlineTimer = 0;
 
 export function endSession(message = '') {
   conn?.stop();
   conn = null;
-  clearInterval(onlineTimer);
+  stopOnline();
   resetReads();
   store.endSession();
   screens.clearChat();
@@ -143,13 +140,4 @@ export function endSession(message = '') {
 export async function logout() {
   try { await api.logout(); } catch { /* the session may already be gone */ }
   endSession('');
-}
-
-export async function refreshOnline() {
-  try {
-    const list = await api.onlineUsers();
-    const me = store.me;
-    store.setOnline(list.filter((u) => u.online !== false && u.username !== me).map((u) => u.username));
-    screens.renderOnline();
-  } catch { /* keep the last known list */ }
 }
