@@ -13,7 +13,7 @@ import { connection, loadLimits, logout, startSession, submitAuth } from './acti
 import { store } from './state.js';
 import { toast } from './views/dom.js';
 import { bindIntents } from './views/intents.js';
-import { autosizeComposer, nearTop } from './views/room.js';
+import { autosizeComposer, messageKeys, nearTop } from './views/room.js';
 import { openDialog, showLogin } from './views/screens.js';
 
 const $ = (id) => document.getElementById(id);
@@ -59,7 +59,9 @@ function wire() {
   $('composer').addEventListener('submit', (e) => {
     e.preventDefault();
     sendText(input.value);
+    input.focus(); // also after a click on Send: the next message is typed here
   });
+  $('messages').addEventListener('keydown', messageKeys);
 
   $('messages').addEventListener('scroll', () => {
     const room = store.activeRoom;

@@ -59,10 +59,12 @@ export function openRoom(id) {
 }
 
 export function closeRoom() {
-  if (store.activeId) flushReads(store.activeId);
+  const closed = store.activeId;
+  if (closed) flushReads(closed);
   store.setActive(null);
   roomView.showNoRoom();
   screens.renderRooms();
+  if (closed) screens.focusAfterClose(closed);
 }
 
 export async function createRoom(name) {

@@ -3,7 +3,8 @@
 import { api } from '../api.js';
 import { Connection } from '../connection.js';
 import { store } from '../state.js';
-import { roomInAddress, renderActive } from '../views/room.js';
+import { focusHeading, renderActive, roomInAddress } from '../views/room.js';
+import { inDuration } from '../views/dom.js';
 import * as screens from '../views/screens.js';
 import { onAcked, onFrame } from './frames.js';
 import { readRefused, resetReads } from './messages.js';
@@ -32,8 +33,9 @@ export async function loadLimits() {
 
 function describeAuthError(e, action) {
   if (e.status === 429) {
-    const wait = e.retryAfter ? ` Try again in ${e.retryAfter} s.` : ' Try again later.';
-    return `${e.detail || 'Too many failed attempts.'}${e.detail && /try again/i.test(e.detail) ? '' : wait}`;
+    // The server's sentence may end with the wait in seconds; the wait is said here in words instead.
+    const reason = (e.detail || 'Too many failed attempts').replace(/[\s;,.]*try again\b.*$/is, '').replace(/\.$/, '');
+    return `${reason}. Try again ${e.retryAfter ? inDuration(e.retryAfter) : 'later'}.`;
   }
   if (e.status === 409) return e.detail || 'That username is already taken. Pick another one.';
   if (e.status === 401) return e.detail || 'Wrong username or password.';
@@ -87,6 +89,7 @@ export function startSession(username) {
   resetReads();
   screens.showChat();
   closeRoom();
+  focusHeading(); // "Welcome" (or, once the room in the address reopens, its message box)
 
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const c = new Connection({
