@@ -7,7 +7,8 @@ namespace Natter.BrowserTests;
 /// <summary>Focus, headings, names, right-to-left text, message times and waits, as a keyboard or screen reader user meets them.</summary>
 public sealed partial class AccessibilityAndFocusTests(BrowserFixture browser) : BrowserTest(browser)
 {
-    const string FocusInChat = "() => document.activeElement !== document.body && document.getElementById('chat-view').contains(document.activeElement)";
+    const string FocusInChat =
+        "() => document.activeElement !== document.body && document.getElementById('chat-view').contains(document.activeElement) && document.activeElement.checkVisibility()";
 
     [Fact]
     public async Task FocusLandsInTheChatAfterRegisterAndLoginAndStaysInTheMessageBoxAfterSend()
@@ -28,6 +29,11 @@ public sealed partial class AccessibilityAndFocusTests(BrowserFixture browser) :
         await Expect(alice.Page.GetByLabel("Username", new() { Exact = true })).ToBeFocusedAsync().WaitAsync(Slow, Ct);
         await alice.LogInAsync().WaitAsync(Slow, Ct);
         Assert.True(await alice.Page.EvaluateAsync<bool>(FocusInChat).WaitAsync(Slow, Ct), "focus after login");
+
+        // On a phone the list is its own screen: focus lands on something there, not on the hidden room pane.
+        var bob = await UserAsync("bob", ChatUser.Phone);
+        await bob.RegisterAsync().WaitAsync(Slow, Ct);
+        Assert.True(await bob.Page.EvaluateAsync<bool>(FocusInChat).WaitAsync(Slow, Ct), "focus after register on a phone");
         AssertNoPageErrors();
     }
 

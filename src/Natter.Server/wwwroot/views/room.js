@@ -117,8 +117,13 @@ export function focusComposer() {
   if (narrow()) focusHeading(); else $('message-input').focus();
 }
 
-/** The pane's heading (the room's name, or "Welcome"): where focus goes when there is nothing to type into. */
-export function focusHeading() { $('room-title').focus(); }
+/**
+ * The screen's heading, where focus goes when there is nothing to type into: the room's name (or
+ * "Welcome"), or on a phone's list screen the sidebar's "Natter".
+ */
+export function focusHeading() {
+  $(narrow() && document.body.dataset.pane !== 'room' ? 'phone-title' : 'room-title').focus();
+}
 
 /** Arrow keys in the message log: up and down move between messages (showing each one's time), Home and End go to the ends, Escape goes to the message box. */
 export function messageKeys(e) {

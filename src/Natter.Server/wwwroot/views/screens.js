@@ -5,7 +5,7 @@ import { store } from '../state.js';
 import { inDuration, setAvatar } from './dom.js';
 import { intents } from './intents.js';
 import { renderOnlineList, renderPublicRooms, renderRoomList } from './lists.js';
-import { focusHeading, narrow, renderRoomHeader } from './room.js';
+import { focusHeading, renderRoomHeader } from './room.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -71,9 +71,7 @@ export function renderRooms() {
 /** A room was closed: focus goes back to its entry in the list, or (when it was left) to what is there instead. */
 export function focusAfterClose(id) {
   const item = [...$('room-list').children].find((li) => li.dataset.key === id)?.querySelector('button');
-  if (item) item.focus();
-  else if (narrow()) $('new-room-button').focus();
-  else focusHeading();
+  if (item) item.focus(); else focusHeading();
 }
 
 export function renderOnline() {
