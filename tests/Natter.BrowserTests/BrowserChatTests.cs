@@ -14,17 +14,17 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
 {
     static readonly TimeSpan Slow = TimeSpan.FromSeconds(30);
     readonly List<ChatUser> _users = [];
-    NatterHost? _host;
+    TestServer? _host;
 
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    NatterHost Host => _host ?? throw new InvalidOperationException("no host");
+    TestServer Host => _host ?? throw new InvalidOperationException("no host");
 
     public async ValueTask InitializeAsync()
     {
         browser.RequireBrowser();
         SetDefaultExpectTimeout(10_000);
-        _host = await NatterHost.StartAsync(Ct);
+        _host = await TestServer.StartAsync(new ServerOptions { WebRoot = ServerOptions.SourceWebRoot });
     }
 
     public async ValueTask DisposeAsync()
@@ -38,7 +38,7 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
     {
         await Host.DisposeAsync();
         _host = null;
-        _host = await NatterHost.StartAsync(Ct, settings).WaitAsync(Slow, Ct);
+        _host = await TestServer.StartAsync(new ServerOptions { WebRoot = ServerOptions.SourceWebRoot, Settings = settings }).WaitAsync(Slow, Ct);
     }
 
     async Task<ChatUser> UserAsync(string name, ViewportSize? viewport = null)
@@ -52,7 +52,7 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
     void AssertNoPageErrors()
     {
         foreach (var u in _users) u.AssertNoPageErrors();
-        Assert.True(Host.ErrorLogs.Count == 0, "server error logs: " + string.Join(" | ", Host.ErrorLogs));
+        Host.Errors.AssertNone();
     }
 
     [Fact]
@@ -111,13 +111,9 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
     public async Task ReloadKeepsHistoryAndScrollingUpLoadsOlderMessages()
     {
         const int Count = 130;
-        string roomId;
-        using (var api = new ApiSeeder(Host.BaseUri))
-        {
-            await api.RegisterAndLoginAsync("carol", ChatUser.Password, Ct).WaitAsync(Slow, Ct);
-            roomId = await api.CreateRoomAsync("archive", Ct).WaitAsync(Slow, Ct);
-            for (var i = 1; i <= Count; i++) await api.PostMessageAsync(roomId, $"history message {i}", Ct).WaitAsync(Slow, Ct);
-        }
+        var api = await TestUser.RegisterAsync(Host.BaseUri, "carol", ChatUser.Password).WaitAsync(Slow, Ct);
+        var roomId = await api.CreateRoomAsync("archive").WaitAsync(Slow, Ct);
+        for (var i = 1; i <= Count; i++) await api.PostMessageAsync(roomId, $"history message {i}").WaitAsync(Slow, Ct);
 
         var carol = await UserAsync("carol");
         await carol.LogInAsync().WaitAsync(Slow, Ct);
@@ -211,7 +207,7 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(frank.Log.Locator(".msg.pending")).ToHaveCountAsync(3).WaitAsync(Slow, Ct);
         await frank.ScreenshotAsync("restart-offline").WaitAsync(Slow, Ct);
 
-        await Host.RestartAsync(Ct).WaitAsync(Slow, Ct);
+        await Host.RestartAsync().WaitAsync(Slow, Ct);
         await Expect(frank.ConnectionStatus).ToHaveTextAsync("Connected", new() { Timeout = 20_000 }).WaitAsync(Slow, Ct);
         await Expect(grace.ConnectionStatus).ToHaveTextAsync("Connected", new() { Timeout = 20_000 }).WaitAsync(Slow, Ct);
         await Expect(frank.Log.Locator(".msg.pending")).ToHaveCountAsync(0, new() { Timeout = 20_000 }).WaitAsync(Slow, Ct);
@@ -265,10 +261,7 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
     [Fact]
     public async Task LoginFormExplainsATakenNameAWrongPasswordAndThrottling()
     {
-        using (var api = new ApiSeeder(Host.BaseUri))
-        {
-            await api.RegisterAndLoginAsync("judy", ChatUser.Password, Ct).WaitAsync(Slow, Ct);
-        }
+        await TestUser.RegisterAsync(Host.BaseUri, "judy", ChatUser.Password).WaitAsync(Slow, Ct);
         var ivan = await UserAsync("ivan");
         await ivan.Page.GetByLabel("Username", new() { Exact = true }).FillAsync("judy").WaitAsync(Slow, Ct);
         await ivan.Page.GetByLabel("Password", new() { Exact = true }).FillAsync("another long password").WaitAsync(Slow, Ct);
@@ -322,7 +315,7 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(lee.Log.Locator(".msg.pending")).ToHaveCountAsync(expected.Count).WaitAsync(Slow, Ct);
 
         // On reconnect the client sends them within the server's rate (GET /api/config), so none is refused.
-        await Host.RestartAsync(Ct).WaitAsync(Slow, Ct);
+        await Host.RestartAsync().WaitAsync(Slow, Ct);
         await Expect(lee.Log.Locator(".msg.pending")).ToHaveCountAsync(0, new() { Timeout = 25_000 }).WaitAsync(Slow, Ct);
         var history = await lee.HistoryAsync().WaitAsync(Slow, Ct);
         Assert.Equal(expected, history.Select(m => m.Text));

@@ -10,8 +10,8 @@ public sealed partial class ClientAssetsTests
 
     /// <summary>The page and every file of the client (every module, however the client is split).</summary>
     static IEnumerable<string> Assets() =>
-        Directory.EnumerateFiles(NatterHost.WebRoot, "*", SearchOption.AllDirectories)
-            .Select(f => "/" + Path.GetRelativePath(NatterHost.WebRoot, f).Replace('\\', '/'))
+        Directory.EnumerateFiles(ServerOptions.SourceWebRoot, "*", SearchOption.AllDirectories)
+            .Select(f => "/" + Path.GetRelativePath(ServerOptions.SourceWebRoot, f).Replace('\\', '/'))
             .Prepend("/");
 
     [GeneratedRegex(@"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", RegexOptions.IgnoreCase)]
@@ -21,7 +21,7 @@ public sealed partial class ClientAssetsTests
     public async Task TheClientIsServedAtTheRootAndLoadsNothingFromOutside()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var host = await NatterHost.StartAsync(ct).WaitAsync(Timeout, ct);
+        await using var host = await TestServer.StartAsync(new ServerOptions { WebRoot = ServerOptions.SourceWebRoot }).WaitAsync(Timeout, ct);
         using var http = new HttpClient { BaseAddress = host.BaseUri, Timeout = Timeout };
         var assets = Assets().ToList();
         Assert.Contains("/app.js", assets);
@@ -40,6 +40,6 @@ public sealed partial class ClientAssetsTests
         using var index = await http.GetAsync("/", ct).WaitAsync(Timeout, ct);
         Assert.Equal("text/html", index.Content.Headers.ContentType?.MediaType);
         Assert.Contains("<script type=\"module\" src=\"app.js\">", await index.Content.ReadAsStringAsync(ct).WaitAsync(Timeout, ct), StringComparison.Ordinal);
-        Assert.Empty(host.ErrorLogs);
+        host.Errors.AssertNone();
     }
 }
