@@ -115,10 +115,7 @@ public sealed partial class AccessibilityAndFocusTests(BrowserFixture browser) :
     [Fact]
     public async Task AThrottledLoginSaysHowLongToWaitInWords()
     {
-        using (var api = new ApiSeeder(Host.BaseUri))
-        {
-            await api.RegisterAndLoginAsync("judy", ChatUser.Password, Ct).WaitAsync(Slow, Ct);
-        }
+        await TestUser.RegisterAsync(Host.BaseUri, "judy", ChatUser.Password).WaitAsync(Slow, Ct);
         var ivan = await UserAsync("ivan");
         await ivan.Page.GetByLabel("Username", new() { Exact = true }).FillAsync("judy").WaitAsync(Slow, Ct);
         await ivan.Page.GetByLabel("Password", new() { Exact = true }).FillAsync("not her password").WaitAsync(Slow, Ct);

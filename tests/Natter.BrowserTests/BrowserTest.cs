@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 
@@ -14,17 +16,17 @@ public abstract class BrowserTest(BrowserFixture browser) : IAsyncLifetime
 {
     protected static readonly TimeSpan Slow = TimeSpan.FromSeconds(30);
     readonly List<ChatUser> _users = [];
-    NatterHost? _host;
+    TestServer? _host;
 
     protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    protected NatterHost Host => _host ?? throw new InvalidOperationException("no host");
+    protected TestServer Host => _host ?? throw new InvalidOperationException("no host");
 
     public async ValueTask InitializeAsync()
     {
         browser.RequireBrowser();
         Assertions.SetDefaultExpectTimeout(10_000);
-        _host = await NatterHost.StartAsync(Ct);
+        _host = await TestServer.StartAsync(new ServerOptions { WebRoot = ServerOptions.SourceWebRoot }).WaitAsync(Slow, Ct);
     }
 
     public async ValueTask DisposeAsync()
@@ -53,7 +55,15 @@ public abstract class BrowserTest(BrowserFixture browser) : IAsyncLifetime
     protected void AssertNoPageErrors()
     {
         foreach (var u in _users) u.AssertNoPageErrors();
-        Assert.True(Host.ErrorLogs.Count == 0, "server error logs: " + string.Join(" | ", Host.ErrorLogs));
+        Host.Errors.AssertNone();
+    }
+
+    /// <summary>The user's read position in a room as another of their devices sees it (GET /api/rooms).</summary>
+    protected static async Task<long> ReadSeqAsync(TestUser device, string roomId)
+    {
+        using var http = device.Http();
+        var rooms = await http.GetFromJsonAsync<JsonElement[]>("api/rooms", Ct).WaitAsync(Slow, Ct) ?? [];
+        return rooms.Single(r => r.GetProperty("id").GetString() == roomId).GetProperty("read_seq").GetInt64();
     }
 
     /// <summary>Runs axe on the page and writes its report; returns every violation as "impact id: help".</summary>

@@ -47,15 +47,14 @@ public sealed class DraftAndReadMarkerTests(BrowserFixture browser) : BrowserTes
     public async Task AReaderInABusyRoomSeesNoToastAndTheirReadPositionReachesTheLastMessageOnOtherDevices()
     {
         const int Burst = 90;
-        using var alice = new ApiSeeder(Host.BaseUri);
-        await alice.RegisterAndLoginAsync("alice", ChatUser.Password, Ct).WaitAsync(Slow, Ct);
-        var roomId = await alice.CreateRoomAsync("busy", Ct).WaitAsync(Slow, Ct);
+        var alice = await TestUser.RegisterAsync(Host.BaseUri, "alice", ChatUser.Password).WaitAsync(Slow, Ct);
+        var roomId = await alice.CreateRoomAsync("busy").WaitAsync(Slow, Ct);
 
         var bob = await UserAsync("bob");
         var tap = await SocketTap.AttachAsync(bob.Page).WaitAsync(Slow, Ct);
         await bob.RegisterAsync().WaitAsync(Slow, Ct);
         await bob.JoinPublicRoomAsync("busy").WaitAsync(Slow, Ct);
-        using var bobsPhone = await ApiDevice.LoginAsync(Host.BaseUri, "bob", ChatUser.Password, Ct).WaitAsync(Slow, Ct);
+        var bobsPhone = await TestUser.LoginAsync(Host.BaseUri, "bob", ChatUser.Password).WaitAsync(Slow, Ct);
         // A second window on the same room (the same session): both read, and share bob's event rate on the server.
         var window = await bob.Page.Context.NewPageAsync().WaitAsync(Slow, Ct);
         var windowTap = await SocketTap.AttachAsync(window).WaitAsync(Slow, Ct);
@@ -91,20 +90,19 @@ public sealed class DraftAndReadMarkerTests(BrowserFixture browser) : BrowserTes
     [Fact]
     public async Task AReadMarkerTheServerRefusesIsNeverShownAndIsSentAgain()
     {
-        using var alice = new ApiSeeder(Host.BaseUri);
-        await alice.RegisterAndLoginAsync("alice", ChatUser.Password, Ct).WaitAsync(Slow, Ct);
-        var roomId = await alice.CreateRoomAsync("refusals", Ct).WaitAsync(Slow, Ct);
+        var alice = await TestUser.RegisterAsync(Host.BaseUri, "alice", ChatUser.Password).WaitAsync(Slow, Ct);
+        var roomId = await alice.CreateRoomAsync("refusals").WaitAsync(Slow, Ct);
         var bob = await UserAsync("bob");
         var tap = await SocketTap.AttachAsync(bob.Page).WaitAsync(Slow, Ct);
         await bob.RegisterAsync().WaitAsync(Slow, Ct);
         await bob.JoinPublicRoomAsync("refusals").WaitAsync(Slow, Ct);
-        using var bobsPhone = await ApiDevice.LoginAsync(Host.BaseUri, "bob", ChatUser.Password, Ct).WaitAsync(Slow, Ct);
+        var bobsPhone = await TestUser.LoginAsync(Host.BaseUri, "bob", ChatUser.Password).WaitAsync(Slow, Ct);
 
         // The next two read markers are answered rate_limited (the server's answer when a user's tabs read too fast).
         tap.RefuseNext("read", 2);
         for (var i = 1; i <= 3; i++)
         {
-            await alice.PostMessageAsync(roomId, $"note {i}", Ct).WaitAsync(Slow, Ct);
+            await alice.PostMessageAsync(roomId, $"note {i}").WaitAsync(Slow, Ct);
             await Expect(bob.MessageText($"note {i}")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
         }
         await ExpectReadSeqAsync(bobsPhone, roomId, 3).WaitAsync(Slow, Ct);
@@ -113,15 +111,15 @@ public sealed class DraftAndReadMarkerTests(BrowserFixture browser) : BrowserTes
         AssertNoPageErrors();
     }
 
-    static Task<long[]> PostManyAsync(ApiSeeder api, string roomId, int first, int count) =>
-        Task.WhenAll(Enumerable.Range(first, count).Select(i => api.PostMessageAsync(roomId, $"busy message {i}", Ct)));
+    static Task<long[]> PostManyAsync(TestUser api, string roomId, int first, int count) =>
+        Task.WhenAll(Enumerable.Range(first, count).Select(i => api.PostMessageAsync(roomId, $"busy message {i}")));
 
     /// <summary>Asks the other device until the read position is there (markers go out about once a second).</summary>
-    static async Task ExpectReadSeqAsync(ApiDevice device, string roomId, long expected)
+    static async Task ExpectReadSeqAsync(TestUser device, string roomId, long expected)
     {
         var sw = Stopwatch.StartNew();
         long seen;
-        while ((seen = await device.ReadSeqAsync(roomId, Ct)) != expected && sw.Elapsed < TimeSpan.FromSeconds(10))
+        while ((seen = await ReadSeqAsync(device, roomId)) != expected && sw.Elapsed < TimeSpan.FromSeconds(10))
         {
             await Task.Delay(200, Ct);
         }
