@@ -3,8 +3,8 @@
 import { api } from '../api.js';
 import { Connection } from '../connection.js';
 import { store } from '../state.js';
-import { focusHeading, renderActive, roomInAddress } from '../views/room.js';
 import { inDuration } from '../views/dom.js';
+import { focusHeading, renderActive, roomInAddress } from '../views/room.js';
 import * as screens from '../views/screens.js';
 import { onAcked, onFrame } from './frames.js';
 import { readRefused, resetReads } from './messages.js';
