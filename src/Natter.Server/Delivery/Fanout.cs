@@ -80,13 +80,27 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
             while (_answers.Reader.TryRead(out var answer))
             {
                 handled++;
-                await GuardAsync(answer.Room, () => OnAnswerAsync(answer, stoppingToken));
+                try
+                {
+                    await OnAnswerAsync(answer, stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    Log.FanoutFailed(logger, nameof(GapAnswer), e);
+                }
             }
 
             while (_held < _holdLimit && events.TryRead(out var delivery))
             {
                 handled++;
-                await GuardAsync(delivery.Event.GetType().Name, () => HandleAsync(delivery, stoppingToken));
+                try
+                {
+                    await HandleAsync(delivery, stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    Log.FanoutFailed(logger, delivery.Event.GetType().Name, e);
+                }
             }
 
             // Each socket's writer wakes once for everything handled and sends its share in one write.
@@ -138,18 +152,6 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
 
                 more = null;
             }
-        }
-    }
-
-    private async ValueTask GuardAsync(string what, Func<ValueTask> handle)
-    {
-        try
-        {
-            await handle();
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            Log.FanoutFailed(logger, what, e);
         }
     }
 
