@@ -2,25 +2,51 @@
 # Starts a local Natter cluster for trying things out: MariaDB, Redis and three Natter nodes on free loopback
 # ports, everything in one temporary folder. Prints each node's URL; keeps each process's pid in <name>.pid and
 # the command that starts it in <name>.cmd (to restart one by hand: bash <folder>/node2.cmd). Ctrl-C stops
-# everything and removes the folder (KEEP=1 keeps it). See docs/cluster.md.
+# everything gracefully (nodes first, each waited for; SIGKILL only after STOP_WAIT seconds, default 30) and
+# removes the folder (KEEP=1 keeps it). See docs/cluster.md.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 nodes=${NODES:-3}
 dir=$(mktemp -d /tmp/natter-cluster.XXXXXX)
 
+# Is this pid a process that still runs? (A child that exited but was not reaped yet is a zombie: not running.)
+running() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $st != Z* ]]; }
+
+# SIGTERM to every pid in the named files, then wait up to $1 seconds for all of them to exit; SIGKILL what is left.
+stop_pids() { # seconds pidfile...
+  local secs=$1 f p; shift
+  local pids=()
+  for f in "$@"; do [[ -f "$f" ]] && pids+=("$(cat "$f")"); done
+  (( ${#pids[@]} )) || return 0
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  local deadline=$((SECONDS + secs)) alive
+  while (( SECONDS < deadline )); do
+    alive=0
+    for p in "${pids[@]}"; do running "$p" && alive=1; done
+    (( alive )) || return 0
+    sleep 0.2
+  done
+  for p in "${pids[@]}"; do
+    if running "$p"; then echo "   pid $p did not stop within ${secs} s: SIGKILL"; kill -KILL "$p" 2>/dev/null || true; fi
+  done
+}
+
+# Ctrl-C, SIGTERM or any exit: the nodes first (each drains its ingest queue and closes its sockets with 1001),
+# then Redis and MariaDB, each waited for; then the script ends (it never returns to its loop).
 stop_all() {
   trap - INT TERM EXIT
-  echo; echo "== stopping"
-  for f in "$dir"/node*.pid "$dir"/redis.pid "$dir"/mariadb.pid; do
-    [[ -f "$f" ]] && kill "$(cat "$f")" 2>/dev/null || true
-  done
-  sleep 1
-  for f in "$dir"/*.pid; do
-    [[ -f "$f" ]] && kill -9 "$(cat "$f")" 2>/dev/null || true
-  done
+  trap '' INT # a second Ctrl-C does not cut the graceful stop short
+  echo; echo "== stopping the nodes (SIGTERM, up to ${STOP_WAIT:-30} s), then Redis and MariaDB"
+  stop_pids "${STOP_WAIT:-30}" "$dir"/node*.pid
+  stop_pids "${STOP_WAIT:-30}" "$dir"/redis.pid "$dir"/mariadb.pid
+  wait 2>/dev/null || true
   if [[ "${KEEP:-0}" == 1 ]]; then echo "kept $dir"; else rm -rf "$dir"; fi
+  echo "== stopped"
+  exit "${1:-0}"
 }
-trap stop_all INT TERM EXIT
+trap 'stop_all 130' INT
+trap 'stop_all 143' TERM
+trap 'stop_all $?' EXIT
 
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
@@ -37,8 +63,10 @@ fi
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # Each service is started by a small script of its own, so it can be restarted by hand exactly the same way.
+# setsid: in a session of its own, so a Ctrl-C in this terminal reaches only this script, which then stops
+# everything in order (Redis would otherwise quit at once on the terminal's SIGINT, before the nodes drain).
 start() { # name
-  bash "$dir/$1.cmd" >>"$dir/$1.log" 2>&1 &
+  setsid bash "$dir/$1.cmd" >>"$dir/$1.log" 2>&1 &
   echo $! >"$dir/$1.pid"
 }
 

@@ -32,6 +32,8 @@ public static class CloseCodes
     public const int PolicyViolation = 1008;
     /// <summary>A frame was larger than the limit.</summary>
     public const int TooLarge = 1009;
+    /// <summary>The server failed to serve this socket (say, its store could not fill a gap); reconnect and sync.</summary>
+    public const int InternalError = 1011;
     /// <summary>The client fell too far behind; it recovers with sync.</summary>
     public const int TryAgainLater = 1013;
     /// <summary>The session was logged out.</summary>

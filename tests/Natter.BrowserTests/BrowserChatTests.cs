@@ -281,7 +281,7 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
             await Expect(logIn).ToBeEnabledAsync().WaitAsync(Slow, Ct);
         }
         await Expect(alert).ToContainTextAsync("Too many").WaitAsync(Slow, Ct);
-        await Expect(alert).ToContainTextAsync("try again in").WaitAsync(Slow, Ct);
+        await Expect(alert).ToContainTextAsync("Try again in").WaitAsync(Slow, Ct);
         AssertNoPageErrors();
     }
 

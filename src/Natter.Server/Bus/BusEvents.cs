@@ -18,8 +18,17 @@ public sealed record MemberEvent(string Room, long UserId, string Username, bool
 /// <summary>A direct room was created or a member re-added: both members' sockets learn of it.</summary>
 public sealed record DirectRoomEvent(string Room, long UserA, string UsernameA, long UserB, string UsernameB, long LastSeq) : BusEvent;
 
-/// <summary>A user's first socket opened or last socket closed (cluster-wide). Rooms: the user's rooms, to find who to tell.</summary>
-public sealed record PresenceEvent(long UserId, string Username, bool Online, IReadOnlyList<string> Rooms) : BusEvent;
+/// <summary>
+/// A user's first socket opened or last socket closed (cluster-wide). Rooms: the user's rooms, to find who to tell.
+/// Version orders one user's announcements (see <see cref="PresenceChange"/>); 0 is this node's own view, unordered.
+/// </summary>
+public sealed record PresenceEvent(long UserId, string Username, bool Online, IReadOnlyList<string> Rooms, long Version = 0) : BusEvent;
+
+/// <summary>
+/// This node only, after a fault: the cluster's answer (online, and the version of the last announcement) for users
+/// this node's sockets were told about, so the fan-out can correct what they missed while this node could not hear.
+/// </summary>
+public sealed record PresenceSnapshot(IReadOnlyDictionary<string, (long Version, bool Online)> Users) : BusEvent;
 
 /// <summary>A session was logged out: its sockets close with 4001 on every node.</summary>
 public sealed record SessionRevoked(long SessionId) : BusEvent;

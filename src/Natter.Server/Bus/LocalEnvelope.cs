@@ -23,9 +23,13 @@ public readonly record struct PendingAck(IAckTarget Target, string? Reference, S
 /// <summary>
 /// What travels beside an event on the node that caused it, never to other nodes: live objects such as the
 /// sockets owed an ack. The fan-out queues those acks with the events, so a sender's ack and its own message
-/// leave in one write.
+/// leave in one write. ThisNodeOnly: the event itself stays on this node (not published to the others).
 /// </summary>
-public sealed record LocalEnvelope(IReadOnlyList<PendingAck> Acks);
+public sealed record LocalEnvelope(IReadOnlyList<PendingAck> Acks, bool ThisNodeOnly = false)
+{
+    /// <summary>For an event that only this node's sockets may hear.</summary>
+    public static LocalEnvelope ThisNode { get; } = new([], ThisNodeOnly: true);
+}
 
 /// <summary>One event as the fan-out reads it: the wire event, plus the local envelope when this node published it.</summary>
 public readonly record struct BusDelivery(BusEvent Event, LocalEnvelope? Local = null);

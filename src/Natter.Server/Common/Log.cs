@@ -45,6 +45,18 @@ internal static partial class Log
     [LoggerMessage(25, LogLevel.Error, "Socket {ConnectionId} failed")]
     public static partial void SocketFailed(ILogger logger, string connectionId, Exception exception);
 
+    [LoggerMessage(26, LogLevel.Warning, "Socket {ConnectionId} of {Username} closed with 1011: the store could not fill a gap ({Error}); the client reconnects and syncs")]
+    public static partial void SocketStoreClose(ILogger logger, string connectionId, string username, string error);
+
+    [LoggerMessage(27, LogLevel.Error, "Socket {ConnectionId} of {Username} closed with 1011: its writer failed")]
+    public static partial void SocketWriterFailed(ILogger logger, string connectionId, string username, Exception exception);
+
+    [LoggerMessage(28, LogLevel.Debug, "Socket {ConnectionId} of {Username}: sync answered internal, the store could not be read ({Error})")]
+    public static partial void SyncFailed(ILogger logger, string connectionId, string username, string error);
+
+    [LoggerMessage(29, LogLevel.Debug, "Socket {ConnectionId} of {Username}: {FrameType} answered internal, the store could not be reached ({Error})")]
+    public static partial void FrameStoreFailed(ILogger logger, string connectionId, string username, string frameType, string error);
+
     [LoggerMessage(30, LogLevel.Error, "Commit of {Count} messages failed; their senders get an error")]
     public static partial void CommitFailed(ILogger logger, int count, Exception exception);
 
@@ -65,6 +77,18 @@ internal static partial class Log
 
     [LoggerMessage(41, LogLevel.Information, "Filled a gap in room {Room}: seq {From} to {To} read from the store")]
     public static partial void GapFilled(ILogger logger, string room, long from, long to);
+
+    [LoggerMessage(42, LogLevel.Debug, "Reading a gap in room {Room} (seq {From} to {To}) failed {Failures} times ({Error}); the room waits and the read is tried again")]
+    public static partial void GapReadFailed(ILogger logger, string room, long from, long to, int failures, string error);
+
+    [LoggerMessage(34, LogLevel.Warning, "The store is unavailable: {Operation} failed with {ErrorType} ({Error}); sends get internal until it is back, and failures are counted, not logged one by one")]
+    public static partial void StoreUnavailable(ILogger logger, string operation, string errorType, string error);
+
+    [LoggerMessage(35, LogLevel.Warning, "The store is still unavailable after {Seconds} s: {Failures} operations failed so far")]
+    public static partial void StoreStillUnavailable(ILogger logger, double seconds, long failures);
+
+    [LoggerMessage(36, LogLevel.Information, "The store is available again after {Seconds} s; {Failures} operations failed while it was away")]
+    public static partial void StoreAvailable(ILogger logger, double seconds, long failures);
 
     // 50–69: cluster mode (MySQL store, Redis bus and presence).
     [LoggerMessage(50, LogLevel.Information, "Created MySQL database {Database} (utf8mb4)")]
@@ -94,12 +118,18 @@ internal static partial class Log
     [LoggerMessage(58, LogLevel.Error, "Bus recovery after reconnect failed")]
     public static partial void BusRecoveryFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(59, LogLevel.Warning, "Presence: Redis did not answer; using this node's own counts until the next heartbeat")]
-    public static partial void PresenceRedisFailed(ILogger logger, Exception exception);
+    [LoggerMessage(63, LogLevel.Warning, "Bus recovery after reconnect could not read the store ({ErrorType}: {Error}); rooms catch up on their next message")]
+    public static partial void BusRecoveryStoreUnavailable(ILogger logger, string errorType, string error);
+
+    [LoggerMessage(59, LogLevel.Warning, "Presence: Redis did not answer ({ErrorType}: {Error}); this node tells its own sockets what it sees and resyncs at the first heartbeat that gets through")]
+    public static partial void PresenceRedisFailed(ILogger logger, string errorType, string error);
 
     [LoggerMessage(60, LogLevel.Information, "Presence: {Users} users of nodes whose heartbeat expired went offline")]
     public static partial void PresenceSwept(ILogger logger, int users);
 
     [LoggerMessage(61, LogLevel.Error, "Presence heartbeat or sweep failed")]
     public static partial void PresenceSweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(62, LogLevel.Information, "Presence: this node's {Users} online users rewritten to Redis; {Announced} changes announced, {Checked} users checked against what this node's sockets were told")]
+    public static partial void PresenceResynced(ILogger logger, int users, int announced, int @checked);
 }

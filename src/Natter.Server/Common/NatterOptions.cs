@@ -41,6 +41,25 @@ public sealed class StorageOptions
     public string SqliteSynchronous { get; set; } = "FULL";
 
     public string? MySqlConnectionString { get; set; }
+
+    /// <summary>While the store is unavailable, one log line this often with the count of failed operations.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan OutageLogInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>MySQL: how long one statement may take before the node gives up on it (and on its connection).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan MySqlCommandTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>MySQL: how long a transaction waits for a room another node holds (innodb_lock_wait_timeout; whole seconds).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan MySqlLockWaitTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// MySQL: a transaction this node leaves idle this long (say, the node was cut off in the middle of a commit) is
+    /// rolled back by the server, which frees the room locks it held (whole seconds).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan MySqlIdleTransactionTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 public sealed class BusOptions

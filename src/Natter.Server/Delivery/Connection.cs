@@ -307,6 +307,21 @@ public sealed class Connection : IAckTarget
         {
             // The socket is gone; the receive loop notices too.
         }
+        catch (Exception e)
+        {
+            // Anything else (a gap the store could not fill, a bug) must not leave the socket open and silent:
+            // it is closed with 1011, and the client reconnects and syncs.
+            if (e is RoomLogUnavailableException unavailable)
+            {
+                Log.SocketStoreClose(_logger, Id, Username, unavailable.InnerException?.Message ?? e.Message);
+            }
+            else
+            {
+                Log.SocketWriterFailed(_logger, Id, Username, e);
+            }
+
+            await CloseAfterFailureAsync();
+        }
         finally
         {
             lock (_gate)
@@ -391,6 +406,38 @@ public sealed class Connection : IAckTarget
         _metrics.Delivered.Add(1);
     }
 
+    /// <summary>The writer failed mid-batch: what it wrote so far leaves, then a 1011 close; a peer that does not answer is aborted.</summary>
+    private async Task CloseAfterFailureAsync()
+    {
+        Interlocked.Exchange(ref _closing, 1);
+        _ = AbortLaterAsync();
+        try
+        {
+            await CloseOutputAsync(CloseCodes.InternalError, "internal error: reconnect and sync");
+            if (_stream is not null)
+            {
+                await _stream.EndBatchAsync(_aborted.Token);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException or IOException)
+        {
+            Abort();
+        }
+    }
+
+    /// <summary>A read of the room log; any failure of it (the store is gone) comes out as <see cref="RoomLogUnavailableException"/>.</summary>
+    private async ValueTask<IReadOnlyList<StoredEvent>> ReadLogAsync(string room, long after, long before)
+    {
+        try
+        {
+            return await _log.ReadAsync(room, after, before, SyncPage, _aborted.Token);
+        }
+        catch (Exception e) when (!_aborted.IsCancellationRequested)
+        {
+            throw new RoomLogUnavailableException(e);
+        }
+    }
+
     /// <summary>Sends the stored events with seq in (after, before) that this socket has not had.</summary>
     private async ValueTask FillAsync(string room, long after, long before)
     {
@@ -398,7 +445,7 @@ public sealed class Connection : IAckTarget
         _metrics.GapsFilled.Add(1);
         while (after < before - 1)
         {
-            var page = await _log.ReadAsync(room, after, before, SyncPage, _aborted.Token);
+            var page = await ReadLogAsync(room, after, before);
             if (page.Count == 0)
             {
                 break;
@@ -414,33 +461,52 @@ public sealed class Connection : IAckTarget
         _lastSent[room] = Math.Max(_lastSent.GetValueOrDefault(room), before - 1);
     }
 
+    /// <summary>
+    /// Answers a sync. When the store cannot be read, the client gets `internal` with the sync's ref (what was sent
+    /// before the failure stands, in seq order) and the socket goes on: the client syncs again later.
+    /// </summary>
     private async ValueTask SyncAsync(IReadOnlyDictionary<string, long> rooms, string? reference)
     {
         foreach (var (room, since) in rooms)
         {
             var after = since;
-            while (true)
+            try
             {
-                var page = await _log.ReadAsync(room, after, long.MaxValue, SyncPage, _aborted.Token);
-                foreach (var m in page)
+                while (true)
                 {
-                    await WriteAsync(Frames.Event(m));
-                    after = m.Seq;
-                }
+                    var page = await ReadLogAsync(room, after, long.MaxValue);
+                    foreach (var m in page)
+                    {
+                        await WriteAsync(Frames.Event(m));
+                        after = m.Seq;
+                    }
 
-                if (page.Count < SyncPage)
-                {
-                    break;
+                    if (page.Count < SyncPage)
+                    {
+                        break;
+                    }
                 }
             }
-
-            if (!_lastSent.TryGetValue(room, out var last) || after > last)
+            catch (RoomLogUnavailableException e)
             {
-                _lastSent[room] = after;
+                RaiseLastSent(room, after);
+                Log.SyncFailed(_logger, Id, Username, e.InnerException?.Message ?? e.Message);
+                await WriteAsync(Frames.Error(ErrorCodes.Internal, "the stored messages could not be read; sync again", reference));
+                return;
             }
+
+            RaiseLastSent(room, after);
         }
 
         await WriteAsync(Frames.Synced(reference));
+    }
+
+    private void RaiseLastSent(string room, long seq)
+    {
+        if (!_lastSent.TryGetValue(room, out var last) || seq > last)
+        {
+            _lastSent[room] = seq;
+        }
     }
 
     // No cancellation token: the WebSocket takes its fast path without one, and Abort() ends a pending send anyway.
@@ -484,3 +550,6 @@ public sealed class Connection : IAckTarget
         }
     }
 }
+
+/// <summary>The room log could not be read (the store is unreachable or failed); the inner exception says why.</summary>
+public sealed class RoomLogUnavailableException(Exception inner) : Exception("The room log could not be read.", inner);

@@ -9,8 +9,21 @@ public interface IRoomLogReader
     ValueTask<IReadOnlyList<StoredEvent>> ReadAsync(string room, long afterSeq, long beforeSeq, int limit, CancellationToken ct);
 }
 
-public sealed class StoreRoomLogReader(IChatStore store) : IRoomLogReader
+/// <summary>The room log in the store; its failures and successes go to <see cref="StoreHealth"/>, which logs an outage once.</summary>
+public sealed class StoreRoomLogReader(IChatStore store, StoreHealth health) : IRoomLogReader
 {
-    public async ValueTask<IReadOnlyList<StoredEvent>> ReadAsync(string room, long afterSeq, long beforeSeq, int limit, CancellationToken ct) =>
-        await store.ReadEventsAsync(room, afterSeq, beforeSeq, limit, oldestFirst: true, ct);
+    public async ValueTask<IReadOnlyList<StoredEvent>> ReadAsync(string room, long afterSeq, long beforeSeq, int limit, CancellationToken ct)
+    {
+        try
+        {
+            var page = await store.ReadEventsAsync(room, afterSeq, beforeSeq, limit, oldestFirst: true, ct);
+            health.Succeeded();
+            return page;
+        }
+        catch (Exception e) when (StoreFaults.Is(e))
+        {
+            health.Failed("read", e);
+            throw;
+        }
+    }
 }

@@ -8,10 +8,15 @@ using Natter.Server.Storage;
 
 namespace Natter.Server.Entry;
 
-/// <summary>Client frames: parse, check, and turn each into a command (send, edit, delete, react, sync, typing, read, ping).</summary>
+/// <summary>
+/// Client frames: parse, check, and turn each into a command (send, edit, delete, react, sync, typing, read, ping). A
+/// frame whose command cannot reach the store is answered `internal` (nothing was done) and the socket goes on.
+/// </summary>
 public sealed class FrameHandlers(SendService sends, EditService edits, DeleteService deletes, ReactService reactions,
-    RoomDirectory rooms, IChatStore store, IMessageBus bus, SendRateLimiter limiter)
+    RoomDirectory rooms, IChatStore store, StoreHealth health, IMessageBus bus, SendRateLimiter limiter, ILogger<FrameHandlers> logger)
 {
+    private static readonly Refusal StoreUnreachable = new(ErrorCodes.Internal, "The store could not be reached; nothing was done. Try again.");
+
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 8 };
 
     /// <summary>Handles one text frame; refusals go out as error frames through the session.</summary>
@@ -54,18 +59,29 @@ public sealed class FrameHandlers(SendService sends, EditService edits, DeleteSe
                 return;
             }
 
-            var refusal = type switch
+            Refusal? refusal;
+            try
             {
-                "send" => await SendAsync(session, root, reference),
-                "edit" => await EditAsync(session, root, reference),
-                "delete" => await DeleteAsync(session, root, reference),
-                "react" => await ReactAsync(session, root, reference),
-                "sync" => await SyncAsync(session, root, reference),
-                "typing" => await TypingAsync(session.Caller, root),
-                "read" => await ReadAsync(session.Caller, root),
-                "ping" => Pong(session.Connection, reference),
-                _ => new Refusal(ErrorCodes.BadRequest, $"Unknown frame type '{type}'."),
-            };
+                refusal = type switch
+                {
+                    "send" => await SendAsync(session, root, reference),
+                    "edit" => await EditAsync(session, root, reference),
+                    "delete" => await DeleteAsync(session, root, reference),
+                    "react" => await ReactAsync(session, root, reference),
+                    "sync" => await SyncAsync(session, root, reference),
+                    "typing" => await TypingAsync(session.Caller, root),
+                    "read" => await ReadAsync(session.Caller, root),
+                    "ping" => Pong(session.Connection, reference),
+                    _ => new Refusal(ErrorCodes.BadRequest, $"Unknown frame type '{type}'."),
+                };
+            }
+            catch (Exception e) when (StoreFaults.Is(e))
+            {
+                health.Failed(type ?? "frame", e);
+                Log.FrameStoreFailed(logger, session.Connection.Id, session.Caller.Username, type ?? "", e.Message);
+                refusal = StoreUnreachable;
+            }
+
             if (refusal is { } refused)
             {
                 session.Refuse(refused, reference);

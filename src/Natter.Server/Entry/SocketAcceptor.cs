@@ -16,6 +16,7 @@ public sealed class SocketAcceptor(
     ConnectionFactory connections,
     ConnectionRegistry registry,
     IChatStore store,
+    StoreHealth health,
     RoomDirectory rooms,
     SocketPresence presence,
     ReceiveLoop receiveLoop,
@@ -113,10 +114,12 @@ public sealed class SocketAcceptor(
         metrics.OpenSockets.Add(1);
         Log.SocketOpened(logger, conn.Id, conn.Username);
         Task? writer = null;
+        IReadOnlyList<MyRoom> welcomeRooms = [];
         var reason = "closed";
         try
         {
             var myRooms = await store.ListRoomsOfUserAsync(caller.UserId, requestAborted);
+            welcomeRooms = myRooms;
             foreach (var r in myRooms)
             {
                 await rooms.GetAsync(r.Id, requestAborted);
@@ -129,7 +132,19 @@ public sealed class SocketAcceptor(
             conn.HoldLiveMessages(_socketOptions.FirstFrameHold);
             reason = await receiveLoop.RunAsync(conn, socket, caller);
         }
-        catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException)
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException)
+        {
+            reason = e.GetType().Name;
+        }
+        catch (Exception e) when (StoreFaults.Is(e) && writer is null)
+        {
+            // The welcome could not be read from the store: the client is told to come back (1011), not cut off.
+            health.Failed("welcome", e);
+            reason = "the store could not be reached: " + e.Message;
+            writer = conn.RunWriterAsync();
+            conn.Close(Natter.Protocol.CloseCodes.InternalError, "the store could not be reached; reconnect");
+        }
+        catch (IOException e)
         {
             reason = e.GetType().Name;
         }
@@ -149,7 +164,7 @@ public sealed class SocketAcceptor(
 
             conn.Abort();
             Log.SocketClosed(logger, conn.Id, conn.Username, reason);
-            await presence.ClosedAsync(caller);
+            await presence.ClosedAsync(caller, welcomeRooms);
         }
     }
 }

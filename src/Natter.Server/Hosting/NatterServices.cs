@@ -53,6 +53,7 @@ public static class NatterServices
         services.AddSingleton<EditService>();
         services.AddSingleton<DeleteService>();
         services.AddSingleton<ReactService>();
+        services.AddSingleton<StoreHealth>();
         services.AddSingleton<IRoomLogReader, StoreRoomLogReader>();
         services.AddSingleton<ConnectionFactory>();
         services.AddSingleton<ConnectionRegistry>();
@@ -65,12 +66,14 @@ public static class NatterServices
         services.AddHostedService(sp => sp.GetRequiredService<IngestQueue>());
         services.AddSingleton<Fanout>();
         services.AddHostedService(sp => sp.GetRequiredService<Fanout>());
+        services.AddSingleton<IPresenceAudience>(sp => sp.GetRequiredService<Fanout>());
         services.AddHostedService<SessionSweeper>();
 
         services.AddAuthentication(NatterAuthentication.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, NatterAuthentication>(NatterAuthentication.SchemeName, null);
         services.AddAuthorization();
         services.AddProblemDetails();
+        services.AddExceptionHandler<StoreFaultHandler>();
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;

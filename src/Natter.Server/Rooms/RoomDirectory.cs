@@ -89,6 +89,9 @@ public sealed class RoomDirectory(IChatStore store, ILocalInterest interest, IOp
         return (entry, entry?.IsMember(userId) == true);
     }
 
+    /// <summary>The cached rooms the user is a member of (a scan: for the rare corrections after a fault, not a hot path).</summary>
+    public string[] CachedRoomsOf(long userId) => _rooms.Where(r => r.Value.IsMember(userId)).Select(r => r.Key).ToArray();
+
     public void ApplyJoin(string roomId, long userId) => Update(roomId, e => e.With(userId));
 
     public void ApplyLeave(string roomId, long userId) => Update(roomId, e => e.Without(userId));

@@ -51,6 +51,13 @@ public interface IChatStore
     Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewEvent> batch, CancellationToken ct);
 
     /// <summary>
+    /// Like <see cref="AppendAsync"/>, but a room that another writer holds locked right now is not waited for: its
+    /// events are left out (nothing of them stored) and come back <see cref="AppendOutcome.Busy"/>. A store with a
+    /// single writer never has a busy room.
+    /// </summary>
+    Task<IReadOnlyList<AppendResult>> AppendSkippingBusyRoomsAsync(IReadOnlyList<NewEvent> batch, CancellationToken ct) => AppendAsync(batch, ct);
+
+    /// <summary>
     /// Log entries of every kind with seq in (afterSeq, beforeSeq), ascending; at most limit, the oldest when
     /// oldestFirst, else the newest. A deleted message and its edits come with their text and mentions gone.
     /// </summary>

@@ -148,6 +148,8 @@ public enum AppendOutcome
     Forbidden,
     /// <summary>The target already has the most distinct reaction emoji allowed.</summary>
     Limit,
+    /// <summary>Nothing stored: the room was held by another writer (only from AppendSkippingBusyRoomsAsync); try again.</summary>
+    Busy,
 }
 
 /// <summary>The store's answer for one NewEvent; Event is set for Stored and Duplicate.</summary>
@@ -155,7 +157,11 @@ public readonly record struct AppendResult(AppendOutcome Outcome, StoredEvent? E
 {
     public bool Duplicate => Outcome == AppendOutcome.Duplicate;
 
+    public bool Busy => Outcome == AppendOutcome.Busy;
+
     public static AppendResult Of(AppendOutcome outcome) => new(outcome, null);
+
+    public static AppendResult NotStored(NewEvent e) => Of(AppendOutcome.Busy);
 }
 
 /// <summary>One emoji on a message and who reacted with it, in the order they did.</summary>

@@ -7,12 +7,13 @@
 
 import { api } from './api.js';
 import { browse, closeRoom, createRoom, joinRoom, leaveActiveRoom, openRoom, startDirect, submitDirect } from './actions/rooms.js';
-import { discard, loadOlder, markRead, noteTyping, retry, sendText } from './actions/messages.js';
+import { composerInput, discard, flushReads, loadOlder, markRead, retry, sendText } from './actions/messages.js';
+import { refreshOnline } from './actions/people.js';
 import { connection, loadLimits, logout, startSession, submitAuth } from './actions/session.js';
 import { store } from './state.js';
 import { toast } from './views/dom.js';
 import { bindIntents } from './views/intents.js';
-import { autosizeComposer, nearTop } from './views/room.js';
+import { autosizeComposer, messageKeys, nearTop } from './views/room.js';
 import { openDialog, showLogin } from './views/screens.js';
 
 const $ = (id) => document.getElementById(id);
@@ -47,7 +48,7 @@ function wire() {
   const input = $('message-input');
   input.addEventListener('input', () => {
     autosizeComposer();
-    noteTyping(input.value);
+    composerInput(input.value);
   });
   input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
@@ -58,7 +59,9 @@ function wire() {
   $('composer').addEventListener('submit', (e) => {
     e.preventDefault();
     sendText(input.value);
+    input.focus(); // also after a click on Send: the next message is typed here
   });
+  $('messages').addEventListener('keydown', messageKeys);
 
   $('messages').addEventListener('scroll', () => {
     const room = store.activeRoom;
@@ -66,10 +69,15 @@ function wire() {
   }, { passive: true });
 
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState !== 'visible') return;
+    if (document.visibilityState !== 'visible') {
+      flushReads(); // the last read markers go before the page may be frozen
+      return;
+    }
     markRead(store.activeRoom);
+    refreshOnline();
     connection()?.reconnectNow();
   });
+  window.addEventListener('pagehide', () => flushReads());
 }
 
 async function boot() {

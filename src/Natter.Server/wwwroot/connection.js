@@ -6,6 +6,7 @@
 //   frame     frame                every server frame except pong (welcome, message, synced, ...)
 //   outbox    -                    the outbox changed (a send queued, failed, retried or acked)
 //   acked     {pending, ack}       a queued send was stored by the server
+//   eventrefused {frame, error}    the server refused a typing or read frame (never shown to the user)
 //   loggedout -                    close code 4001, or the session is gone after a refused upgrade
 
 import { Outbox } from './outbox.js';
@@ -18,6 +19,8 @@ const PONG_TIMEOUT_MS = 10000;
 const SYNC_TIMEOUT_MS = 5000;
 const RESEND_CHECK_MS = 10000;
 const CLOSE_LOGGED_OUT = 4001;
+/** Typing and read frames remembered by ref, so a refusal can be traced to its frame. */
+const EVENT_REFS_KEPT = 64;
 
 export class Connection extends EventTarget {
   #url;
@@ -37,7 +40,9 @@ export class Connection extends EventTarget {
   #timers = [];
   #outbox;
   /** Read frames waiting for an event token, by key; they wait through a reconnect. */
-  #events = new PacedQueue({ bucket: () => this.#rates.events, canSend: () => this.#ready(), send: (f) => this.send(f) });
+  #events = new PacedQueue({ bucket: () => this.#rates.events, canSend: () => this.#ready(), send: (f) => this.#sendEvent(f) });
+  /** ref -> the typing or read frame sent with it (the newest few) */
+  #eventRefs = new Map();
 
   /**
    * @param {object} o
@@ -114,7 +119,16 @@ export class Connection extends EventTarget {
       this.#events.put(key, frame);
       return true;
     }
-    return (this.#rates.events?.take() ?? 0) > 0 ? false : this.send(frame);
+    return (this.#rates.events?.take() ?? 0) > 0 ? false : this.#sendEvent(frame);
+  }
+
+  /** Sends a typing or read frame with a ref of its own, so an error answering it is known for what it is. */
+  #sendEvent(frame) {
+    const f = { ...frame, ref: this.#ref('e') };
+    if (!this.send(f)) return false;
+    this.#eventRefs.set(f.ref, f);
+    if (this.#eventRefs.size > EVENT_REFS_KEPT) this.#eventRefs.delete(this.#eventRefs.keys().next().value);
+    return true;
   }
 
   /** Queues a chat message; it is shown as pending until acked and resent after reconnects. */
@@ -193,9 +207,17 @@ export class Connection extends EventTarget {
         }
         break;
       }
-      case 'error':
+      case 'error': {
+        const event = typeof f.ref === 'string' ? this.#eventRefs.get(f.ref) : null;
+        if (event) {
+          // The client's own background frame (a rate_limited typing or read): not the user's business.
+          this.#eventRefs.delete(f.ref);
+          this.dispatchEvent(new CustomEvent('eventrefused', { detail: { frame: event, error: f } }));
+          return;
+        }
         this.#outbox.refused(f);
         break;
+      }
       default:
         break;
     }

@@ -113,3 +113,58 @@ export class PacedQueue {
     this.#items.clear();
   }
 }
+
+/**
+ * The newest value per key, sent at most once every `everyMs` for that key: the first goes at once, later
+ * ones replace each other while they wait. Read markers use it: a burst of messages makes one marker with
+ * the highest seq, not one per message.
+ */
+export class Coalescer {
+  #everyMs;
+  #send;
+  /** key -> value waiting to go */
+  #waiting = new Map();
+  /** key -> when its last value went (performance.now()) */
+  #sentAt = new Map();
+  #timers = new Map();
+
+  /**
+   * @param {object} o
+   * @param {number} o.everyMs the shortest time between two values for one key
+   * @param {(key, value) => void} o.send
+   */
+  constructor({ everyMs, send }) {
+    this.#everyMs = everyMs;
+    this.#send = send;
+  }
+
+  put(key, value) {
+    this.#waiting.set(key, value);
+    if (this.#timers.has(key)) return;
+    const wait = (this.#sentAt.get(key) ?? -Infinity) + this.#everyMs - performance.now();
+    if (wait <= 0) this.flush(key);
+    else this.#timers.set(key, setTimeout(() => this.flush(key), wait));
+  }
+
+  /** Sends the key's waiting value now (the room was left or the page hidden). */
+  flush(key) {
+    clearTimeout(this.#timers.get(key));
+    this.#timers.delete(key);
+    if (!this.#waiting.has(key)) return;
+    const value = this.#waiting.get(key);
+    this.#waiting.delete(key);
+    this.#sentAt.set(key, performance.now());
+    this.#send(key, value);
+  }
+
+  flushAll() {
+    for (const key of [...this.#waiting.keys()]) this.flush(key);
+  }
+
+  clear() {
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+    this.#waiting.clear();
+    this.#sentAt.clear();
+  }
+}

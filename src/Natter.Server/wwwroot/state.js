@@ -210,11 +210,8 @@ export const store = {
 
   /** Moves the room's read position forward (never back). */
   advanceRead(room, seq) { room[UPDATE]({ read_seq: seq }); },
+  /** The highest seq reported to the server with a "read" frame (or known to be stored there). */
   setReadSent(room, seq) { room[SET]({ readSent: seq }); },
-  /** After a welcome: what the server already knows as read needs no "read" frame. */
-  readSentFromReadSeq() {
-    for (const r of s.rooms.values()) r[SET]({ readSent: Math.max(r.readSent, r.readSeq) });
-  },
 
   setReader(room, username, seq) { room[READER](username, seq); },
   setTyping(room, username, until) { room[TYPING](username, until); },

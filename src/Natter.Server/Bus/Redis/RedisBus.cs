@@ -68,6 +68,11 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
     {
         Remember(evt);
         await _local.Writer.WriteAsync(new BusDelivery(evt, local), ct);
+        if (local?.ThisNodeOnly == true)
+        {
+            return;
+        }
+
         byte[] payload;
         try
         {
@@ -192,6 +197,11 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
         }
         catch (OperationCanceledException)
         {
+        }
+        catch (Exception e) when (StoreFaults.Is(e))
+        {
+            // The store is away too (StoreHealth logs that): one line, and the fan-out fills the gaps on the rooms' next messages.
+            Log.BusRecoveryStoreUnavailable(_logger, e.GetType().Name, e.Message);
         }
         catch (Exception e)
         {

@@ -12,6 +12,11 @@ namespace Natter.Server.Storage.MySql;
 /// store. The difference that matters: several nodes append at once, so the group commit locks the batch's room
 /// rows (SELECT ... FOR UPDATE, in sorted id order so two nodes never wait on each other in a cycle) before it
 /// assigns seqs; a deadlock or lock timeout rolls the batch back and runs it again. All SQL is parameterised.
+/// A node cut off in the middle of a transaction must not hold its locks for long: every transaction sets a short
+/// lock wait (Storage.MySqlLockWaitTimeout) and a limit on how long the server keeps it open while idle
+/// (Storage.MySqlIdleTransactionTimeout: MariaDB's idle_transaction_timeout, MySQL's wait_timeout), and every
+/// statement has a timeout (Storage.MySqlCommandTimeout). The group commit can also leave busy rooms out
+/// (<see cref="AppendSkippingBusyRoomsAsync"/>), so one room locked elsewhere does not hold up the others.
 /// </summary>
 public sealed class MySqlChatStore : IChatStore
 {
@@ -23,6 +28,8 @@ public sealed class MySqlChatStore : IChatStore
     private readonly string _database;
     private readonly TimeProvider _clock;
     private readonly ILogger<MySqlChatStore> _logger;
+    private readonly int _lockWaitSeconds;
+    private readonly int _idleTransactionSeconds;
     private readonly int _maxReactionEmoji;
 
     public MySqlChatStore(IOptions<NatterOptions> options, TimeProvider clock, ILogger<MySqlChatStore> logger)
@@ -35,6 +42,10 @@ public sealed class MySqlChatStore : IChatStore
             throw new InvalidOperationException("Natter:Storage:MySqlConnectionString must name a database (Database=...).");
         }
 
+        var storage = options.Value.Storage;
+        builder.DefaultCommandTimeout = (uint)Math.Ceiling(storage.MySqlCommandTimeout.TotalSeconds);
+        _lockWaitSeconds = (int)Math.Ceiling(storage.MySqlLockWaitTimeout.TotalSeconds);
+        _idleTransactionSeconds = (int)Math.Ceiling(storage.MySqlIdleTransactionTimeout.TotalSeconds);
         _connectionString = builder.ConnectionString;
         _maxReactionEmoji = options.Value.Limits.MaxReactionEmoji;
         _clock = clock;
@@ -59,6 +70,35 @@ public sealed class MySqlChatStore : IChatStore
     }
 
     private static byte[] ClientIdBytes(string clientId) => Encoding.UTF8.GetBytes(clientId);
+
+    /// <summary>
+    /// The session limits every transaction runs under (parameters @lock_wait and @idle): a lock wait gives up after
+    /// MySqlLockWaitTimeout, and the server rolls back a transaction left idle past MySqlIdleTransactionTimeout
+    /// (the node that opened it was cut off), which releases its room locks. MariaDB has idle_transaction_timeout;
+    /// MySQL has none, and its wait_timeout (any idle session) does the same for a transaction left open.
+    /// </summary>
+    private static string SessionLimits(MySqlConnection conn) =>
+        conn.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase)
+            ? "SET SESSION innodb_lock_wait_timeout = @lock_wait, idle_transaction_timeout = @idle"
+            : "SET SESSION innodb_lock_wait_timeout = @lock_wait, wait_timeout = @idle";
+
+    private (string, object?)[] SessionLimitArgs => [("@lock_wait", _lockWaitSeconds), ("@idle", _idleTransactionSeconds)];
+
+    /// <summary>A transaction whose locks cannot outlive this node's link to the server by more than the idle limit.</summary>
+    private async Task<MySqlTransaction> BeginAsync(MySqlConnection conn, IsolationLevel level, CancellationToken ct)
+    {
+        var tx = await conn.BeginTransactionAsync(level, ct);
+        try
+        {
+            await tx.ExecuteAsync(SessionLimits(conn), ct, SessionLimitArgs);
+            return tx;
+        }
+        catch
+        {
+            await tx.DisposeAsync();
+            throw;
+        }
+    }
 
     public async Task InitializeAsync(CancellationToken ct)
     {
@@ -247,7 +287,7 @@ public sealed class MySqlChatStore : IChatStore
     {
         var id = RoomIds.New();
         await using var conn = await OpenAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using var tx = await BeginAsync(conn, IsolationLevel.Unspecified, ct);
         await tx.ExecuteAsync("INSERT INTO rooms (id, name, kind, created_by, created_at) VALUES (@id, @n, 'group', @u, @t)", ct,
             ("@id", id), ("@n", name), ("@u", creatorId), ("@t", Now));
         await AddMemberAsync(tx, id, creatorId, ct);
@@ -315,7 +355,7 @@ public sealed class MySqlChatStore : IChatStore
     public async Task<JoinOutcome> JoinAsync(string roomId, long userId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using var tx = await BeginAsync(conn, IsolationLevel.Unspecified, ct);
         switch (await tx.ScalarAsync("SELECT kind FROM rooms WHERE id = @r", ct, ("@r", roomId)) as string)
         {
             case null:
@@ -364,7 +404,7 @@ public sealed class MySqlChatStore : IChatStore
     private async Task<DirectRoomResult> DirectRoomOnceAsync(long a, long b, long creator, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+        await using var tx = await BeginAsync(conn, IsolationLevel.ReadCommitted, ct);
         var id = await tx.ScalarAsync("SELECT id FROM rooms WHERE user_a = @a AND user_b = @b", ct, ("@a", a), ("@b", b)) as string;
         var created = id is null;
         if (id is null)
@@ -386,7 +426,13 @@ public sealed class MySqlChatStore : IChatStore
         return await conn.ScalarAsync("SELECT last_seq FROM rooms WHERE id = @r", ct, ("@r", roomId)) as long? ?? 0;
     }
 
-    public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewEvent> batch, CancellationToken ct)
+    public Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewEvent> batch, CancellationToken ct) =>
+        AppendAsync(batch, skipBusy: false, ct);
+
+    public Task<IReadOnlyList<AppendResult>> AppendSkippingBusyRoomsAsync(IReadOnlyList<NewEvent> batch, CancellationToken ct) =>
+        AppendAsync(batch, skipBusy: true, ct);
+
+    private async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewEvent> batch, bool skipBusy, CancellationToken ct)
     {
         if (batch.Count == 0)
         {
@@ -397,7 +443,7 @@ public sealed class MySqlChatStore : IChatStore
         {
             try
             {
-                return await AppendOnceAsync(batch, ct);
+                return await AppendOnceAsync(batch, skipBusy, ct);
             }
             catch (MySqlException e) when (attempt < MaxAttempts && IsRetryable(e))
             {
@@ -428,23 +474,27 @@ public sealed class MySqlChatStore : IChatStore
     /// writes follow in as few statements as the batch allows. A batch of plain messages costs what it cost before
     /// events existed: the lock, one client_id lookup, one multi-row insert and the last_seq updates per chunk.
     /// </summary>
-    private async Task<IReadOnlyList<AppendResult>> AppendOnceAsync(IReadOnlyList<NewEvent> batch, CancellationToken ct)
+    private async Task<IReadOnlyList<AppendResult>> AppendOnceAsync(IReadOnlyList<NewEvent> batch, bool skipBusy, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
 
         // 1. Lock the batch's rooms in id order. Every append takes these locks first, so while they are held no
-        //    other node can assign a seq or change a message in these rooms.
+        //    other node can assign a seq or change a message in these rooms. The session limits ride on the first
+        //    statement (no extra round trip). With skipBusy, a room another transaction holds is skipped, not waited for.
         var roomIds = batch.Select(m => m.Room).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var lastSeq = new Dictionary<string, long>(StringComparer.Ordinal);
         var facts = new Dictionary<string, RoomFacts>(StringComparer.Ordinal);
+        var firstChunk = true;
         foreach (var chunk in roomIds.Chunk(LookupChunk))
         {
             var names = chunk.Select((_, i) => "@r" + i).ToArray();
+            var sql = $"SELECT id, last_seq, kind, created_by FROM rooms WHERE id IN ({string.Join(", ", names)}) ORDER BY id FOR UPDATE{(skipBusy ? " SKIP LOCKED" : "")}";
             var rows = await tx.ListAsync(
-                $"SELECT id, last_seq, kind, created_by FROM rooms WHERE id IN ({string.Join(", ", names)}) ORDER BY id FOR UPDATE",
+                firstChunk ? SessionLimits(conn) + "; " + sql : sql,
                 r => (Id: r.GetString(0), LastSeq: r.GetInt64(1), Facts: new RoomFacts(r.GetString(2), r.IsDBNull(3) ? null : r.GetInt64(3))), ct,
-                [.. chunk.Select((r, i) => (names[i], (object?)r))]);
+                [.. chunk.Select((r, i) => (names[i], (object?)r)), .. firstChunk ? SessionLimitArgs : []]);
+            firstChunk = false;
             foreach (var (id, last, roomFacts) in rows)
             {
                 lastSeq[id] = last;
@@ -452,9 +502,24 @@ public sealed class MySqlChatStore : IChatStore
             }
         }
 
+        // A room not locked was either skipped (it exists: busy) or does not exist (the batch fails, as before).
+        HashSet<string>? busy = null;
+        if (skipBusy && lastSeq.Count < roomIds.Count)
+        {
+            var missing = roomIds.Where(r => !lastSeq.ContainsKey(r)).ToArray();
+            var names = missing.Select((_, i) => "@r" + i).ToArray();
+            busy = (await tx.ListAsync($"SELECT id FROM rooms WHERE id IN ({string.Join(", ", names)})", Rows.FirstString, ct,
+                [.. missing.Select((r, i) => (names[i], (object?)r))])).ToHashSet(StringComparer.Ordinal);
+            if (busy.Count == roomIds.Count)
+            {
+                return [.. batch.Select(AppendResult.NotStored)];
+            }
+        }
+
         // 2. Which client_ids are stored already (any kind).
         var existing = new Dictionary<ClientKey, StoredEvent>();
-        var keys = batch.Select(m => new ClientKey(m.Room, m.SenderId, m.ClientId)).Distinct().ToList();
+        var live = busy is null ? batch : [.. batch.Where(m => !busy.Contains(m.Room))];
+        var keys = live.Select(m => new ClientKey(m.Room, m.SenderId, m.ClientId)).Distinct().ToList();
         foreach (var chunk in keys.Chunk(LookupChunk))
         {
             var sql = new StringBuilder($"SELECT {Rows.EventColumns(ClientIdText)}, m.room_id FROM messages m JOIN users u ON u.id = m.sender_id WHERE ");
@@ -474,8 +539,8 @@ public sealed class MySqlChatStore : IChatStore
         }
 
         // 3. The state the other events' rules need: their targets, and the reactions on reaction targets.
-        var (targets, reactions) = batch.Any(e => !e.IsPlainMessage)
-            ? await ReadTargetsAsync(tx, batch, ct)
+        var (targets, reactions) = live.Any(e => !e.IsPlainMessage)
+            ? await ReadTargetsAsync(tx, live, ct)
             : ([], []);
 
         // 4. Decide in batch order; a client_id seen earlier in the batch is a duplicate of that one.
@@ -487,6 +552,12 @@ public sealed class MySqlChatStore : IChatStore
         for (var i = 0; i < batch.Count; i++)
         {
             var e = batch[i];
+            if (busy?.Contains(e.Room) == true)
+            {
+                results[i] = AppendResult.NotStored(e);
+                continue;
+            }
+
             var key = new ClientKey(e.Room, e.SenderId, e.ClientId);
             if (existing.TryGetValue(key, out var first))
             {
@@ -770,7 +841,7 @@ public sealed class MySqlChatStore : IChatStore
     public async Task<long?> MarkReadAsync(string roomId, long userId, long seq, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+        await using var tx = await BeginAsync(conn, IsolationLevel.ReadCommitted, ct);
         var moved = await tx.ExecuteAsync(
             """
             UPDATE members m JOIN rooms r ON r.id = m.room_id

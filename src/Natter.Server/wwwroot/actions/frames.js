@@ -4,9 +4,10 @@ import { store } from '../state.js';
 import { toast } from '../views/dom.js';
 import * as roomView from '../views/room.js';
 import * as screens from '../views/screens.js';
-import { fillGap, loadHistory, markRead } from './messages.js';
+import { fillGap, loadHistory, markRead, readPositionsFromServer } from './messages.js';
 import { applyRooms, refreshRoomsSoon, removeRoom } from './rooms.js';
-import { connection, refreshOnline } from './session.js';
+import { applyPresence, refreshOnline } from './people.js';
+import { connection } from './session.js';
 
 const TYPING_SHOW_MS = 5000;
 
@@ -14,8 +15,8 @@ export function onFrame(f) {
   switch (f.type) {
     case 'welcome': {
       applyRooms(f.rooms, true);
+      readPositionsFromServer(f.rooms);
       refreshOnline();
-      store.readSentFromReadSeq();
       const active = store.activeRoom;
       if (active && !active.historyLoaded) loadHistory(active);
       break;
@@ -43,10 +44,7 @@ export function onFrame(f) {
       }
       break;
     case 'presence':
-      if (f.username && f.username !== store.me) {
-        store.setPresence(f.username, f.online);
-        screens.renderOnline();
-      }
+      applyPresence(f.username, f.online);
       break;
     case 'typing': {
       const room = store.room(f.room);
@@ -62,7 +60,9 @@ export function onFrame(f) {
       const room = store.room(f.room);
       if (!room) break;
       if (f.username === store.me) {
+        // Read on another device (or this one): the server holds it, so it needs no marker from here.
         store.advanceRead(room, f.seq);
+        if (f.seq > room.readSent) store.setReadSent(room, f.seq);
         screens.renderRooms();
       } else {
         store.setReader(room, f.username, f.seq);
@@ -71,8 +71,10 @@ export function onFrame(f) {
       break;
     }
     case 'error':
-      // Errors for sends are shown on the message itself.
-      if (!(typeof f.ref === 'string' && f.ref.startsWith('s'))) toast(f.message || `Error: ${f.code}`);
+      // An error with a ref answers a frame this client sent: a refused send is shown on the message, and
+      // the client's own background frames (sync, ping; typing and read never get here) are not the
+      // user's business. Nor is being asked to slow down.
+      if (typeof f.ref !== 'string' && f.code !== 'rate_limited') toast(f.message || `Error: ${f.code}`);
       break;
     default:
       break;

@@ -1,6 +1,8 @@
 // Message actions: history pages, filling gaps, read markers, sending, typing notices.
 
 import { api } from '../api.js';
+import { clearDraft, saveDraft } from '../drafts.js';
+import { Coalescer } from '../pacer.js';
 import { store } from '../state.js';
 import { toast } from '../views/dom.js';
 import * as roomView from '../views/room.js';
@@ -10,6 +12,8 @@ import { connection } from './session.js';
 
 const PAGE = 50;
 const TYPING_SEND_EVERY_MS = 3000;
+/** Read markers per room go out at most this often: a busy room makes one marker a second, not one per message. */
+const READ_EVERY_MS = 1000;
 
 /** The newest page of a room, the first time it is opened. */
 export async function loadHistory(room) {
@@ -77,15 +81,51 @@ export async function fillGap(room, after) {
   screens.renderRooms();
 }
 
-/** The open room is read up to its newest message: tell the server (once per seq) and clear the badge. */
+const reads = new Coalescer({ everyMs: READ_EVERY_MS, send: sendRead });
+
+function sendRead(roomId, seq) {
+  const room = store.room(roomId);
+  if (!room || seq <= room.readSent) return;
+  // Sent, or waiting in the connection for an event token; when offline it goes after the next welcome.
+  if (connection()?.sendEvent({ type: 'read', room: roomId, seq }, `read:${roomId}`)) store.setReadSent(room, seq);
+}
+
+/** The open room is read up to its newest message: clear the badge, and tell the server (coalesced). */
 export function markRead(room) {
   if (!room || store.activeId !== room.id || document.visibilityState !== 'visible') return;
   const seq = Math.max(room.maxSeq, 0);
-  if (seq > 0 && seq > room.readSent && connection()?.sendEvent({ type: 'read', room: room.id, seq }, `read:${room.id}`)) {
-    store.setReadSent(room, seq);
-  }
+  if (seq > room.readSent) reads.put(room.id, seq);
   store.advanceRead(room, seq);
   screens.renderRooms();
+}
+
+/** A room was closed or left, or the page hidden: its waiting read marker (or every one) goes now. */
+export function flushReads(roomId = null) {
+  if (roomId) reads.flush(roomId); else reads.flushAll();
+}
+
+/** A new session: nothing from the last one is waiting. */
+export const resetReads = () => reads.clear();
+
+/**
+ * After a welcome: what the server holds as read (its read_seq) is what has been reported; a room read
+ * further here while offline, or whose marker was lost with the socket, is reported again.
+ */
+export function readPositionsFromServer(list) {
+  if (!Array.isArray(list)) return;
+  for (const r of list) {
+    const room = store.room(r.id);
+    if (room && Number.isInteger(r.read_seq)) store.setReadSent(room, r.read_seq);
+  }
+  for (const room of store.rooms) if (room.readSeq > room.readSent) reads.put(room.id, room.readSeq);
+}
+
+/** The server refused a read frame (rate_limited): unless a newer marker went since, report it again shortly. */
+export function readRefused(frame) {
+  const room = frame?.type === 'read' ? store.room(frame.room) : null;
+  if (!room || room.readSent !== frame.seq) return;
+  store.setReadSent(room, frame.seq - 1);
+  reads.put(room.id, Math.max(frame.seq, room.readSeq));
 }
 
 /** Sends the composer's text to the open room; false when there is nothing to send. */
@@ -98,14 +138,16 @@ export function sendText(raw) {
   if (max && [...text].length > max) { toast(`Messages can be at most ${max} characters.`); return false; }
   conn.sendMessage(room.id, text);
   store.setLastTypingSent(0);
+  clearDraft(store.me, room.id);
   roomView.clearComposer();
   roomView.renderActive({ toBottom: true });
   return true;
 }
 
-/** The user typed in the composer: a typing notice, at most every few seconds. */
-export function noteTyping(text) {
+/** The user typed in the composer: the text is the open room's draft, and a typing notice goes out at most every few seconds. */
+export function composerInput(text) {
   const room = store.activeRoom;
+  if (room) saveDraft(store.me, room.id, text);
   const now = Date.now();
   if (room && text.trim() && now - store.lastTypingSent > TYPING_SEND_EVERY_MS) {
     if (connection()?.sendEvent({ type: 'typing', room: room.id })) store.setLastTypingSent(now);

@@ -1,11 +1,12 @@
 // Room actions: the room list, opening and closing a room, creating, joining, leaving, direct messages.
 
 import { api } from '../api.js';
+import { clearDraft, loadDraft } from '../drafts.js';
 import { roomTitle, store } from '../state.js';
 import { toast } from '../views/dom.js';
 import * as roomView from '../views/room.js';
 import * as screens from '../views/screens.js';
-import { loadHistory, markRead } from './messages.js';
+import { flushReads, loadHistory, markRead } from './messages.js';
 import { connection } from './session.js';
 
 /** Applies a full room list (welcome or GET /api/rooms); `authoritative` drops rooms not in it. */
@@ -36,6 +37,7 @@ export function removeRoom(id) {
   const wasActive = store.activeId === id;
   store.removeRoom(id);
   connection()?.forgetRoom(id);
+  clearDraft(store.me, id);
   if (wasActive) closeRoom();
   screens.renderRooms();
 }
@@ -44,8 +46,11 @@ export function openRoom(id) {
   const room = store.room(id);
   if (!room) return;
   const changed = store.activeId !== id;
+  if (changed && store.activeId) flushReads(store.activeId);
   store.setActive(id);
   roomView.showRoom(changed);
+  // Each room keeps its own draft: what was typed elsewhere never follows into this room.
+  if (changed) roomView.setComposer(loadDraft(store.me, id));
   screens.renderRooms();
   roomView.renderActive({ toBottom: true });
   markRead(room);
@@ -54,9 +59,12 @@ export function openRoom(id) {
 }
 
 export function closeRoom() {
+  const closed = store.activeId;
+  if (closed) flushReads(closed);
   store.setActive(null);
   roomView.showNoRoom();
   screens.renderRooms();
+  if (closed) screens.focusAfterClose(closed);
 }
 
 export async function createRoom(name) {

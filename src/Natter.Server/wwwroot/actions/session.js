@@ -1,11 +1,14 @@
-// Session actions: the server's limits, log in / register, the socket's life, log out, who is online.
+// Session actions: the server's limits, log in / register, the socket's life, log out.
 
 import { api } from '../api.js';
 import { Connection } from '../connection.js';
 import { store } from '../state.js';
-import { roomInAddress, renderActive } from '../views/room.js';
+import { inDuration } from '../views/dom.js';
+import { focusHeading, renderActive, roomInAddress } from '../views/room.js';
 import * as screens from '../views/screens.js';
 import { onAcked, onFrame } from './frames.js';
+import { readRefused, resetReads } from './messages.js';
+import { startOnline, stopOnline } from './people.js';
 import { applyRooms, closeRoom } from './rooms.js';
 
 /** @type {Connection|null} */
@@ -30,8 +33,9 @@ export async function loadLimits() {
 
 function describeAuthError(e, action) {
   if (e.status === 429) {
-    const wait = e.retryAfter ? ` Try again in ${e.retryAfter} s.` : ' Try again later.';
-    return `${e.detail || 'Too many failed attempts.'}${e.detail && /try again/i.test(e.detail) ? '' : wait}`;
+    // The server's sentence may end with the wait in seconds; the wait is said here in words instead.
+    const reason = (e.detail || 'Too many failed attempts').replace(/[\s;,.]*try again\b.*$/is, '').replace(/\.$/, '');
+    return `${reason}. Try again ${e.retryAfter ? inDuration(e.retryAfter) : 'later'}.`;
   }
   if (e.status === 409) return e.detail || 'That username is already taken. Pick another one.';
   if (e.status === 401) return e.detail || 'Wrong username or password.';
@@ -82,8 +86,10 @@ export async function submitAuth(kind, username, password) {
 
 export function startSession(username) {
   store.startSession(username, roomInAddress());
+  resetReads();
   screens.showChat();
   closeRoom();
+  focusHeading(); // "Welcome" (or, once the room in the address reopens, its message box)
 
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const c = new Connection({
@@ -112,6 +118,7 @@ export function startSession(username) {
     renderActive();
   });
   c.addEventListener('acked', (e) => onAcked(e.detail.pending, e.detail.ack));
+  c.addEventListener('eventrefused', (e) => readRefused(e.detail.frame));
   c.addEventListener('loggedout', () => endSession('You were logged out. Log in again to continue.'));
   c.start();
 
@@ -119,18 +126,15 @@ export function startSession(username) {
   // The welcome frame lists the rooms too; asking over HTTP as well fills the sidebar even when
   // the socket is slow to come up.
   api.rooms().then((list) => applyRooms(list, false)).catch(() => {});
-  refreshOnline();
-  clearInterval(onlineTimer);
-  onlineTimer = setInterval(refreshOnline, 60000);
+  startOnline();
   screens.renderRooms();
 }
-
-let onlineTimer = 0;
 
 export function endSession(message = '') {
   conn?.stop();
   conn = null;
-  clearInterval(onlineTimer);
+  stopOnline();
+  resetReads();
   store.endSession();
   screens.clearChat();
   screens.showLogin(message);
@@ -139,13 +143,4 @@ export function endSession(message = '') {
 export async function logout() {
   try { await api.logout(); } catch { /* the session may already be gone */ }
   endSession('');
-}
-
-export async function refreshOnline() {
-  try {
-    const list = await api.onlineUsers();
-    const me = store.me;
-    store.setOnline(list.filter((u) => u.online !== false && u.username !== me).map((u) => u.username));
-    screens.renderOnline();
-  } catch { /* keep the last known list */ }
 }

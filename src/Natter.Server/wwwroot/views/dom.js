@@ -75,6 +75,18 @@ export function dayLabel(ts, now = new Date()) {
   return d.getFullYear() === now.getFullYear() ? dayFmt.format(d) : dayYearFmt.format(d);
 }
 
+// The page's sentences are English, so the wait is said in English too.
+const relative = new Intl.RelativeTimeFormat('en', { numeric: 'always' });
+
+/** A wait in words: "in 40 seconds", "in 5 minutes" (297 s), "in 2 hours". */
+export function inDuration(seconds) {
+  const s = Math.max(1, Math.round(seconds));
+  if (s < 60) return relative.format(s, 'second');
+  const minutes = Math.round(s / 60);
+  if (minutes < 60) return relative.format(minutes, 'minute');
+  return relative.format(Math.round(s / 3600), 'hour');
+}
+
 let toastTimer = 0;
 /** A short message at the bottom of the screen, also read by screen readers. */
 export function toast(text) {

@@ -12,7 +12,7 @@ export function renderRoomList(ul, rooms, { activeId, me, onOpen }) {
     render(li) {
       li ??= h('li', {}, h('button', { className: 'room-item', attrs: { type: 'button' }, on: { click: () => onOpen(li.dataset.key) } },
         h('span', { className: 'room-icon', attrs: { 'aria-hidden': 'true' } }),
-        h('span', { className: 'room-name' }),
+        h('span', { className: 'room-name', attrs: { dir: 'auto' } }),
         h('span', { className: 'badge' })));
       const btn = li.firstChild;
       const [icon, name, badge] = btn.children;
@@ -31,14 +31,18 @@ export function renderRoomList(ul, rooms, { activeId, me, onOpen }) {
   })));
 }
 
-/** Other people online; a click opens a direct message. */
+/**
+ * Other people online; a click opens a direct message. The button is named by the name it shows (what a
+ * speech-input user says to press it); what it does is its description.
+ */
 export function renderOnlineList(ul, usernames, { onMessage }) {
   reconcile(ul, [...usernames].sort().map((name) => ({
     key: name,
     render(li) {
       return li ?? h('li', {}, h('button', {
-        className: 'person', attrs: { type: 'button', 'aria-label': `Message ${name}` }, on: { click: () => onMessage(name) },
-      }, avatar(name), h('span', { className: 'person-name', text: name }), h('span', { className: 'dot', attrs: { 'aria-hidden': 'true' } })));
+        className: 'person', attrs: { type: 'button', title: `Message ${name}` }, on: { click: () => onMessage(name) },
+      }, avatar(name), h('span', { className: 'person-name', text: name, attrs: { dir: 'auto' } }),
+      h('span', { className: 'dot', attrs: { 'aria-hidden': 'true' } })));
     },
   })));
 }
@@ -51,7 +55,7 @@ export function renderPublicRooms(ul, list, { isMember, onJoin }) {
       const member = isMember(r.id);
       return h('li', { className: 'public-room' },
         h('span', { className: 'room-icon', text: '#', attrs: { 'aria-hidden': 'true' } }),
-        h('span', { className: 'public-name', text: r.name }),
+        h('span', { className: 'public-name', text: r.name, attrs: { dir: 'auto' } }),
         h('span', { className: 'muted members', text: `${r.members} ${r.members === 1 ? 'member' : 'members'}` }),
         h('button', {
           className: `btn ${member ? 'secondary' : 'primary'} small`,

@@ -71,12 +71,13 @@ export function renderMessages(log, { room, me, pending, online, onRetry, onDisc
   reconcile(log, entries);
 }
 
+/** One message. It can take focus (arrow keys in the log), which shows a grouped message's time. */
 function messageShell(own, cont) {
-  const n = h('div', { className: 'msg' },
+  const n = h('div', { className: 'msg', attrs: { tabindex: '-1' } },
     h('span', { className: 'avatar-slot' }),
     h('div', { className: 'bubble' },
-      h('div', { className: 'meta' }, h('span', { className: 'author' }), h('time')),
-      h('div', { className: 'text' }),
+      h('div', { className: 'meta' }, h('span', { className: 'author', attrs: { dir: 'auto' } }), h('time')),
+      h('div', { className: 'text', attrs: { dir: 'auto' } }),
       h('div', { className: 'status' })));
   n.classList.toggle('own', own);
   n.classList.toggle('cont', cont);

@@ -2,6 +2,7 @@
 // composer, and the room in the address bar.
 
 import { roomTitle, store } from '../state.js';
+import { h } from './dom.js';
 import { intents } from './intents.js';
 import { renderMessages } from './messages.js';
 
@@ -52,7 +53,8 @@ export function renderRoomHeader() {
   const room = store.activeRoom;
   if (!room) return;
   const title = roomTitle(room, store.me);
-  $('room-title').textContent = room.kind === 'direct' ? title : `# ${title}`;
+  // The name is isolated (bdi: its own direction, e.g. right-to-left) so the '#' stays in front of it.
+  $('room-title').replaceChildren(...(room.kind === 'direct' ? [] : ['# ']), h('bdi', { text: title }));
   if (room.kind === 'direct') {
     $('room-sub').textContent = store.isOnline(title) ? 'Online now' : 'Direct message';
   } else {
@@ -107,8 +109,42 @@ export function renderTyping() {
         : 'Several people are typing…';
 }
 
+/**
+ * After opening a room: the message box, except on a phone, where that would pop up the keyboard over
+ * the messages; there the room's heading takes focus, so a screen reader says where the reader is.
+ */
 export function focusComposer() {
-  if (!narrow()) $('message-input').focus();
+  if (narrow()) focusHeading(); else $('message-input').focus();
+}
+
+/**
+ * The screen's heading, where focus goes when there is nothing to type into: the room's name (or
+ * "Welcome"), or on a phone's list screen the sidebar's "Natter".
+ */
+export function focusHeading() {
+  $(narrow() && document.body.dataset.pane !== 'room' ? 'phone-title' : 'room-title').focus();
+}
+
+/** Arrow keys in the message log: up and down move between messages (showing each one's time), Home and End go to the ends, Escape goes to the message box. */
+export function messageKeys(e) {
+  const log = $('messages');
+  const items = [...log.querySelectorAll('.msg')];
+  if (!items.length) return;
+  const at = items.indexOf(document.activeElement?.closest?.('.msg'));
+  const last = items.length - 1;
+  const to = {
+    ArrowUp: at < 0 ? last : Math.max(0, at - 1),
+    ArrowDown: at < 0 ? last : Math.min(last, at + 1),
+    Home: 0,
+    End: last,
+  }[e.key];
+  if (e.key === 'Escape' && at >= 0) {
+    e.preventDefault();
+    $('message-input').focus();
+  } else if (to !== undefined && !e.altKey && !e.ctrlKey && !e.metaKey) {
+    e.preventDefault();
+    items[to].focus();
+  }
 }
 
 /** Grows the message box with its text, up to a limit. */
@@ -118,7 +154,10 @@ export function autosizeComposer() {
   input.style.height = `${Math.min(input.scrollHeight, 180)}px`;
 }
 
-export function clearComposer() {
-  $('message-input').value = '';
+/** Puts a room's draft (or nothing) into the message box. */
+export function setComposer(text) {
+  $('message-input').value = text;
   autosizeComposer();
 }
+
+export const clearComposer = () => setComposer('');

@@ -2,10 +2,10 @@
 // the connection pill and banner, and the dialogs.
 
 import { store } from '../state.js';
-import { setAvatar } from './dom.js';
+import { inDuration, setAvatar } from './dom.js';
 import { intents } from './intents.js';
 import { renderOnlineList, renderPublicRooms, renderRoomList } from './lists.js';
-import { renderRoomHeader } from './room.js';
+import { focusHeading, renderRoomHeader } from './room.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -68,6 +68,12 @@ export function renderRooms() {
   document.title = unread ? `(${unread}) Natter` : 'Natter';
 }
 
+/** A room was closed: focus goes back to its entry in the list, or (when it was left) to what is there instead. */
+export function focusAfterClose(id) {
+  const item = [...$('room-list').children].find((li) => li.dataset.key === id)?.querySelector('button');
+  if (item) item.focus(); else focusHeading();
+}
+
 export function renderOnline() {
   const online = store.online;
   renderOnlineList($('online-list'), online, { onMessage: intents.startDirect });
@@ -90,7 +96,7 @@ export function renderConnection() {
     const tick = () => {
       const secs = Math.max(0, Math.ceil((store.retryAt - Date.now()) / 1000));
       $('offline-text').textContent = secs > 0
-        ? `You are offline. Reconnecting in ${secs} s… Messages you send now are kept and sent when you are back.`
+        ? `You are offline. Reconnecting ${inDuration(secs)}… Messages you send now are kept and sent when you are back.`
         : 'You are offline. Reconnecting…';
     };
     tick();

@@ -1,0 +1,14 @@
+using System.Data.Common;
+using System.Net.Sockets;
+
+namespace Natter.Server.Storage;
+
+/// <summary>Which exceptions mean "the store could not be reached or failed" (as opposed to a bug in Natter).</summary>
+public static class StoreFaults
+{
+    /// <summary>
+    /// A database error (any provider's DbException), a timeout, or a broken connection: MySqlConnector surfaces a
+    /// reset link as an IOException or SocketException.
+    /// </summary>
+    public static bool Is(Exception e) => e is DbException or TimeoutException or IOException or SocketException;
+}
