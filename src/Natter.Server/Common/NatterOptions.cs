@@ -89,6 +89,17 @@ public sealed class LimitOptions
     [Range(16, 10_000_000)]
     public int OutboundQueueMessages { get; set; } = 8192;
 
+    /// <summary>
+    /// Bytes of control frames (acks, pongs, errors, sync requests) waiting for one socket. At the bound the server
+    /// stops reading that socket until its writer has sent half of them (see WebSocket:BackpressureTimeout).
+    /// </summary>
+    [Range(4096, 64 * 1024 * 1024)]
+    public int OutboundControlBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Ping frames per second per socket (burst twice that); more are answered rate_limited.</summary>
+    [Range(1, 10_000_000)]
+    public int PingsPerSecond { get; set; } = 5;
+
     /// <summary>Accepted messages waiting for the store; a full queue slows senders down.</summary>
     [Range(16, 10_000_000)]
     public int IngestQueueCapacity { get; set; } = 20_000;
@@ -126,6 +137,10 @@ public sealed class SocketOptions
     /// <summary>How long a new socket's live messages wait for its first frame.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan FirstFrameHold { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a socket may stay unread because its control queue is full before it is closed with 1013.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan BackpressureTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long a closing socket may take before it is aborted.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]

@@ -61,7 +61,7 @@ public sealed class FrameHandlers(SendService sends, RoomDirectory rooms, IChatS
                 "sync" => await SyncAsync(session, root, reference),
                 "typing" => await TypingAsync(session.Caller, root),
                 "read" => await ReadAsync(session.Caller, root),
-                "ping" => Pong(session.Connection, reference),
+                "ping" => Pong(session, reference),
                 _ => new Refusal(ErrorCodes.BadRequest, $"Unknown frame type '{type}'."),
             };
             if (refusal is { } refused)
@@ -71,9 +71,14 @@ public sealed class FrameHandlers(SendService sends, RoomDirectory rooms, IChatS
         }
     }
 
-    private static Refusal? Pong(Connection conn, string? reference)
+    private static Refusal? Pong(SocketSession session, string? reference)
     {
-        conn.SendControl(Frames.Pong(reference));
+        if (!session.TryPing())
+        {
+            return new Refusal(ErrorCodes.RateLimited, "Too many pings.");
+        }
+
+        session.Connection.SendControl(Frames.Pong(reference));
         return null;
     }
 
