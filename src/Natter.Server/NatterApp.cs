@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Natter.Server.Accounts;
+using Natter.Server.Api;
 using Natter.Server.Entry;
 using Natter.Server.Hosting;
 using Natter.Server.Rooms;
@@ -30,6 +31,7 @@ public static class NatterApp
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseWebSockets();
+        app.UseMiddleware<CsrfGuard>();
         app.UseAuthentication();
         app.UseAuthorization();
 

@@ -5,7 +5,8 @@ namespace Natter.Server.Api;
 
 /// <summary>
 /// Reads a request's JSON object by hand, so malformed JSON, wrong types and oversized bodies all get a
-/// clear 400/413 problem instead of a binder's exception.
+/// clear 400/413 problem instead of a binder's exception. The body must say it is JSON (415 otherwise): a page on
+/// another origin cannot send that content type without a CORS preflight (see CsrfGuard).
 /// </summary>
 public sealed class JsonBody : IDisposable
 {
@@ -17,6 +18,11 @@ public sealed class JsonBody : IDisposable
 
     public static async Task<(JsonBody? Body, ProblemHttpResult? Error)> ReadAsync(HttpRequest request, int maxBytes)
     {
+        if (!request.HasJsonContentType())
+        {
+            return (null, Problems.UnsupportedMediaType("The body must be JSON (Content-Type: application/json)."));
+        }
+
         if (request.ContentLength > maxBytes)
         {
             return (null, Problems.TooLarge($"The body is over {maxBytes} bytes."));
@@ -77,6 +83,7 @@ public static class Problems
     public static ProblemHttpResult NotFound(string detail) => TypedResults.Problem(detail, statusCode: 404, title: "Not found");
     public static ProblemHttpResult Conflict(string detail) => TypedResults.Problem(detail, statusCode: 409, title: "Conflict");
     public static ProblemHttpResult TooLarge(string detail) => TypedResults.Problem(detail, statusCode: 413, title: "Too large");
+    public static ProblemHttpResult UnsupportedMediaType(string detail) => TypedResults.Problem(detail, statusCode: 415, title: "Unsupported media type");
     public static ProblemHttpResult TooMany(string detail) => TypedResults.Problem(detail, statusCode: 429, title: "Too many requests");
     public static ProblemHttpResult Unavailable(string detail) => TypedResults.Problem(detail, statusCode: 503, title: "Service unavailable");
 }

@@ -42,6 +42,9 @@ internal static partial class Log
     [LoggerMessage(24, LogLevel.Warning, "WebSocket refused: origin {Origin} is not allowed")]
     public static partial void OriginRefused(ILogger logger, string origin);
 
+    [LoggerMessage(26, LogLevel.Warning, "{Method} {Path} refused: sent from another origin ({Origin})")]
+    public static partial void CrossOriginRefused(ILogger logger, string method, string path, string origin);
+
     [LoggerMessage(25, LogLevel.Error, "Socket {ConnectionId} failed")]
     public static partial void SocketFailed(ILogger logger, string connectionId, Exception exception);
 

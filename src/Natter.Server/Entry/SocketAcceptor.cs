@@ -20,6 +20,7 @@ public sealed class SocketAcceptor(
     SocketPresence presence,
     ReceiveLoop receiveLoop,
     SendService sends,
+    OriginPolicy origins,
     NatterMetrics metrics,
     IOptions<NatterOptions> options,
     ILogger<SocketAcceptor> logger)
@@ -35,9 +36,10 @@ public sealed class SocketAcceptor(
             return;
         }
 
-        if (!IsOriginAllowed(http.Request))
+        var origin = http.Request.Headers.Origin.ToString();
+        if (origin.Length > 0 && !origins.IsAllowed(http.Request, origin))
         {
-            Log.OriginRefused(logger, http.Request.Headers.Origin.ToString());
+            Log.OriginRefused(logger, origin);
             await Problems.Forbidden("This origin may not open a socket.").ExecuteAsync(http);
             return;
         }
@@ -90,19 +92,6 @@ public sealed class SocketAcceptor(
             KeepAliveTimeout = _socketOptions.KeepAliveTimeout,
         });
         return (socket, stream);
-    }
-
-    private bool IsOriginAllowed(HttpRequest request)
-    {
-        var origin = request.Headers.Origin.ToString();
-        if (origin.Length == 0)
-        {
-            return true;
-        }
-
-        var own = $"{request.Scheme}://{request.Host}";
-        return string.Equals(origin, own, StringComparison.OrdinalIgnoreCase)
-            || _socketOptions.AllowedOrigins.Any(o => o == "*" || string.Equals(o.TrimEnd('/'), origin, StringComparison.OrdinalIgnoreCase));
     }
 
     private async Task RunAsync(Connection conn, WebSocket socket, Caller caller, CancellationToken requestAborted)

@@ -35,6 +35,8 @@ public static class NatterServices
         services.AddMetrics();
         services.AddSingleton<NatterMetrics>();
 
+        services.AddSingleton<OriginPolicy>();
+
         // Features beside the path.
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<LoginThrottle>();
