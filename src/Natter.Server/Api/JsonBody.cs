@@ -66,9 +66,12 @@ public sealed class JsonBody : IDisposable
             return (null, required ? Problems.BadRequest($"\"{name}\" is required.") : null);
         }
 
-        return p.ValueKind == JsonValueKind.String
-            ? (p.GetString(), null)
-            : (null, Problems.BadRequest($"\"{name}\" must be a string."));
+        if (p.ValueKind != JsonValueKind.String)
+        {
+            return (null, Problems.BadRequest($"\"{name}\" must be a string."));
+        }
+
+        return p.TryGetText(out var value) ? (value, null) : (null, Problems.BadRequest($"\"{name}\" is not valid text (a lone surrogate)."));
     }
 
     public void Dispose() => _doc.Dispose();
