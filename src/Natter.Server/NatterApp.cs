@@ -26,6 +26,7 @@ public static class NatterApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseMiddleware<SecurityHeaders>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseDefaultFiles();
