@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -89,4 +90,23 @@ public static class Problems
     public static ProblemHttpResult UnsupportedMediaType(string detail) => TypedResults.Problem(detail, statusCode: 415, title: "Unsupported media type");
     public static ProblemHttpResult TooMany(string detail) => TypedResults.Problem(detail, statusCode: 429, title: "Too many requests");
     public static ProblemHttpResult Unavailable(string detail) => TypedResults.Problem(detail, statusCode: 503, title: "Service unavailable");
+
+    /// <summary>429 with Retry-After in whole seconds (at least 1).</summary>
+    public static ProblemHttpResult TooMany(HttpResponse response, TimeSpan wait, string detail) =>
+        TooMany(string.Format(CultureInfo.InvariantCulture, detail, RetryAfter(response, wait)));
+
+    /// <summary>503 with Retry-After in whole seconds (at least 1).</summary>
+    public static ProblemHttpResult Unavailable(HttpResponse response, TimeSpan wait, string detail)
+    {
+        RetryAfter(response, wait);
+        return Unavailable(detail);
+    }
+
+    /// <summary>Sets Retry-After; returns the seconds.</summary>
+    private static int RetryAfter(HttpResponse response, TimeSpan wait)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return seconds;
+    }
 }

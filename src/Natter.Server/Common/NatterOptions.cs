@@ -121,6 +121,22 @@ public sealed class LimitOptions
 
     [Range(1, 100_000)]
     public int MaxHttpBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Group rooms one user may create within an hour (per node); more get 429 with Retry-After.</summary>
+    [Range(1, 1_000_000)]
+    public int RoomCreationsPerHour { get; set; } = 60;
+
+    /// <summary>Registrations from one client address within an hour (per node); more get 429 with Retry-After.</summary>
+    [Range(1, 1_000_000)]
+    public int RegistrationsPerAddressPerHour { get; set; } = 50;
+
+    /// <summary>Open sockets of one user on one node; more upgrades get 429.</summary>
+    [Range(1, 1_000_000)]
+    public int SocketsPerUser { get; set; } = 50;
+
+    /// <summary>Open sockets from one client address on one node; more upgrades get 429.</summary>
+    [Range(1, 10_000_000)]
+    public int SocketsPerAddress { get; set; } = 2000;
 }
 
 public sealed class SocketOptions
@@ -174,6 +190,14 @@ public sealed class AuthOptions
     public int Argon2MemoryKiB { get; set; } = 19 * 1024;
 
     public string CookieName { get; set; } = "natter_session";
+
+    /// <summary>Password hashes (register, login) computed at once; each takes a core and Argon2MemoryKiB of memory.</summary>
+    [Range(1, 1024)]
+    public int PasswordHashConcurrency { get; set; } = Math.Max(1, Environment.ProcessorCount - 1);
+
+    /// <summary>Logins and registrations that may wait for a hashing slot; more get 503 with Retry-After.</summary>
+    [Range(0, 100_000)]
+    public int PasswordHashQueue { get; set; } = 64;
 }
 
 [OptionsValidator]

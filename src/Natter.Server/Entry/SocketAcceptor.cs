@@ -21,6 +21,7 @@ public sealed class SocketAcceptor(
     ReceiveLoop receiveLoop,
     SendService sends,
     OriginPolicy origins,
+    SocketLimits limits,
     NatterMetrics metrics,
     IOptions<NatterOptions> options,
     ILogger<SocketAcceptor> logger)
@@ -51,6 +52,13 @@ public sealed class SocketAcceptor(
         }
 
         var caller = Caller.From(http.User);
+        using var lease = limits.TryOpen(caller.UserId, http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        if (lease is null)
+        {
+            await Problems.TooMany("Too many open sockets for this user or address.").ExecuteAsync(http);
+            return;
+        }
+
         // The socket lives for hours: keep the caller, not the claims and the authentication result.
         http.User = NoOne;
         http.Features.Set<Microsoft.AspNetCore.Authentication.IAuthenticateResultFeature>(null);

@@ -40,11 +40,14 @@ public static class NatterServices
         // Features beside the path.
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<RegistrationLimit>();
+        services.AddSingleton<RoomCreationLimit>();
         services.AddSingleton<RoomDirectory>();
         services.AddSingleton<RoomService>();
 
         // The path of a message: entry → sending → store → bus → delivery.
         services.AddSingleton<SocketPresence>();
+        services.AddSingleton<SocketLimits>();
         services.AddSingleton<FrameHandlers>();
         services.AddSingleton<ReceiveLoop>();
         services.AddSingleton<SocketAcceptor>();
