@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Natter.Server.Accounts;
 using Natter.Server.Api;
 using Natter.Server.Entry;
@@ -26,6 +27,15 @@ public static class NatterApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+
+        // Client address and scheme from X-Forwarded-* of configured proxies only. Without any, the middleware
+        // would believe every sender, so it is not added at all.
+        var network = app.Services.GetRequiredService<IOptions<NatterOptions>>().Value.Network;
+        if (network.KnownProxies.Length + network.KnownNetworks.Length > 0)
+        {
+            app.UseForwardedHeaders();
+        }
+
         app.UseMiddleware<SecurityHeaders>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();

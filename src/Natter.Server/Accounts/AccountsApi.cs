@@ -86,7 +86,7 @@ public static class AccountsApi
     }
 
     public static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> Login(
-        HttpContext http, IChatStore store, PasswordHasher hasher, LoginThrottle throttle, IOptions<NatterOptions> options,
+        HttpContext http, IChatStore store, PasswordHasher hasher, LoginThrottle throttle, DeviceCookies devices, IOptions<NatterOptions> options,
         TimeProvider clock, NatterMetrics metrics, ILoggerFactory logs, CancellationToken ct)
     {
         var (credentials, error) = await ReadCredentialsAsync(http.Request, options);
@@ -98,7 +98,8 @@ public static class AccountsApi
         var logger = logs.CreateLogger(typeof(AccountsApi));
         var username = Validation.NormalizeUsername(rawName) ?? rawName.ToLowerInvariant();
         var address = AddressOf(http);
-        if (throttle.RetryAfter(username, address) is { } wait)
+        var device = devices.DeviceOf(http.Request.Cookies[devices.CookieName], username);
+        if (throttle.RetryAfter(username, address, device) is { } wait)
         {
             Log.LoginThrottled(logger, username, address, Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)));
             return Problems.TooMany(http.Response, wait, "Too many failed logins; try again in {0} s.");
@@ -112,13 +113,23 @@ public static class AccountsApi
 
         if (!ok || user is null || user.Status != "active")
         {
-            throttle.RecordFailure(username, address);
+            throttle.RecordFailure(username, address, device);
             metrics.LoginFailures.Add(1);
             Log.LoginFailed(logger, username, address);
             return Problems.Unauthorized("Wrong username or password.");
         }
 
-        throttle.RecordSuccess(username);
+        throttle.RecordSuccess(username, device);
+        var (deviceCookie, deviceExpires) = devices.Issue(user.Username);
+        http.Response.Cookies.Append(devices.CookieName, deviceCookie, new CookieOptions
+        {
+            HttpOnly = true,
+            SameSite = SameSiteMode.Strict,
+            Secure = http.Request.IsHttps,
+            Path = "/api/login",
+            Expires = deviceExpires,
+        });
+
         var token = Tokens.New();
         var expires = clock.GetUtcNow() + options.Value.Auth.TokenLifetime;
         await store.CreateSessionAsync(user.Id, Tokens.Hash(token), expires, ct);

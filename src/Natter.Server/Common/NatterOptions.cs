@@ -18,6 +18,8 @@ public sealed class NatterOptions
     public SocketOptions WebSocket { get; set; } = new();
     [ValidateObjectMembers]
     public AuthOptions Auth { get; set; } = new();
+    /// <summary>Checked by the cross-setting validator (addresses and networks parse).</summary>
+    public NetworkOptions Network { get; set; } = new();
 
     /// <summary>Name of this node in logs and metrics; defaults to the machine name and process id.</summary>
     public string? NodeName { get; set; }
@@ -191,6 +193,13 @@ public sealed class AuthOptions
 
     public string CookieName { get; set; } = "natter_session";
 
+    /// <summary>How long a device cookie (set on a successful login) lets that browser log in while its username is throttled.</summary>
+    [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
+    public TimeSpan DeviceCookieLifetime { get; set; } = TimeSpan.FromDays(365);
+
+    /// <summary>Base64 of at least 32 random bytes signing device cookies; the same on every node. Unset: random per process.</summary>
+    public string? DeviceCookieKey { get; set; }
+
     /// <summary>Password hashes (register, login) computed at once; each takes a core and Argon2MemoryKiB of memory.</summary>
     [Range(1, 1024)]
     public int PasswordHashConcurrency { get; set; } = Math.Max(1, Environment.ProcessorCount - 1);
@@ -198,6 +207,18 @@ public sealed class AuthOptions
     /// <summary>Logins and registrations that may wait for a hashing slot; more get 503 with Retry-After.</summary>
     [Range(0, 100_000)]
     public int PasswordHashQueue { get; set; } = 64;
+}
+
+public sealed class NetworkOptions
+{
+    /// <summary>
+    /// Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed. Empty (the default):
+    /// forwarded headers are ignored, so no client can make up its address.
+    /// </summary>
+    public string[] KnownProxies { get; set; } = [];
+
+    /// <summary>Networks (CIDR, e.g. 10.0.0.0/8) of such proxies.</summary>
+    public string[] KnownNetworks { get; set; } = [];
 }
 
 [OptionsValidator]

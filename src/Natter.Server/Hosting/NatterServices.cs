@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Natter.Server.Accounts;
@@ -40,6 +41,7 @@ public static class NatterServices
         // Features beside the path.
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<DeviceCookies>();
         services.AddSingleton<RegistrationLimit>();
         services.AddSingleton<RoomCreationLimit>();
         services.AddSingleton<RoomDirectory>();
@@ -66,6 +68,23 @@ public static class NatterServices
         services.AddSingleton<Fanout>();
         services.AddHostedService(sp => sp.GetRequiredService<Fanout>());
         services.AddHostedService<SessionSweeper>();
+
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<NatterOptions>>((f, natter) =>
+        {
+            // Only the configured proxies: ASP.NET's defaults (loopback) are cleared.
+            f.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            f.KnownProxies.Clear();
+            f.KnownIPNetworks.Clear();
+            foreach (var proxy in natter.Value.Network.KnownProxies)
+            {
+                f.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+            }
+
+            foreach (var network in natter.Value.Network.KnownNetworks)
+            {
+                f.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+            }
+        });
 
         services.AddAuthentication(NatterAuthentication.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, NatterAuthentication>(NatterAuthentication.SchemeName, null);
@@ -144,7 +163,34 @@ public static class NatterServices
                 errors.Add("Natter:Limits:SendsPerSecond and SendBurst are 1 or more.");
             }
 
+            foreach (var proxy in o.Network.KnownProxies)
+            {
+                if (!System.Net.IPAddress.TryParse(proxy, out _))
+                {
+                    errors.Add($"Natter:Network:KnownProxies: '{proxy}' is not an IP address.");
+                }
+            }
+
+            foreach (var network in o.Network.KnownNetworks)
+            {
+                if (!System.Net.IPNetwork.TryParse(network, out _))
+                {
+                    errors.Add($"Natter:Network:KnownNetworks: '{network}' is not a network in CIDR notation.");
+                }
+            }
+
+            if (o.Auth.DeviceCookieKey is { Length: > 0 } key && !IsKey(key))
+            {
+                errors.Add("Natter:Auth:DeviceCookieKey is base64 of at least 32 bytes.");
+            }
+
             return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        }
+
+        private static bool IsKey(string base64)
+        {
+            Span<byte> bytes = stackalloc byte[base64.Length];
+            return Convert.TryFromBase64String(base64, bytes, out var n) && n >= 32;
         }
     }
 }
