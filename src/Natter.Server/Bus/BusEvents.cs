@@ -23,3 +23,6 @@ public sealed record PresenceEvent(long UserId, string Username, bool Online, IR
 
 /// <summary>A session was logged out: its sockets close with 4001 on every node.</summary>
 public sealed record SessionRevoked(long SessionId) : BusEvent;
+
+/// <summary>Sessions that expired and were swept from the store: their sockets close with 4001 on every node.</summary>
+public sealed record SessionsExpired(IReadOnlyList<long> SessionIds) : BusEvent;

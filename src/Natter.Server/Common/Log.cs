@@ -21,7 +21,7 @@ internal static partial class Log
     [LoggerMessage(13, LogLevel.Debug, "Deleted {Count} expired sessions")]
     public static partial void SessionsSwept(ILogger logger, int count);
 
-    [LoggerMessage(14, LogLevel.Warning, "Deleting expired sessions failed; next try in an hour")]
+    [LoggerMessage(14, LogLevel.Warning, "Deleting expired sessions failed; next try at the next sweep")]
     public static partial void SessionSweepFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(12, LogLevel.Warning, "Login throttled for {Username} from {Address}, retry after {RetryAfterSeconds} s")]

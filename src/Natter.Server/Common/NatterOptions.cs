@@ -174,6 +174,10 @@ public sealed class AuthOptions
     [Range(typeof(TimeSpan), "00:01:00", "3650.00:00:00")]
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>How often expired sessions are deleted (and their sockets, on every node, closed with 4001).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan SessionSweepInterval { get; set; } = TimeSpan.FromHours(1);
+
     [Range(1, 1_000_000)]
     public int LoginFailuresPerUser { get; set; } = 10;
 

@@ -23,6 +23,7 @@ public sealed class SocketAcceptor(
     OriginPolicy origins,
     SocketLimits limits,
     NatterMetrics metrics,
+    TimeProvider clock,
     IOptions<NatterOptions> options,
     ILogger<SocketAcceptor> logger)
 {
@@ -59,12 +60,20 @@ public sealed class SocketAcceptor(
             return;
         }
 
+        var expiresAt = Caller.SessionExpiresAt(http.User);
+
         // The socket lives for hours: keep the caller, not the claims and the authentication result.
         http.User = NoOne;
         http.Features.Set<Microsoft.AspNetCore.Authentication.IAuthenticateResultFeature>(null);
         var (socket, stream) = await AcceptAsync(http);
         using var _ = socket;
-        await RunAsync(connections.Create(socket, stream, caller), socket, caller, http.RequestAborted);
+        var conn = connections.Create(socket, stream, caller);
+        if (expiresAt is { } expires)
+        {
+            conn.CloseWhenSessionEnds(expires, clock);
+        }
+
+        await RunAsync(conn, socket, caller, http.RequestAborted);
     }
 
     /// <summary>

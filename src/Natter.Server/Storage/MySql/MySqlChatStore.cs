@@ -209,10 +209,18 @@ public sealed class MySqlChatStore : IChatStore
         await conn.ExecuteAsync("DELETE FROM sessions WHERE id = @id", ct, ("@id", sessionId));
     }
 
-    public async Task<int> DeleteExpiredSessionsAsync(DateTimeOffset now, CancellationToken ct)
+    public async Task<IReadOnlyList<long>> DeleteExpiredSessionsAsync(DateTimeOffset now, CancellationToken ct)
     {
+        // MySQL 8 has no DELETE … RETURNING. Rows only ever cross "expires_at <= now" as time passes, and now is fixed
+        // here, so the rows read are the rows deleted (a concurrent sweep on another node may delete some first).
         await using var conn = await OpenAsync(ct);
-        return await conn.ExecuteAsync("DELETE FROM sessions WHERE expires_at <= @n", ct, ("@n", now.ToUnixTimeMilliseconds()));
+        var ids = await conn.ListAsync("SELECT id FROM sessions WHERE expires_at <= @n", r => r.GetInt64(0), ct, ("@n", now.ToUnixTimeMilliseconds()));
+        if (ids.Count > 0)
+        {
+            await conn.ExecuteAsync("DELETE FROM sessions WHERE expires_at <= @n", ct, ("@n", now.ToUnixTimeMilliseconds()));
+        }
+
+        return ids;
     }
 
     public async Task<Room> CreateRoomAsync(string name, long creatorId, CancellationToken ct)

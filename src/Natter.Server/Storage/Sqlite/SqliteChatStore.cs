@@ -137,10 +137,10 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
         await conn.ExecuteAsync("DELETE FROM sessions WHERE id = @id", ct, ("@id", sessionId));
     }
 
-    public async Task<int> DeleteExpiredSessionsAsync(DateTimeOffset now, CancellationToken ct)
+    public async Task<IReadOnlyList<long>> DeleteExpiredSessionsAsync(DateTimeOffset now, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        return await conn.ExecuteAsync("DELETE FROM sessions WHERE expires_at <= @n", ct, ("@n", now.ToUnixTimeMilliseconds()));
+        return await conn.ListAsync("DELETE FROM sessions WHERE expires_at <= @n RETURNING id", r => r.GetInt64(0), ct, ("@n", now.ToUnixTimeMilliseconds()));
     }
 
     public async Task<Room> CreateRoomAsync(string name, long creatorId, CancellationToken ct)
