@@ -56,7 +56,7 @@ public static class RoomsApi
             var name = Validation.NormalizeRoomName(raw);
             if (name is null)
             {
-                return Problems.BadRequest($"A room name has 1–{Validation.RoomNameMax} characters.");
+                return Problems.BadRequest($"A room name has 1–{Validation.RoomNameMax} characters, shows something, and has no control or invisible formatting characters.");
             }
 
             var caller = Caller.From(http.User);

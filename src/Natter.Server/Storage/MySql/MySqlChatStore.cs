@@ -425,7 +425,7 @@ public sealed class MySqlChatStore : IChatStore
             var args = new List<(string, object?)>(chunk.Length * 3);
             for (var i = 0; i < chunk.Length; i++)
             {
-                sql.Append(i == 0 ? "" : " OR ").Append($"(room_id = @r{i} AND sender_id = @s{i} AND client_id = @c{i})");
+                sql.Append(i == 0 ? "" : " OR ").Append(CultureInfo.InvariantCulture, $"(room_id = @r{i} AND sender_id = @s{i} AND client_id = @c{i})");
                 args.Add(("@r" + i, chunk[i].Room));
                 args.Add(("@s" + i, chunk[i].Sender));
                 args.Add(("@c" + i, ClientIdBytes(chunk[i].ClientId)));
@@ -475,7 +475,7 @@ public sealed class MySqlChatStore : IChatStore
             for (var i = 0; i < chunk.Length; i++)
             {
                 var s = chunk[i];
-                sql.Append(i == 0 ? "" : ", ").Append($"(@r{i}, @q{i}, @u{i}, @x{i}, @t{i}, @c{i})");
+                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@r{i}, @q{i}, @u{i}, @x{i}, @t{i}, @c{i})");
                 args.Add(("@r" + i, s.Room));
                 args.Add(("@q" + i, s.Seq));
                 args.Add(("@u" + i, s.SenderId));
