@@ -101,7 +101,7 @@ public static class AccountsApi
         var device = devices.DeviceOf(http.Request.Cookies[devices.CookieName], username);
         if (throttle.RetryAfter(username, address, device) is { } wait)
         {
-            Log.LoginThrottled(logger, username, address, Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)));
+            Log.LoginThrottled(logger, LogText.Escape(username), address, Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)));
             return Problems.TooMany(http.Response, wait, "Too many failed logins; try again in {0} s.");
         }
 
@@ -115,7 +115,7 @@ public static class AccountsApi
         {
             throttle.RecordFailure(username, address, device);
             metrics.LoginFailures.Add(1);
-            Log.LoginFailed(logger, username, address);
+            Log.LoginFailed(logger, LogText.Escape(username), address);
             return Problems.Unauthorized("Wrong username or password.");
         }
 

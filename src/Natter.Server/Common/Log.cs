@@ -1,6 +1,9 @@
 namespace Natter.Server.Common;
 
-/// <summary>Every log line Natter writes, with stable event ids (structured: fields, not formatted text).</summary>
+/// <summary>
+/// Every log line Natter writes, with stable event ids (structured: fields, not formatted text). Text a client chose
+/// (a username as typed, an Origin header) goes through <see cref="LogText.Escape"/> first, so it cannot forge lines.
+/// </summary>
 internal static partial class Log
 {
     [LoggerMessage(1, LogLevel.Information, "Applying {Store} migration {Version} ({Description}), {Done}/{Total}")]

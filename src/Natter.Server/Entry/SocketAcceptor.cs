@@ -41,7 +41,7 @@ public sealed class SocketAcceptor(
         var origin = http.Request.Headers.Origin.ToString();
         if (origin.Length > 0 && !origins.IsAllowed(http.Request, origin))
         {
-            Log.OriginRefused(logger, origin);
+            Log.OriginRefused(logger, LogText.Escape(origin));
             await Problems.Forbidden("This origin may not open a socket.").ExecuteAsync(http);
             return;
         }
