@@ -54,6 +54,12 @@ internal static partial class Log
     [LoggerMessage(30, LogLevel.Error, "Commit of {Count} messages failed; their senders get an error")]
     public static partial void CommitFailed(ILogger logger, int count, Exception exception);
 
+    [LoggerMessage(34, LogLevel.Warning, "Commit of {Count} messages refused by the store ({Error}); their senders get an error")]
+    public static partial void CommitRefused(ILogger logger, int count, string error);
+
+    [LoggerMessage(35, LogLevel.Warning, "The store is unavailable: {Error} ({Suppressed} more such answers since the last line)")]
+    public static partial void StoreUnavailable(ILogger logger, string error, int suppressed);
+
     [LoggerMessage(31, LogLevel.Information, "Shutdown: draining {Queued} accepted messages")]
     public static partial void Draining(ILogger logger, int queued);
 

@@ -21,6 +21,7 @@ public sealed class NatterOptions
     /// <summary>Checked by the cross-setting validator (addresses and networks parse).</summary>
     public NetworkOptions Network { get; set; } = new();
 
+
     /// <summary>Name of this node in logs and metrics; defaults to the machine name and process id.</summary>
     public string? NodeName { get; set; }
 }
@@ -40,6 +41,17 @@ public sealed class StorageOptions
     public string SqliteSynchronous { get; set; } = "FULL";
 
     public string? MySqlConnectionString { get; set; }
+
+    /// <summary>
+    /// Largest the SQLite file may grow, in MiB (0: no cap). At the cap writes fail as on a full disk (503), which
+    /// keeps a flood from filling a disk that other services share.
+    /// </summary>
+    [Range(0, 16 * 1024 * 1024)]
+    public int SqliteMaxSizeMiB { get; set; }
+
+    /// <summary>After a store write fails, how long readiness (/healthz/ready) reports the store failing unless a write succeeds.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan WriteFailureHold { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed class BusOptions

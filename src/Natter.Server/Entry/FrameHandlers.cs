@@ -52,15 +52,24 @@ public sealed class FrameHandlers(SendService sends, RoomDirectory rooms, IChatS
                 return;
             }
 
-            var refusal = type switch
+            Refusal? refusal;
+            try
             {
-                "send" => await SendAsync(session, root, reference),
-                "sync" => await SyncAsync(session, root, reference),
-                "typing" => await TypingAsync(session.Caller, root),
-                "read" => await ReadAsync(session.Caller, root),
-                "ping" => Pong(session, reference),
-                _ => new Refusal(ErrorCodes.BadRequest, $"Unknown frame type '{type}'."),
-            };
+                refusal = type switch
+                {
+                    "send" => await SendAsync(session, root, reference),
+                    "sync" => await SyncAsync(session, root, reference),
+                    "typing" => await TypingAsync(session.Caller, root),
+                    "read" => await ReadAsync(session.Caller, root),
+                    "ping" => Pong(session, reference),
+                    _ => new Refusal(ErrorCodes.BadRequest, $"Unknown frame type '{type}'."),
+                };
+            }
+            catch (StoreUnavailableException)
+            {
+                refusal = new Refusal(ErrorCodes.Internal, "The store is unavailable; nothing was changed. Try again later.");
+            }
+
             if (refusal is { } refused)
             {
                 session.Refuse(refused, reference);

@@ -139,6 +139,10 @@ public sealed class SocketAcceptor(
         {
             reason = e.GetType().Name;
         }
+        catch (StoreUnavailableException e)
+        {
+            reason = e.Message;
+        }
         catch (Exception e)
         {
             Log.SocketFailed(logger, conn.Id, e);

@@ -25,6 +25,10 @@ public sealed class SocketPresence(IPresence presence, IMessageBus bus, IChatSto
                 await bus.PublishAsync(new PresenceEvent(caller.UserId, caller.Username, false, rooms.Select(r => r.Id).ToArray()), CancellationToken.None);
             }
         }
+        catch (StoreUnavailableException)
+        {
+            // Presence of a user whose rooms cannot be read is told when the store is back (the next socket).
+        }
         catch (Exception e)
         {
             Log.SocketFailed(logger, "presence", e);

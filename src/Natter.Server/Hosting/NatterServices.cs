@@ -104,14 +104,16 @@ public static class NatterServices
 
     private static void AddStore(this IServiceCollection services, string provider)
     {
+        services.AddSingleton<StoreHealth>();
         switch (provider)
         {
             case "sqlite":
                 services.AddSingleton<SqliteChatStore>();
-                services.AddSingleton<IChatStore>(sp => sp.GetRequiredService<SqliteChatStore>());
+                services.AddSingleton<IChatStore>(sp => new GuardedChatStore(sp.GetRequiredService<SqliteChatStore>(), sp.GetRequiredService<StoreHealth>()));
                 break;
             case "mysql":
-                services.AddSingleton<IChatStore, MySqlChatStore>();
+                services.AddSingleton<MySqlChatStore>();
+                services.AddSingleton<IChatStore>(sp => new GuardedChatStore(sp.GetRequiredService<MySqlChatStore>(), sp.GetRequiredService<StoreHealth>()));
                 break;
             default:
                 throw new InvalidOperationException($"Natter:Storage:Provider '{provider}' is not available in this build.");
@@ -195,10 +197,26 @@ public static class NatterServices
     }
 }
 
-internal sealed class StoreHealthCheck(IChatStore store) : IHealthCheck
+internal sealed class StoreHealthCheck(IChatStore store, StoreHealth health) : IHealthCheck
 {
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        await store.PingAsync(cancellationToken) ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("the store does not answer");
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            if (!await store.PingAsync(cancellationToken))
+            {
+                return HealthCheckResult.Unhealthy("the store does not answer");
+            }
+        }
+        catch (StoreUnavailableException e)
+        {
+            return HealthCheckResult.Unhealthy("the store does not answer: " + e.Message);
+        }
+
+        // Degraded (reads work, writes do not), which /healthz and /healthz/ready answer with 503 like Unhealthy;
+        // the health service logs it as a warning, not as an error on every probe.
+        return health.WriteFailure is { } failure ? HealthCheckResult.Degraded("the store refuses writes: " + failure) : HealthCheckResult.Healthy();
+    }
 }
 
 internal sealed class QueueHealthCheck(IngestQueue ingest, IMessageBus bus) : IHealthCheck

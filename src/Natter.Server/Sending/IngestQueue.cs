@@ -116,7 +116,15 @@ public sealed class IngestQueue(IChatStore store, IMessageBus bus, NatterMetrics
         }
         catch (Exception e)
         {
-            Log.CommitFailed(logger, batch.Count, e);
+            if (e is StoreUnavailableException)
+            {
+                Log.CommitRefused(logger, batch.Count, e.Message);
+            }
+            else
+            {
+                Log.CommitFailed(logger, batch.Count, e);
+            }
+
             foreach (var send in batch)
             {
                 send.Failed(e);
