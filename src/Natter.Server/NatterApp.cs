@@ -24,6 +24,7 @@ public static class NatterApp
             WebRootPath = webRoot ?? Path.Combine(AppContext.BaseDirectory, "wwwroot"),
         });
         builder.Services.AddNatter(builder.Configuration);
+        AddManagementAddress(builder);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         configure?.Invoke(builder);
 
@@ -38,6 +39,7 @@ public static class NatterApp
         }
 
         app.UseMiddleware<SecurityHeaders>();
+        app.UseMiddleware<ManagementEndpoints>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<StoreFailures>();
@@ -57,6 +59,27 @@ public static class NatterApp
         app.MapHealthChecks("/healthz/ready", Ready(c => c.Tags.Contains("ready")));
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
+    }
+
+    /// <summary>With Metrics:Url, the server listens there too, besides its usual addresses.</summary>
+    private static void AddManagementAddress(WebApplicationBuilder builder)
+    {
+        var url = builder.Configuration[$"{NatterOptions.Section}:Metrics:Url"];
+        if (string.IsNullOrEmpty(url))
+        {
+            return;
+        }
+
+        var urls = builder.WebHost.GetSetting(WebHostDefaults.ServerUrlsKey);
+        if (string.IsNullOrEmpty(urls))
+        {
+            var ports = builder.Configuration["HTTP_PORTS"] ?? builder.Configuration["ASPNETCORE_HTTP_PORTS"];
+            urls = string.IsNullOrEmpty(ports)
+                ? "http://localhost:5000"
+                : string.Join(';', ports.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(p => $"http://*:{p}"));
+        }
+
+        builder.WebHost.UseUrls($"{urls};{url.TrimEnd('/')}");
     }
 
     /// <summary>Degraded (the store refuses writes) is not ready: 503, as Unhealthy.</summary>

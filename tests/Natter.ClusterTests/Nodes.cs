@@ -37,8 +37,12 @@ public sealed class ClusterConfig
         "--Natter:Bus:PresenceTtl=" + PresenceTtl.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
         "--Natter:Limits:SendsPerSecond=100000",
         "--Natter:Limits:SendBurst=100000",
+        "--Natter:Metrics:Token=" + MetricsToken,
         "--Logging:LogLevel:Default=Warning",
     ];
+
+    /// <summary>The bearer token every node's /metrics wants.</summary>
+    public const string MetricsToken = "cluster-test-metrics-token";
 }
 
 public interface INode : IAsyncDisposable
@@ -264,7 +268,14 @@ public static class Api
         }
     }
 
-    public static async Task<string> MetricsAsync(INode node) => await Http.GetStringAsync(new Uri(node.BaseUri, "/metrics"));
+    public static async Task<string> MetricsAsync(INode node)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(node.BaseUri, "/metrics"));
+        request.Headers.Authorization = new("Bearer", ClusterConfig.MetricsToken);
+        var response = await Http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStringAsync();
+    }
 
     /// <summary>Polls until the condition holds; fails with the message when the time is up.</summary>
     public static async Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan within, string what)

@@ -20,7 +20,8 @@ public sealed class NatterOptions
     public AuthOptions Auth { get; set; } = new();
     /// <summary>Checked by the cross-setting validator (addresses and networks parse).</summary>
     public NetworkOptions Network { get; set; } = new();
-
+    [ValidateObjectMembers]
+    public MetricsOptions Metrics { get; set; } = new();
 
     /// <summary>Name of this node in logs and metrics; defaults to the machine name and process id.</summary>
     public string? NodeName { get; set; }
@@ -223,6 +224,20 @@ public sealed class AuthOptions
     /// <summary>Logins and registrations that may wait for a hashing slot; more get 503 with Retry-After.</summary>
     [Range(0, 100_000)]
     public int PasswordHashQueue { get; set; } = 64;
+}
+
+public sealed class MetricsOptions
+{
+    /// <summary>
+    /// A management address (http://127.0.0.1:9464) the server also listens on, serving /metrics and /healthz only;
+    /// the chat port then serves no /metrics. Unset: no management address.
+    /// </summary>
+    [RegularExpression(@"^https?://[^/\s]+:[0-9]{1,5}/?$")]
+    public string? Url { get; set; }
+
+    /// <summary>A bearer token /metrics requires (on whichever port serves it). At least 16 characters.</summary>
+    [MinLength(16)]
+    public string? Token { get; set; }
 }
 
 public sealed class NetworkOptions
