@@ -380,7 +380,10 @@ public sealed class Connection : IAckTarget
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException or IOException)
         {
-            // The socket is gone; the receive loop notices too.
+            // The socket is gone or closed; the receive loop notices too. What the batch gathered still leaves: it may
+            // hold a close frame the WebSocket wrote itself (from the receive side, e.g. 1007 for invalid UTF-8) just
+            // before this writer's next send failed on the closed socket.
+            await FlushAfterFailureAsync();
         }
         finally
         {
@@ -392,6 +395,22 @@ public sealed class Connection : IAckTarget
                 _room?.TrySetResult();
                 _room = null;
             }
+        }
+    }
+
+    private async Task FlushAfterFailureAsync()
+    {
+        if (_stream is null || _aborted.IsCancellationRequested)
+        {
+            return;
+        }
+
+        try
+        {
+            await _stream.EndBatchAsync(CancellationToken.None).AsTask().WaitAsync(_closeTimeout, _aborted.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException or ObjectDisposedException or IOException)
+        {
         }
     }
 

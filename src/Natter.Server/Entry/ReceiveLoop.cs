@@ -21,6 +21,22 @@ public sealed class ReceiveLoop(FrameHandlers handlers, NatterMetrics metrics, I
     /// <summary>Reads frames until the socket closes; returns why it ended.</summary>
     public async Task<string> RunAsync(Connection conn, WebSocket socket, Caller caller)
     {
+        try
+        {
+            return await ReadFramesAsync(conn, socket, caller);
+        }
+        catch (WebSocketException) when (socket.State == WebSocketState.CloseSent)
+        {
+            // The WebSocket refused a frame itself and sent the close (1007 for a text frame that is not UTF-8: it
+            // checks that before handing the bytes on). Stop the writer and read until the client answers the close,
+            // so the close frame is not lost to a reset.
+            Log.SocketPolicyClose(logger, conn.Id, conn.Username, CloseCodes.InvalidPayload, "frame is not valid UTF-8");
+            return await CloseAndDrainAsync(conn, socket, CloseCodes.InvalidPayload, "frame is not valid UTF-8");
+        }
+    }
+
+    private async Task<string> ReadFramesAsync(Connection conn, WebSocket socket, Caller caller)
+    {
         var session = new SocketSession(conn, caller, metrics, _limits.BadFramesPerMinute, _limits.PingsPerSecond, logger);
         var max = _limits.MaxFrameBytes;
         var first = true;
@@ -85,6 +101,7 @@ public sealed class ReceiveLoop(FrameHandlers handlers, NatterMetrics metrics, I
                     }
                     else if (!System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(0, total)))
                     {
+                        // The WebSocket checks UTF-8 first (see RunAsync); this is the second line.
                         return await CloseAndDrainAsync(conn, socket, CloseCodes.InvalidPayload, "frame is not valid UTF-8");
                     }
                     else
