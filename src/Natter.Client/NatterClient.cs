@@ -6,6 +6,7 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Natter.Protocol;
 
 namespace Natter.Client;
 
@@ -14,7 +15,8 @@ namespace Natter.Client;
 /// It remembers each room's last seq and sends "sync" as the first frame of every socket, so messages
 /// arrive exactly once and in order across reconnects; unacknowledged sends are resent with the same
 /// client_id after a reconnect (the server stores them once). Events run on the receive loop: keep
-/// handlers short; an exception thrown by a handler is reported through <see cref="Error"/> with code "handler".
+/// handlers short; an exception thrown by a handler is reported through <see cref="Error"/> with code
+/// <see cref="ClientErrorCodes.Handler"/>.
 /// </summary>
 public sealed class NatterClient : IAsyncDisposable
 {
@@ -415,7 +417,7 @@ public sealed class NatterClient : IAsyncDisposable
             var (first, _) = await ReceiveFrameAsync(socket, buffer, timeout.Token).ConfigureAwait(false);
             if (first?.Type != "welcome")
             {
-                throw new NatterException("bad_request", $"expected welcome, got {first?.Type ?? "close"}");
+                throw new NatterException(ErrorCodes.BadRequest, $"expected welcome, got {first?.Type ?? "close"}");
             }
             var welcome = new WelcomeInfo(first.Username ?? "",
                 [.. (first.Rooms ?? []).Select(r => new RoomSummary(r.Id, r.Name, r.Kind, r.LastSeq, r.ReadSeq))]);
@@ -494,11 +496,11 @@ public sealed class NatterClient : IAsyncDisposable
             }
             socket.Dispose();
             FailPings(new WebSocketException(WebSocketError.ConnectionClosedPrematurely));
-            var reconnect = _options.AutoReconnect && !_lifetime.IsCancellationRequested && info.CloseStatus != 4001;
+            var reconnect = _options.AutoReconnect && !_lifetime.IsCancellationRequested && info.CloseStatus != CloseCodes.LoggedOut;
             Raise(Disconnected, info with { WillReconnect = reconnect });
             if (!reconnect)
             {
-                FailPending(new NatterException("closed", $"connection closed ({info.CloseStatus}) {info.Description}"));
+                FailPending(new NatterException(ClientErrorCodes.Closed, $"connection closed ({info.CloseStatus}) {info.Description}"));
                 return;
             }
             while (true)
@@ -529,8 +531,8 @@ public sealed class NatterClient : IAsyncDisposable
                 {
                     if (_credentials is not { } c)
                     {
-                        FailPending(new NatterException("unauthorized", "token rejected on reconnect"));
-                        Raise(Disconnected, new DisconnectInfo(null, "unauthorized", e, false));
+                        FailPending(new NatterException(ErrorCodes.Unauthorized, "token rejected on reconnect"));
+                        Raise(Disconnected, new DisconnectInfo(null, ErrorCodes.Unauthorized, e, false));
                         return;
                     }
                     await TryReloginAsync(c).ConfigureAwait(false);
@@ -687,7 +689,7 @@ public sealed class NatterClient : IAsyncDisposable
                 break;
             case "error":
                 {
-                    var error = new ErrorEvent(f.Code ?? "internal", f.Message ?? "", f.Ref);
+                    var error = new ErrorEvent(f.Code ?? ErrorCodes.Internal, f.Message ?? "", f.Ref);
                     if (f.Ref is not null)
                     {
                         PendingSend? pending = null;
@@ -787,7 +789,7 @@ public sealed class NatterClient : IAsyncDisposable
         {
             return; // The Error handler itself threw: nowhere left to report it.
         }
-        Raise(Error, new ErrorEvent("handler", e.Message, null));
+        Raise(Error, new ErrorEvent(ClientErrorCodes.Handler, e.Message, null));
     }
 
     // ---------------------------------------------------------------- helpers

@@ -1,19 +1,29 @@
 using System.Net;
+using Natter.Protocol;
 
 namespace Natter.Client;
+
+/// <summary>Codes the client reports itself, beside the protocol's <see cref="ErrorCodes"/>.</summary>
+public static class ClientErrorCodes
+{
+    /// <summary>The socket closed for good (logged out, or reconnecting is off) before the send was acknowledged.</summary>
+    public const string Closed = "closed";
+    /// <summary>An event handler threw; reported through <see cref="NatterClient.Error"/>.</summary>
+    public const string Handler = "handler";
+}
 
 /// <summary>The server refused a socket frame with an error frame (code from the protocol's error codes).</summary>
 public sealed class NatterException : Exception
 {
-    public NatterException() : this("internal", "unknown error") { }
+    public NatterException() : this(ErrorCodes.Internal, "unknown error") { }
 
-    public NatterException(string message) : this("internal", message) { }
+    public NatterException(string message) : this(ErrorCodes.Internal, message) { }
 
-    public NatterException(string message, Exception inner) : base(message, inner) => Code = "internal";
+    public NatterException(string message, Exception inner) : base(message, inner) => Code = ErrorCodes.Internal;
 
     public NatterException(string code, string message) : base($"{code}: {message}") => Code = code;
 
-    /// <summary>Protocol error code: bad_request, unauthorized, forbidden, not_found, too_large, rate_limited, internal.</summary>
+    /// <summary>A <see cref="ErrorCodes"/> value (Natter.Protocol), or one of <see cref="ClientErrorCodes"/>.</summary>
     public string Code { get; }
 }
 

@@ -20,6 +20,11 @@ public static class Validation
     public const int ClientIdMax = 64;
     /// <summary>Longest message text, in code points after trimming (the server's default limit).</summary>
     public const int TextMax = 4000;
+    /// <summary>
+    /// The username rule as a regular expression over the lower-cased name (what <see cref="NormalizeUsername"/> accepts),
+    /// for clients that check a name before sending it.
+    /// </summary>
+    public const string UsernamePattern = "^[a-z0-9_.-]{3,32}$";
 
     /// <summary>Returns the lower-case username, or null when it breaks the rules.</summary>
     public static string? NormalizeUsername(string? input)

@@ -53,6 +53,7 @@ public static class NatterApp
         app.MapAccountsApi();
         app.MapRoomsApi();
         app.MapMessagesApi();
+        app.MapConfigApi();
         app.Map("/ws", (HttpContext http, SocketAcceptor sockets) => sockets.HandleAsync(http)).RequireAuthorization();
         app.MapHealthChecks("/healthz", Ready(_ => true));
         app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });

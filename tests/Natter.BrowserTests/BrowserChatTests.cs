@@ -14,23 +14,31 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
 {
     static readonly TimeSpan Slow = TimeSpan.FromSeconds(30);
     readonly List<ChatUser> _users = [];
-    NatterHost? _host;
+    TestServer? _host;
 
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    NatterHost Host => _host ?? throw new InvalidOperationException("no host");
+    TestServer Host => _host ?? throw new InvalidOperationException("no host");
 
     public async ValueTask InitializeAsync()
     {
         browser.RequireBrowser();
         SetDefaultExpectTimeout(10_000);
-        _host = await NatterHost.StartAsync(Ct);
+        _host = await TestServer.StartAsync(new ServerOptions { WebRoot = ServerOptions.SourceWebRoot });
     }
 
     public async ValueTask DisposeAsync()
     {
         foreach (var u in _users) await u.DisposeAsync();
         if (_host is not null) await _host.DisposeAsync();
+    }
+
+    /// <summary>Replaces this test's server with one started with these "Section:Key=value" settings.</summary>
+    async Task UseHostAsync(params string[] settings)
+    {
+        await Host.DisposeAsync();
+        _host = null;
+        _host = await TestServer.StartAsync(new ServerOptions { WebRoot = ServerOptions.SourceWebRoot, Settings = settings }).WaitAsync(Slow, Ct);
     }
 
     async Task<ChatUser> UserAsync(string name, ViewportSize? viewport = null)
@@ -44,7 +52,7 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
     void AssertNoPageErrors()
     {
         foreach (var u in _users) u.AssertNoPageErrors();
-        Assert.True(Host.ErrorLogs.Count == 0, "server error logs: " + string.Join(" | ", Host.ErrorLogs));
+        Host.Errors.AssertNone();
     }
 
     [Fact]
@@ -103,13 +111,9 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
     public async Task ReloadKeepsHistoryAndScrollingUpLoadsOlderMessages()
     {
         const int Count = 130;
-        string roomId;
-        using (var api = new ApiSeeder(Host.BaseUri))
-        {
-            await api.RegisterAndLoginAsync("carol", ChatUser.Password, Ct).WaitAsync(Slow, Ct);
-            roomId = await api.CreateRoomAsync("archive", Ct).WaitAsync(Slow, Ct);
-            for (var i = 1; i <= Count; i++) await api.PostMessageAsync(roomId, $"history message {i}", Ct).WaitAsync(Slow, Ct);
-        }
+        var api = await TestUser.RegisterAsync(Host.BaseUri, "carol", ChatUser.Password).WaitAsync(Slow, Ct);
+        var roomId = await api.CreateRoomAsync("archive").WaitAsync(Slow, Ct);
+        for (var i = 1; i <= Count; i++) await api.PostMessageAsync(roomId, $"history message {i}").WaitAsync(Slow, Ct);
 
         var carol = await UserAsync("carol");
         await carol.LogInAsync().WaitAsync(Slow, Ct);
@@ -203,7 +207,7 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(frank.Log.Locator(".msg.pending")).ToHaveCountAsync(3).WaitAsync(Slow, Ct);
         await frank.ScreenshotAsync("restart-offline").WaitAsync(Slow, Ct);
 
-        await Host.RestartAsync(Ct).WaitAsync(Slow, Ct);
+        await Host.RestartAsync().WaitAsync(Slow, Ct);
         await Expect(frank.ConnectionStatus).ToHaveTextAsync("Connected", new() { Timeout = 20_000 }).WaitAsync(Slow, Ct);
         await Expect(grace.ConnectionStatus).ToHaveTextAsync("Connected", new() { Timeout = 20_000 }).WaitAsync(Slow, Ct);
         await Expect(frank.Log.Locator(".msg.pending")).ToHaveCountAsync(0, new() { Timeout = 20_000 }).WaitAsync(Slow, Ct);
@@ -257,10 +261,7 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
     [Fact]
     public async Task LoginFormExplainsATakenNameAWrongPasswordAndThrottling()
     {
-        using (var api = new ApiSeeder(Host.BaseUri))
-        {
-            await api.RegisterAndLoginAsync("judy", ChatUser.Password, Ct).WaitAsync(Slow, Ct);
-        }
+        await TestUser.RegisterAsync(Host.BaseUri, "judy", ChatUser.Password).WaitAsync(Slow, Ct);
         var ivan = await UserAsync("ivan");
         await ivan.Page.GetByLabel("Username", new() { Exact = true }).FillAsync("judy").WaitAsync(Slow, Ct);
         await ivan.Page.GetByLabel("Password", new() { Exact = true }).FillAsync("another long password").WaitAsync(Slow, Ct);
@@ -280,7 +281,45 @@ public sealed class BrowserChatTests(BrowserFixture browser) : IAsyncLifetime
             await Expect(logIn).ToBeEnabledAsync().WaitAsync(Slow, Ct);
         }
         await Expect(alert).ToContainTextAsync("Too many").WaitAsync(Slow, Ct);
-        await Expect(alert).ToContainTextAsync("try again in").WaitAsync(Slow, Ct);
+        await Expect(alert).ToContainTextAsync("Try again in").WaitAsync(Slow, Ct);
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task TheComposerKeepsToTheTextLimitTheServerReports()
+    {
+        await UseHostAsync("Natter:Limits:MaxTextCodePoints=12");
+        var kim = await UserAsync("kim");
+        await kim.RegisterAsync().WaitAsync(Slow, Ct);
+        await kim.CreateRoomAsync("short").WaitAsync(Slow, Ct);
+
+        // The message box stops at the server's limit (12, not the default 4000), so what is sent is stored, never refused.
+        await kim.SendAsync("abcdefghijklmnopqrstuvwxyz").WaitAsync(Slow, Ct);
+        await Expect(kim.Log.Locator(".msg[data-seq] .text")).ToHaveTextAsync("abcdefghijkl").WaitAsync(Slow, Ct);
+        await Expect(kim.Log.Locator(".msg.pending")).ToHaveCountAsync(0).WaitAsync(Slow, Ct);
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task MessagesWrittenOfflineAreAllStoredInOrderWhenTheyOutnumberTheServersSendBurst()
+    {
+        await UseHostAsync("Natter:Limits:SendBurst=5", "Natter:Limits:SendsPerSecond=20");
+        var lee = await UserAsync("lee");
+        await lee.RegisterAsync().WaitAsync(Slow, Ct);
+        await lee.CreateRoomAsync("backlog").WaitAsync(Slow, Ct);
+
+        await Host.StopAsync().WaitAsync(Slow, Ct);
+        await Expect(lee.ConnectionStatus).ToHaveTextAsync("Offline").WaitAsync(Slow, Ct);
+        var expected = Enumerable.Range(1, 20).Select(i => $"offline note {i}").ToList();
+        foreach (var text in expected) await lee.SendAsync(text).WaitAsync(Slow, Ct);
+        await Expect(lee.Log.Locator(".msg.pending")).ToHaveCountAsync(expected.Count).WaitAsync(Slow, Ct);
+
+        // On reconnect the client sends them within the server's rate (GET /api/config), so none is refused.
+        await Host.RestartAsync().WaitAsync(Slow, Ct);
+        await Expect(lee.Log.Locator(".msg.pending")).ToHaveCountAsync(0, new() { Timeout = 25_000 }).WaitAsync(Slow, Ct);
+        var history = await lee.HistoryAsync().WaitAsync(Slow, Ct);
+        Assert.Equal(expected, history.Select(m => m.Text));
+        Assert.Equal(Enumerable.Range(1, expected.Count).Select(i => (long)i), history.Select(m => m.Seq));
         AssertNoPageErrors();
     }
 

@@ -35,7 +35,7 @@ public sealed class ChatUser : IAsyncDisposable
     public static readonly ViewportSize Desktop = new() { Width = 1280, Height = 800 };
     public static readonly ViewportSize Phone = new() { Width = 390, Height = 844 };
 
-    public static async Task<ChatUser> OpenAsync(BrowserFixture browser, NatterHost host, string name, ViewportSize? viewport = null)
+    public static async Task<ChatUser> OpenAsync(BrowserFixture browser, TestServer host, string name, ViewportSize? viewport = null)
     {
         var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
         {

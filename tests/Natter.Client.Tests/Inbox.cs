@@ -1,6 +1,6 @@
 namespace Natter.Client.Tests;
 
-/// <summary>Records what a client receives, so a test can wait for a condition with a deadline.</summary>
+/// <summary>Records what a client receives, so a test can wait (Wait.UntilAsync) until it has seen something.</summary>
 internal sealed class Inbox
 {
     private readonly Lock _gate = new();
@@ -44,25 +44,4 @@ internal sealed class Inbox
     public List<PresenceEvent> Presence { get { lock (_gate) { return [.. _presence]; } } }
 
     public List<MemberEvent> Members { get { lock (_gate) { return [.. _members]; } } }
-
-    /// <summary>Polls <paramref name="condition"/> until it holds; fails after <paramref name="seconds"/>.</summary>
-    public static Task WaitUntilAsync(Func<bool> condition, string what, CancellationToken cancellationToken, double seconds = 10)
-        => WaitUntilAsync(() => Task.FromResult(condition()), what, cancellationToken, seconds);
-
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, CancellationToken cancellationToken, double seconds = 10)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
-        try
-        {
-            while (!await condition().WaitAsync(timeout.Token))
-            {
-                await Task.Delay(10, timeout.Token);
-            }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"Timed out after {seconds} s waiting for: {what}");
-        }
-    }
 }

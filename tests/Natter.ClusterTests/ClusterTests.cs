@@ -1,27 +1,25 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Natter.Server.Common;
-using Natter.Server.Storage.MySql;
+using Natter.TestSupport.Specs;
 
 namespace Natter.ClusterTests;
 
 /// <summary>
 /// Several nodes on one MariaDB database and one Redis: each test gets its own database and Redis key prefix,
-/// so tests never hear each other. Nodes run in this process (NatterApp on port 0) except the one a test kills.
+/// so tests never hear each other. Nodes run in this process (TestServer) except the one a test kills (ServerProcess).
 /// </summary>
 public sealed class ClusterTests : IAsyncLifetime
 {
     private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(20);
     private readonly List<IAsyncDisposable> _owned = [];
-    private readonly List<InProcessNode> _nodes = [];
+    private readonly List<TestServer> _nodes = [];
     private ClusterConfig? _config;
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public async ValueTask DisposeAsync()
     {
+        Exception? failure = null;
         for (var i = _owned.Count - 1; i >= 0; i--)
         {
             try
@@ -32,11 +30,21 @@ public sealed class ClusterTests : IAsyncLifetime
             {
                 // A node slow to stop must not hide the test's own result.
             }
+            catch (Exception e)
+            {
+                // A node that logged an error while stopping fails the test, once everything else is gone too.
+                failure ??= e;
+            }
         }
 
         if (_config is not null)
         {
-            await Services.DropDatabaseAsync(_config.Database);
+            await _config.DropDatabaseAsync();
+        }
+
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
     }
 
@@ -46,18 +54,30 @@ public sealed class ClusterTests : IAsyncLifetime
         return item;
     }
 
-    private async Task<InProcessNode[]> StartNodesAsync(ClusterConfig config, int count)
+    private async Task<TestServer[]> StartNodesAsync(ClusterConfig config, int count)
     {
         _config = config;
-        var nodes = new InProcessNode[count];
+        var nodes = new TestServer[count];
         for (var i = 0; i < count; i++)
         {
             // One at a time: the first creates the database and the schema.
-            nodes[i] = Own(await InProcessNode.StartAsync(config, $"node{i}"));
+            nodes[i] = Own(await TestServer.StartAsync(Node(config, $"node{i}")));
             _nodes.Add(nodes[i]);
         }
 
         return nodes;
+    }
+
+    // An unhealthy /healthz is logged as an error by the health check service; the tests assert /healthz itself.
+    private static ServerOptions Node(ClusterConfig config, string name, params string[] settings) =>
+        new() { Name = name, Cluster = config, Settings = settings, IgnoreErrorsFrom = ["Microsoft.Extensions.Diagnostics.HealthChecks"] };
+
+    /// <summary>The user's socket on the node, once welcomed.</summary>
+    private async Task<TestSocket> ConnectAsync(TestUser user, IServerUnderTest node)
+    {
+        var socket = Own(await user.At(node).ConnectAsync());
+        await socket.WelcomeAsync();
+        return socket;
     }
 
     private void AssertNoServerErrors()
@@ -73,25 +93,25 @@ public sealed class ClusterTests : IAsyncLifetime
         string[] names = ["ann", "ben", "cat"];
 
         // Every token comes from node0's login: sessions live in the shared store, so they work on every node.
-        var tokens = new string[3];
+        var users = new TestUser[3];
         for (var i = 0; i < 3; i++)
         {
-            tokens[i] = await Api.RegisterAndLoginAsync(nodes[0], names[i]);
+            users[i] = await TestUser.RegisterAsync(nodes[0].BaseUri, names[i]);
         }
 
-        var room = await Api.CreateRoomAsync(nodes[0], tokens[0], "lobby");
-        await Api.JoinAsync(nodes[1], tokens[1], room);
-        await Api.JoinAsync(nodes[2], tokens[2], room);
-        var clients = new ChatClient[3];
+        var room = await users[0].CreateRoomAsync("lobby");
+        await users[1].At(nodes[1]).JoinAsync(room);
+        await users[2].At(nodes[2]).JoinAsync(room);
+        var clients = new TestSocket[3];
         for (var i = 0; i < 3; i++)
         {
-            clients[i] = Own(await ChatClient.ConnectAsync(nodes[i], names[i], tokens[i]));
+            clients[i] = await ConnectAsync(users[i], nodes[i]);
         }
 
         foreach (var node in nodes)
         {
-            await Api.EventuallyAsync(async () => (await Api.OnlineAsync(node, tokens[0])).SequenceEqual(names), TimeSpan.FromSeconds(5),
-                $"{node.Name} lists ann, ben and cat online");
+            await Wait.UntilAsync(async () => (await users[0].At(node).OnlineAsync()).SequenceEqual(names),
+                $"{node.Name} lists ann, ben and cat online", TimeSpan.FromSeconds(5));
         }
 
         const int each = 40;
@@ -99,18 +119,18 @@ public sealed class ClusterTests : IAsyncLifetime
         {
             for (var k = 0; k < each; k++)
             {
-                await c.SendAsync(room, $"{c.Username} says {k}", $"{c.Username}-{k}");
+                await c.SendMessageAsync(room, $"{c.Name} says {k}", $"{c.Name}-{k}");
             }
         }));
 
         // Direct messages: ann and ben write to each other at the same time from two nodes (both may create the
         // room), cat writes to ann from a third node.
-        async Task<string> DirectAsync(ChatClient from, string to, int count)
+        async Task<string> DirectAsync(TestSocket from, string to, int count)
         {
             var rooms = new HashSet<string>();
             for (var k = 0; k < count; k++)
             {
-                rooms.Add((await from.SendAsync(null, $"{from.Username} to {to}: {k}", $"dm-{from.Username}-{k}", to)).Room);
+                rooms.Add((await from.SendMessageAsync(null, $"{from.Name} to {to}: {k}", $"dm-{from.Name}-{k}", to)).Room);
             }
 
             return Assert.Single(rooms);
@@ -145,7 +165,7 @@ public sealed class ClusterTests : IAsyncLifetime
 
         Assert.Empty(clients[2].Messages(annBen));
 
-        var metrics = await Api.MetricsAsync(nodes[1]);
+        var metrics = await nodes[1].MetricsAsync();
         Assert.Contains("natter_messages_delivered", metrics, StringComparison.Ordinal);
         Assert.Contains("natter_bus_lag", metrics, StringComparison.Ordinal);
         AssertNoServerErrors();
@@ -157,22 +177,22 @@ public sealed class ClusterTests : IAsyncLifetime
         var config = ClusterConfig.Create();
         var nodes = await StartNodesAsync(config, 2);
         string[] names = ["writer0", "writer1", "writer2", "writer3"];
-        var tokens = new string[names.Length];
+        var users = new TestUser[names.Length];
         for (var i = 0; i < names.Length; i++)
         {
-            tokens[i] = await Api.RegisterAndLoginAsync(nodes[i % 2], names[i]);
+            users[i] = await TestUser.RegisterAsync(nodes[i % 2].BaseUri, names[i]);
         }
 
-        var room = await Api.CreateRoomAsync(nodes[0], tokens[0], "busy");
+        var room = await users[0].CreateRoomAsync("busy");
         for (var i = 1; i < names.Length; i++)
         {
-            await Api.JoinAsync(nodes[i % 2], tokens[i], room);
+            await users[i].JoinAsync(room);
         }
 
-        var clients = new ChatClient[names.Length];
+        var clients = new TestSocket[names.Length];
         for (var i = 0; i < names.Length; i++)
         {
-            clients[i] = Own(await ChatClient.ConnectAsync(nodes[i % 2], names[i], tokens[i]));
+            clients[i] = await ConnectAsync(users[i], nodes[i % 2]);
         }
 
         // Four writers, two per node, each with eight sends in flight: both nodes commit batches into the same room at once.
@@ -183,7 +203,7 @@ public sealed class ClusterTests : IAsyncLifetime
             for (var k = 0; k < each; k += 8)
             {
                 var batch = Enumerable.Range(k, Math.Min(8, each - k)).Select(async j =>
-                    acked.Add(($"{c.Username}-{j}", (await c.SendAsync(room, "x", $"{c.Username}-{j}")).Seq)));
+                    acked.Add(($"{c.Name}-{j}", (await c.SendMessageAsync(room, "x", $"{c.Name}-{j}")).Seq)));
                 await Task.WhenAll(batch);
             }
         }))).WaitAsync(TimeSpan.FromSeconds(90));
@@ -191,9 +211,9 @@ public sealed class ClusterTests : IAsyncLifetime
         const int total = each * 4;
         Assert.Equal(Enumerable.Range(1, total).Select(i => (long)i), acked.Select(a => a.Seq).Order());
 
-        var store = new MySqlChatStore(Options.Create(new NatterOptions { Storage = { Provider = "mysql", MySqlConnectionString = config.MySql } }),
-            TimeProvider.System, NullLogger<MySqlChatStore>.Instance);
+        var store = await ChatStores.OpenMySqlAsync(config.MySql);
         var stored = await store.ReadMessagesAsync(room, 0, long.MaxValue, total + 10, true, default).WaitAsync(TimeSpan.FromSeconds(20));
+        await ChatStores.CloseAsync(store);
         Assert.Equal(Enumerable.Range(1, total).Select(i => (long)i), stored.Select(m => m.Seq));
         Assert.Equal(acked.ToDictionary(a => a.ClientId, a => a.Seq), stored.ToDictionary(m => m.ClientId, m => m.Seq));
 
@@ -211,37 +231,37 @@ public sealed class ClusterTests : IAsyncLifetime
     {
         var config = ClusterConfig.Create();
         var nodes = await StartNodesAsync(config, 2);
-        var victim = Own(await ProcessNode.StartAsync(config, "victim"));
+        var victim = Own(await ServerProcess.StartAsync(Node(config, "victim")));
 
-        var amy = await Api.RegisterAndLoginAsync(nodes[0], "amy");
-        var bob = await Api.RegisterAndLoginAsync(nodes[1], "bob");
-        var kim = await Api.RegisterAndLoginAsync(victim, "kim");
-        var zed = await Api.RegisterAndLoginAsync(victim, "zed");
-        var room = await Api.CreateRoomAsync(nodes[0], amy, "stream");
-        await Api.JoinAsync(nodes[1], bob, room);
-        await Api.JoinAsync(victim, kim, room);
-        await Api.JoinAsync(victim, zed, room);
+        var amy = await TestUser.RegisterAsync(nodes[0].BaseUri, "amy");
+        var bob = await TestUser.RegisterAsync(nodes[1].BaseUri, "bob");
+        var kim = await TestUser.RegisterAsync(victim.BaseUri, "kim");
+        var zed = await TestUser.RegisterAsync(victim.BaseUri, "zed");
+        var room = await amy.CreateRoomAsync("stream");
+        await bob.JoinAsync(room);
+        await kim.JoinAsync(room);
+        await zed.JoinAsync(room);
 
-        var amyC = Own(await ChatClient.ConnectAsync(nodes[0], "amy", amy));
-        var bobC = Own(await ChatClient.ConnectAsync(nodes[1], "bob", bob));
-        var kimOld = Own(await ChatClient.ConnectAsync(victim, "kim", kim));
-        Own(await ChatClient.ConnectAsync(victim, "zed", zed)); // zed stays on the victim and never comes back
+        var amyC = await ConnectAsync(amy, nodes[0]);
+        var bobC = await ConnectAsync(bob, nodes[1]);
+        var kimOld = await ConnectAsync(kim, victim);
+        await ConnectAsync(zed, victim); // zed stays on the victim and never comes back
         string[] everyone = ["amy", "bob", "kim", "zed"];
-        await Api.EventuallyAsync(async () => (await Api.OnlineAsync(nodes[1], amy)).SequenceEqual(everyone), TimeSpan.FromSeconds(5), "all four online");
+        await Wait.UntilAsync(async () => (await amy.At(nodes[1]).OnlineAsync()).SequenceEqual(everyone), "all four online", TimeSpan.FromSeconds(5));
 
         var acked = new ConcurrentDictionary<string, long>();
         using var stop = new CancellationTokenSource();
-        async Task SenderAsync(ChatClient c)
+        async Task SenderAsync(TestSocket c)
         {
             for (var k = 0; !stop.IsCancellationRequested; k++)
             {
-                acked[$"{c.Username}-{k}"] = (await c.SendAsync(room, "tick", $"{c.Username}-{k}")).Seq;
+                acked[$"{c.Name}-{k}"] = (await c.SendMessageAsync(room, "tick", $"{c.Name}-{k}")).Seq;
                 await Task.Delay(10);
             }
         }
 
         // kim's sender follows kim across the reconnect: a send whose ack was lost goes again with the same client_id.
-        ChatClient? kimNew = null;
+        TestSocket? kimNew = null;
         async Task KimAsync()
         {
             var current = kimOld;
@@ -249,13 +269,13 @@ public sealed class ClusterTests : IAsyncLifetime
             {
                 try
                 {
-                    acked[$"kim-{k}"] = (await current.SendAsync(room, "tick", $"kim-{k}")).Seq;
+                    acked[$"kim-{k}"] = (await current.SendMessageAsync(room, "tick", $"kim-{k}")).Seq;
                     await Task.Delay(10);
                 }
                 catch (Exception e) when (e is InvalidOperationException or TimeoutException && current == kimOld)
                 {
                     await kimOld.Closed.WaitAsync(TimeSpan.FromSeconds(20));
-                    current = kimNew = Own(await ChatClient.ConnectAsync(nodes[0], "kim", kim));
+                    current = kimNew = await ConnectAsync(kim, nodes[0]);
                     await current.SyncAsync(new Dictionary<string, long> { [room] = kimOld.LastSeq(room) });
                     k--;
                 }
@@ -268,23 +288,23 @@ public sealed class ClusterTests : IAsyncLifetime
         victim.Kill();
 
         // zed's only node is gone: every node drops zed within the presence TTL, and amy hears it.
-        await Api.EventuallyAsync(async () =>
-                !(await Api.OnlineAsync(nodes[0], amy)).Contains("zed") && !(await Api.OnlineAsync(nodes[1], amy)).Contains("zed")
+        await Wait.UntilAsync(async () =>
+                !(await amy.At(nodes[0]).OnlineAsync()).Contains("zed") && !(await amy.At(nodes[1]).OnlineAsync()).Contains("zed")
                 && amyC.Presence.Contains(("zed", false)),
-            config.PresenceTtl, "zed offline on node0 and node1, and amy told");
+            "zed offline on node0 and node1, and amy told", config.PresenceTtl);
         var offlineAfter = killedAt.Elapsed;
 
         await Task.Delay(1000);
         await stop.CancelAsync();
         await Task.WhenAll(senders).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.NotNull(kimNew);
-        Assert.Contains("kim", await Api.OnlineAsync(nodes[0], amy));
+        Assert.Contains("kim", await amy.At(nodes[0]).OnlineAsync());
 
         var last = acked.Values.Max();
         var kimView = kimOld.Messages(room).Concat(kimNew.Messages(room)).ToList();
         await amyC.WaitForSeqAsync(room, last, Delivery);
         await bobC.WaitForSeqAsync(room, last, Delivery);
-        await Api.EventuallyAsync(() => Task.FromResult(kimNew.LastSeq(room) >= last), Delivery, "kim sees everything after the reconnect");
+        await Wait.UntilAsync(() => kimNew.LastSeq(room) >= last, "kim sees everything after the reconnect", Delivery);
         kimView = [.. kimOld.Messages(room), .. kimNew.Messages(room)];
 
         amyC.AssertGapless(room, last);
@@ -308,20 +328,20 @@ public sealed class ClusterTests : IAsyncLifetime
     {
         var redis = Own(await RedisProcess.StartAsync());
         var nodes = await StartNodesAsync(ClusterConfig.Create(redis.Endpoint), 2);
-        var amy = await Api.RegisterAndLoginAsync(nodes[0], "amy");
-        var bob = await Api.RegisterAndLoginAsync(nodes[1], "bob");
-        var room = await Api.CreateRoomAsync(nodes[0], amy, "weather");
-        await Api.JoinAsync(nodes[1], bob, room);
-        var amyC = Own(await ChatClient.ConnectAsync(nodes[0], "amy", amy));
-        var bobC = Own(await ChatClient.ConnectAsync(nodes[1], "bob", bob));
+        var amy = await TestUser.RegisterAsync(nodes[0].BaseUri, "amy");
+        var bob = await TestUser.RegisterAsync(nodes[1].BaseUri, "bob");
+        var room = await amy.CreateRoomAsync("weather");
+        await bob.JoinAsync(room);
+        var amyC = await ConnectAsync(amy, nodes[0]);
+        var bobC = await ConnectAsync(bob, nodes[1]);
 
         var acked = new ConcurrentDictionary<string, long>();
         using var stop = new CancellationTokenSource();
-        async Task SenderAsync(ChatClient c)
+        async Task SenderAsync(TestSocket c)
         {
             for (var k = 0; !stop.IsCancellationRequested; k++)
             {
-                acked[$"{c.Username}-{k}"] = (await c.SendAsync(room, "drizzle", $"{c.Username}-{k}")).Seq;
+                acked[$"{c.Name}-{k}"] = (await c.SendMessageAsync(room, "drizzle", $"{c.Name}-{k}")).Seq;
                 await Task.Delay(10);
             }
         }
@@ -331,14 +351,14 @@ public sealed class ClusterTests : IAsyncLifetime
         redis.Kill();
         foreach (var node in nodes)
         {
-            await Api.EventuallyAsync(async () => await Api.HealthAsync(node) == 503, TimeSpan.FromSeconds(10), $"{node.Name} /healthz reports the lost bus");
+            await Wait.UntilAsync(async () => await node.HealthAsync() == 503, $"{node.Name} /healthz reports the lost bus", TimeSpan.FromSeconds(10));
         }
 
         await Task.Delay(1000);
         await redis.StartAsync(TimeSpan.FromSeconds(10));
         foreach (var node in nodes)
         {
-            await Api.EventuallyAsync(async () => await Api.HealthAsync(node) == 200, TimeSpan.FromSeconds(20), $"{node.Name} /healthz healthy again");
+            await Wait.UntilAsync(async () => await node.HealthAsync() == 200, $"{node.Name} /healthz healthy again", TimeSpan.FromSeconds(20));
         }
 
         await Task.Delay(1000);
@@ -356,7 +376,7 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range(1, (int)last).Select(i => (long)i), acked.Values.Order());
 
         // The outage left gaps, and this node filled them (each node has its own counters, even in one process).
-        var gaps = (await Api.MetricsAsync(nodes[0])).Split('\n').Single(l => l.StartsWith("natter_bus_gaps_filled_total{", StringComparison.Ordinal));
+        var gaps = (await nodes[0].MetricsAsync()).Split('\n').Single(l => l.StartsWith("natter_bus_gaps_filled_total{", StringComparison.Ordinal));
         Assert.True(double.Parse(gaps[(gaps.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture) > 0, gaps);
         AssertNoServerErrors();
     }
@@ -364,19 +384,17 @@ public sealed class ClusterTests : IAsyncLifetime
     [Fact]
     public async Task A_node_refuses_to_start_when_its_MySQL_or_Redis_cannot_be_reached()
     {
-        var closed = Services.FreePort();
+        var closed = TestServices.FreePort();
         var good = ClusterConfig.Create();
         _config = good;
 
-        var noRedis = Natter.Server.NatterApp.Create([.. good.Args("no-redis"), $"--Natter:Bus:RedisConnectionString=127.0.0.1:{closed}", "--Natter:Bus:RedisConnectTimeout=00:00:01"]);
-        var e1 = await Assert.ThrowsAsync<InvalidOperationException>(() => noRedis.StartAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+        var e1 = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(
+            Node(good, "no-redis", $"Natter:Bus:RedisConnectionString=127.0.0.1:{closed}", "Natter:Bus:RedisConnectTimeout=00:00:01")));
         Assert.Contains("Redis", e1.Message, StringComparison.Ordinal);
-        await noRedis.DisposeAsync();
 
         var badMySql = new MySqlConnector.MySqlConnectionStringBuilder(good.MySql) { Port = (uint)closed, ConnectionTimeout = 2 }.ConnectionString;
-        var noMySql = Natter.Server.NatterApp.Create([.. good.Args("no-mysql"), "--Natter:Storage:MySqlConnectionString=" + badMySql]);
-        var e2 = await Assert.ThrowsAsync<InvalidOperationException>(() => noMySql.StartAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+        var e2 = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(
+            Node(good, "no-mysql", "Natter:Storage:MySqlConnectionString=" + badMySql)));
         Assert.Contains("MySQL", e2.Message, StringComparison.Ordinal);
-        await noMySql.DisposeAsync();
     }
 }

@@ -22,7 +22,7 @@ public sealed class RedisProcess : IAsyncDisposable
 
     public static async Task<RedisProcess> StartAsync()
     {
-        var redis = new RedisProcess(Services.RedisServerPath, Services.FreePort());
+        var redis = new RedisProcess(TestServices.RedisServerPath, TestServices.FreePort());
         await redis.StartAsync(TimeSpan.FromSeconds(10));
         return redis;
     }
@@ -40,7 +40,7 @@ public sealed class RedisProcess : IAsyncDisposable
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        await Api.EventuallyAsync(async () =>
+        await Wait.UntilAsync(async () =>
         {
             try
             {
@@ -51,7 +51,7 @@ public sealed class RedisProcess : IAsyncDisposable
             {
                 return false;
             }
-        }, within, $"redis-server on {Endpoint} answers");
+        }, $"redis-server on {Endpoint} answers", within);
     }
 
     /// <summary>SIGKILL, and the data goes with it (no persistence): a Redis that crashed and came back empty.</summary>

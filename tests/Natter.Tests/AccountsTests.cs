@@ -129,7 +129,7 @@ public sealed class AccountsTests
         Assert.Contains(all!, u => u.GetProperty("username").GetString() == a.Username && !u.GetProperty("online").GetBoolean());
 
         await socket.DisposeAsync();
-        await Eventually(async () => (await http.GetFromJsonAsync<JsonElement[]>("/api/users?online=true"))!.Length == 0);
+        await Wait.UntilAsync(async () => (await http.GetFromJsonAsync<JsonElement[]>("/api/users?online=true"))!.Length == 0, "no user listed online");
     }
 
     [Fact]
@@ -149,15 +149,5 @@ public sealed class AccountsTests
         cmd.CommandText = "SELECT COUNT(*) FROM sessions WHERE token_hash = $t";
         cmd.Parameters.AddWithValue("$t", Encoding.UTF8.GetBytes(user.Token));
         Assert.Equal(0L, (long)(await cmd.ExecuteScalarAsync())!);
-    }
-
-    internal static async Task Eventually(Func<Task<bool>> condition)
-    {
-        var until = DateTime.UtcNow + TestServer.Timeout;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < until, "The condition did not become true in time.");
-            await Task.Delay(50);
-        }
     }
 }

@@ -1,7 +1,6 @@
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
-using Natter.Tests.Infrastructure;
 
 namespace Natter.Tests;
 

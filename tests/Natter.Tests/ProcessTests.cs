@@ -1,7 +1,5 @@
-using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
-using Natter.Tests.Infrastructure;
 
 namespace Natter.Tests;
 
@@ -21,44 +19,22 @@ public sealed class ProcessTests : IDisposable
         }
     }
 
-    private static async Task<(string Token, string Room)> PrepareAsync(Uri baseUri)
+    private static async Task<(TestUser User, string Room)> PrepareAsync(ServerProcess server)
     {
-        using var http = new HttpClient { BaseAddress = baseUri, Timeout = TestServer.Timeout };
-        (await http.PostAsJsonAsync("/api/register", new { username = "durable", password = "long enough" })).EnsureSuccessStatusCode();
-        var login = await (await http.PostAsJsonAsync("/api/login", new { username = "durable", password = "long enough" })).Content.ReadFromJsonAsync<JsonElement>();
-        var token = login.GetProperty("token").GetString()!;
-        http.DefaultRequestHeaders.Authorization = new("Bearer", token);
-        var room = await (await http.PostAsJsonAsync("/api/rooms", new { name = "durable" })).Content.ReadFromJsonAsync<JsonElement>();
-        return (token, room.GetProperty("id").GetString()!);
+        var user = await TestUser.RegisterAsync(server.BaseUri, "durable", "long enough");
+        return (user, await user.CreateRoomAsync("durable"));
     }
 
-    private static async Task<List<JsonElement>> HistoryAsync(Uri baseUri, string token, string room)
-    {
-        using var http = new HttpClient { BaseAddress = baseUri, Timeout = TestServer.Timeout };
-        http.DefaultRequestHeaders.Authorization = new("Bearer", token);
-        var all = new List<JsonElement>();
-        long after = 0;
-        while (true)
-        {
-            var page = (await http.GetFromJsonAsync<JsonElement[]>($"/api/rooms/{room}/messages?after={after}&limit=200"))!;
-            all.AddRange(page);
-            if (page.Length < 200)
-            {
-                return all;
-            }
-
-            after = page[^1].GetProperty("seq").GetInt64();
-        }
-    }
+    private ServerOptions InFolder(params string[] settings) => new() { Folder = _folder, Settings = settings };
 
     /// <summary>
     /// Starts the server again on the same file and checks the room: seqs 1..N without a gap, and every acked
     /// message stored with its acked seq. Returns client_id → seq of everything stored.
     /// </summary>
-    private async Task<Dictionary<string, long>> RestartAndCheckAsync(string token, string room, Dictionary<string, long> acked)
+    private async Task<Dictionary<string, long>> RestartAndCheckAsync(TestUser user, string room, Dictionary<string, long> acked)
     {
-        await using var restarted = await ServerProcess.StartAsync(_folder);
-        var history = await HistoryAsync(restarted.BaseUri, token, room);
+        await using var restarted = await ServerProcess.StartAsync(InFolder());
+        var history = await user.At(restarted).AllMessagesAsync(room);
         var seqs = history.Select(m => m.GetProperty("seq").GetInt64()).ToList();
         Assert.Equal(Enumerable.Range(1, seqs.Count).Select(i => (long)i), seqs);
         var stored = history.ToDictionary(m => m.GetProperty("client_id").GetString()!, m => m.GetProperty("seq").GetInt64());
@@ -75,11 +51,12 @@ public sealed class ProcessTests : IDisposable
     public async Task Every_acked_message_survives_a_SIGKILL_with_its_seq_and_seqs_stay_gapless()
     {
         var acked = new Dictionary<string, long>();
-        string token, room;
-        await using (var server = await ServerProcess.StartAsync(_folder, 0, "Natter:Limits:SendBurst=100000", "Natter:Limits:SendsPerSecond=100000"))
+        TestUser user;
+        string room;
+        await using (var server = await ServerProcess.StartAsync(InFolder("Natter:Limits:SendBurst=100000", "Natter:Limits:SendsPerSecond=100000")))
         {
-            (token, room) = await PrepareAsync(server.BaseUri);
-            await using var socket = await TestSocket.ConnectAsync(new Uri(server.BaseUri, "/ws"), token);
+            (user, room) = await PrepareAsync(server);
+            await using var socket = await user.ConnectAsync();
             await socket.NextAsync("welcome");
             var sent = 0;
             var sender = Task.Run(async () =>
@@ -130,16 +107,16 @@ public sealed class ProcessTests : IDisposable
             await sender.WaitAsync(TimeSpan.FromSeconds(10));
         }
 
-        await RestartAndCheckAsync(token, room, acked);
+        await RestartAndCheckAsync(user, room, acked);
         Assert.True(acked.Count >= 500);
     }
 
     [Fact]
     public async Task SIGTERM_mid_stream_answers_every_accepted_message_closes_with_1001_and_loses_nothing()
     {
-        await using var server = await ServerProcess.StartAsync(_folder, 0, "Natter:Limits:SendBurst=100000", "Natter:Limits:SendsPerSecond=100000");
-        var (token, room) = await PrepareAsync(server.BaseUri);
-        await using var socket = await TestSocket.ConnectAsync(new Uri(server.BaseUri, "/ws"), token);
+        await using var server = await ServerProcess.StartAsync(InFolder("Natter:Limits:SendBurst=100000", "Natter:Limits:SendsPerSecond=100000"));
+        var (user, room) = await PrepareAsync(server);
+        await using var socket = await user.ConnectAsync();
         await socket.NextAsync("welcome");
         var sent = 0;
         using var stop = new CancellationTokenSource();
@@ -200,7 +177,7 @@ public sealed class ProcessTests : IDisposable
         Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         await sender.WaitAsync(TimeSpan.FromSeconds(10));
 
-        var stored = await RestartAndCheckAsync(token, room, acked);
+        var stored = await RestartAndCheckAsync(user, room, acked);
 
         // Nothing was stored without its sender hearing of it, and nothing refused was stored.
         Assert.Equal(acked.Count, stored.Count);

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
-using Natter.Tests.Infrastructure;
 
 namespace Natter.Tests;
 
@@ -320,8 +319,8 @@ public sealed class SocketProtocolTests
         Assert.Equal(5, clamped.GetProperty("seq").GetInt64());
 
         using var bHttp = b.Http();
-        await AccountsTests.Eventually(async () =>
-            (await bHttp.GetFromJsonAsync<JsonElement[]>("/api/rooms"))!.Single().GetProperty("read_seq").GetInt64() == 5);
+        await Wait.UntilAsync(async () =>
+            (await bHttp.GetFromJsonAsync<JsonElement[]>("/api/rooms"))!.Single().GetProperty("read_seq").GetInt64() == 5, "b's read marker at 5");
         var again = await b.ConnectAsync();
         Assert.Equal(5, (await again.NextAsync("welcome")).GetProperty("rooms")[0].GetProperty("read_seq").GetInt64());
     }

@@ -45,6 +45,8 @@ export const api = {
   login: (username, password) => request('POST', '/api/login', { username, password }),
   logout: () => request('POST', '/api/logout'),
   me: () => request('GET', '/api/me'),
+  /** The server's limits: text length, send and event rates, username and password rules. */
+  config: () => request('GET', '/api/config'),
   onlineUsers: () => request('GET', '/api/users?online=true'),
   rooms: () => request('GET', '/api/rooms'),
   publicRooms: () => request('GET', '/api/rooms/public'),

@@ -1,31 +1,32 @@
-// The one WebSocket to /ws: connect, sync, reconnect with backoff, and the outbox of unsent messages.
+// The one WebSocket to /ws: connect, sync, reconnect with backoff, heartbeat; unsent messages live in its
+// outbox (outbox.js). Sends, typing and read frames go no faster than the server's rates allow (pacer.js).
 //
 // Events (all CustomEvent, payload in `detail`):
 //   state     {state, retryAt}     'connecting' | 'online' | 'offline' | 'loggedout' | 'idle'
 //   frame     frame                every server frame except pong (welcome, message, synced, ...)
 //   outbox    -                    the outbox changed (a send queued, failed, retried or acked)
 //   acked     {pending, ack}       a queued send was stored by the server
+//   eventrefused {frame, error}    the server refused a typing or read frame (never shown to the user)
 //   loggedout -                    close code 4001, or the session is gone after a refused upgrade
+
+import { Outbox } from './outbox.js';
+import { PacedQueue, Rates } from './pacer.js';
 
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 5000;
 const PING_EVERY_MS = 20000;
 const PONG_TIMEOUT_MS = 10000;
 const SYNC_TIMEOUT_MS = 5000;
-const RESEND_AFTER_MS = 10000;
+const RESEND_CHECK_MS = 10000;
 const CLOSE_LOGGED_OUT = 4001;
-
-/** A client_id: 128 random bits. crypto.randomUUID needs a secure context; getRandomValues does not. */
-export function newClientId() {
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-}
+/** Typing and read frames remembered by ref, so a refusal can be traced to its frame. */
+const EVENT_REFS_KEPT = 64;
 
 export class Connection extends EventTarget {
   #url;
   #syncState;
   #checkSession;
-  #storageKey;
+  #rates;
   #ws = null;
   #state = 'idle';
   #attempt = 0;
@@ -37,8 +38,11 @@ export class Connection extends EventTarget {
   #synced = false;
   #welcomed = false;
   #timers = [];
-  /** client_id -> {client_id, room, text, status: 'pending'|'failed', error, ref, sentAt, createdAt} */
-  #outbox = new Map();
+  #outbox;
+  /** Read frames waiting for an event token, by key; they wait through a reconnect. */
+  #events = new PacedQueue({ bucket: () => this.#rates.events, canSend: () => this.#ready(), send: (f) => this.#sendEvent(f) });
+  /** ref -> the typing or read frame sent with it (the newest few) */
+  #eventRefs = new Map();
 
   /**
    * @param {object} o
@@ -46,20 +50,31 @@ export class Connection extends EventTarget {
    * @param {() => Record<string, number>} o.syncState room id -> last seq the client has
    * @param {() => Promise<boolean|null>} o.checkSession false when the session is gone, null when unknown
    * @param {string} o.storageKey localStorage key that keeps the outbox across reloads
+   * @param {() => ({sends_per_second: number, send_burst: number, events_per_second: number}|null)} [o.limits]
+   *   the server's rates (GET /api/config); null while unknown (nothing is paced then)
    */
-  constructor({ url, syncState, checkSession, storageKey }) {
+  constructor({ url, syncState, checkSession, storageKey, limits }) {
     super();
     this.#url = url;
     this.#syncState = syncState;
     this.#checkSession = checkSession;
-    this.#storageKey = storageKey;
-    this.#loadOutbox();
+    this.#rates = new Rates(limits ?? (() => null));
+    this.#outbox = new Outbox({
+      storageKey,
+      bucket: () => this.#rates.sends,
+      canSend: () => this.#state === 'online' && this.#synced,
+      transmit: (p) => {
+        p.ref = this.#ref('s');
+        this.send({ type: 'send', ref: p.ref, room: p.room, text: p.text, client_id: p.client_id });
+      },
+      onChange: () => this.dispatchEvent(new CustomEvent('outbox')),
+    });
   }
 
   get state() { return this.#state; }
   get retryAt() { return this.#retryAt; }
   /** Queued sends not yet acked, oldest first. */
-  get pending() { return [...this.#outbox.values()]; }
+  get pending() { return this.#outbox.list; }
 
   start() {
     this.#stopped = false;
@@ -72,6 +87,7 @@ export class Connection extends EventTarget {
     window.removeEventListener('online', this.#onNetworkBack);
     clearTimeout(this.#retryTimer);
     this.#clearTimers();
+    this.#events.clear();
     const ws = this.#ws;
     this.#ws = null;
     if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000, 'bye');
@@ -93,52 +109,47 @@ export class Connection extends EventTarget {
     return true;
   }
 
-  /** Queues a chat message; it is shown as pending until acked and resent after reconnects. */
-  sendMessage(room, text) {
-    const p = { client_id: newClientId(), room, text, status: 'pending', error: null, ref: null, sentAt: 0, createdAt: Date.now() };
-    this.#outbox.set(p.client_id, p);
-    this.#transmit(p);
-    this.#outboxChanged();
-    return p;
+  /**
+   * Sends a typing or read frame within the server's event rate. Without a `key` a frame over the rate is
+   * dropped (false); with one it waits, and a newer frame with the same key replaces it (true).
+   */
+  sendEvent(frame, key = null) {
+    if (!this.#ready()) return false;
+    if (key) {
+      this.#events.put(key, frame);
+      return true;
+    }
+    return (this.#rates.events?.take() ?? 0) > 0 ? false : this.#sendEvent(frame);
   }
+
+  /** Sends a typing or read frame with a ref of its own, so an error answering it is known for what it is. */
+  #sendEvent(frame) {
+    const f = { ...frame, ref: this.#ref('e') };
+    if (!this.send(f)) return false;
+    this.#eventRefs.set(f.ref, f);
+    if (this.#eventRefs.size > EVENT_REFS_KEPT) this.#eventRefs.delete(this.#eventRefs.keys().next().value);
+    return true;
+  }
+
+  /** Queues a chat message; it is shown as pending until acked and resent after reconnects. */
+  sendMessage(room, text) { return this.#outbox.add(room, text); }
 
   /** Sends a failed message again with its original client_id, so it is stored at most once. */
-  retry(clientId) {
-    const p = this.#outbox.get(clientId);
-    if (!p) return;
-    p.status = 'pending';
-    p.error = null;
-    this.#transmit(p);
-    this.#outboxChanged();
-  }
+  retry(clientId) { this.#outbox.retry(clientId); }
 
-  discard(clientId) {
-    if (this.#outbox.delete(clientId)) this.#outboxChanged();
-  }
+  discard(clientId) { this.#outbox.remove(clientId); }
 
   /** A "message" frame with our client_id arrived (maybe before its ack, e.g. during sync). */
-  confirm(clientId) {
-    if (this.#outbox.delete(clientId)) this.#outboxChanged();
-  }
+  confirm(clientId) { this.#outbox.remove(clientId); }
 
   /** Drops queued sends for a room the user left. */
-  forgetRoom(roomId) {
-    let changed = false;
-    for (const [id, p] of this.#outbox) if (p.room === roomId) { this.#outbox.delete(id); changed = true; }
-    if (changed) this.#outboxChanged();
-  }
+  forgetRoom(roomId) { this.#outbox.removeRoom(roomId); }
 
   #ref(prefix) { return `${prefix}${++this.#refSeq}`; }
 
-  #transmit(p) {
-    if (this.#state !== 'online' || !this.#synced) return; // flushed after the next "synced"
-    p.ref = this.#ref('s');
-    p.sentAt = Date.now();
-    this.send({ type: 'send', ref: p.ref, room: p.room, text: p.text, client_id: p.client_id });
-  }
-
-  #flushOutbox() {
-    for (const p of this.#outbox.values()) if (p.status === 'pending') this.#transmit(p);
+  #ready() {
+    const ws = this.#ws;
+    return !!ws && ws.readyState === WebSocket.OPEN && this.#welcomed;
   }
 
   #open() {
@@ -176,6 +187,7 @@ export class Connection extends EventTarget {
         this.#setState('online');
         this.#startHeartbeat();
         this.#after(SYNC_TIMEOUT_MS, () => { if (!this.#synced) this.#onSynced(); });
+        this.#events.drain();
         break;
       case 'synced':
         if (f.ref === this.#syncRef && !this.#synced) {
@@ -188,22 +200,22 @@ export class Connection extends EventTarget {
         clearTimeout(this.#pongTimer);
         return;
       case 'ack': {
-        const p = this.#outbox.get(f.client_id);
+        const p = this.#outbox.take(f.client_id);
         if (p) {
-          this.#outbox.delete(f.client_id);
           this.dispatchEvent(new CustomEvent('acked', { detail: { pending: p, ack: f } }));
-          this.#outboxChanged();
+          this.#outbox.changed();
         }
         break;
       }
       case 'error': {
-        const p = f.ref ? this.pending.find((x) => x.ref === f.ref) : null;
-        if (p) {
-          p.status = 'failed';
-          p.error = f.message || f.code || 'refused';
-          p.code = f.code;
-          this.#outboxChanged();
+        const event = typeof f.ref === 'string' ? this.#eventRefs.get(f.ref) : null;
+        if (event) {
+          // The client's own background frame (a rate_limited typing or read): not the user's business.
+          this.#eventRefs.delete(f.ref);
+          this.dispatchEvent(new CustomEvent('eventrefused', { detail: { frame: event, error: f } }));
+          return;
         }
+        this.#outbox.refused(f);
         break;
       }
       default:
@@ -214,7 +226,7 @@ export class Connection extends EventTarget {
 
   #onSynced() {
     this.#synced = true;
-    this.#flushOutbox();
+    this.#outbox.flush();
   }
 
   #onClose(ws, ev) {
@@ -264,13 +276,9 @@ export class Connection extends EventTarget {
         // No pong: the network is gone without a close frame. Close and let backoff reconnect.
         this.#pongTimer = setTimeout(() => this.#ws?.close(4000, 'no pong'), PONG_TIMEOUT_MS);
       }
-      // Unacked sends are resent with the same client_id; the server answers a repeat with the first ack.
-      const now = Date.now();
-      for (const p of this.#outbox.values()) {
-        if (p.status === 'pending' && p.sentAt && now - p.sentAt > RESEND_AFTER_MS) this.#transmit(p);
-      }
+      this.#outbox.resendStale();
     };
-    this.#timers.push(setInterval(beat, Math.min(PING_EVERY_MS, RESEND_AFTER_MS)));
+    this.#timers.push(setInterval(beat, Math.min(PING_EVERY_MS, RESEND_CHECK_MS)));
   }
 
   #pongTimer = 0;
@@ -281,6 +289,7 @@ export class Connection extends EventTarget {
     for (const t of this.#timers) { clearTimeout(t); clearInterval(t); }
     this.#timers = [];
     clearTimeout(this.#pongTimer);
+    this.#outbox.stopSending();
   }
 
   #onNetworkBack = () => this.reconnectNow();
@@ -289,31 +298,5 @@ export class Connection extends EventTarget {
     if (state !== 'offline') this.#retryAt = 0;
     this.#state = state;
     this.dispatchEvent(new CustomEvent('state', { detail: { state, retryAt: this.#retryAt } }));
-  }
-
-  #outboxChanged() {
-    this.#saveOutbox();
-    this.dispatchEvent(new CustomEvent('outbox'));
-  }
-
-  #saveOutbox() {
-    if (!this.#storageKey) return;
-    try {
-      const items = this.pending.map(({ client_id, room, text, status, error, createdAt }) => ({ client_id, room, text, status, error, createdAt }));
-      if (items.length) localStorage.setItem(this.#storageKey, JSON.stringify(items));
-      else localStorage.removeItem(this.#storageKey);
-    } catch { /* storage full or disabled: the outbox still lives in memory */ }
-  }
-
-  #loadOutbox() {
-    if (!this.#storageKey) return;
-    try {
-      const items = JSON.parse(localStorage.getItem(this.#storageKey) || '[]');
-      for (const p of items) {
-        if (typeof p?.client_id === 'string' && typeof p.room === 'string' && typeof p.text === 'string') {
-          this.#outbox.set(p.client_id, { ...p, status: p.status === 'failed' ? 'failed' : 'pending', ref: null, sentAt: 0 });
-        }
-      }
-    } catch { /* ignore a corrupt entry */ }
   }
 }

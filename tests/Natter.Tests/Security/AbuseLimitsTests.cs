@@ -65,7 +65,7 @@ public sealed class AbuseLimitsTests
         await (await b.ConnectAsync()).NextAsync("welcome");
 
         await first.DisposeAsync();
-        await AccountsTests.Eventually(async () =>
+        await Wait.UntilAsync(async () =>
         {
             try
             {
@@ -77,7 +77,7 @@ public sealed class AbuseLimitsTests
             {
                 return false;
             }
-        });
+        }, "a socket opens again once one closed");
     }
 
     [Fact]

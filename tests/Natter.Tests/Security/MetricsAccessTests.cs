@@ -34,7 +34,7 @@ public sealed class MetricsAccessTests
     [Fact]
     public async Task On_a_management_port_metrics_are_served_there_only_and_nothing_else_is()
     {
-        var port = ServerProcess.FreePort();
+        var port = TestServices.FreePort();
         await using var server = await TestServer.StartAsync($"Natter:Metrics:Url=http://127.0.0.1:{port}");
         var user = await server.UserAsync();
         using var http = user.Http();

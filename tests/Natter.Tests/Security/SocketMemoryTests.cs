@@ -119,7 +119,7 @@ public sealed class SocketMemoryTests
         Assert.True(pongs > 0);
 
         // Refused pings are not bad frames: later pings are answered again.
-        await AccountsTests.Eventually(async () =>
+        await Wait.UntilAsync(async () =>
         {
             await socket.SendAsync(new { type = "ping", @ref = "later" });
             var f = await socket.NextAsync();
@@ -130,7 +130,7 @@ public sealed class SocketMemoryTests
 
             await Task.Delay(300);
             return false;
-        });
+        }, "a later ping is answered with a pong");
     }
 
     private static async Task<T> WaitForAsync<T>(Func<T?> find, TimeSpan? within = null)

@@ -1,6 +1,5 @@
 using System.IO.Pipelines;
 using System.Net.WebSockets;
-using System.Reflection;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Natter.Server.Common;
@@ -139,29 +138,4 @@ internal sealed class ConnectionUnderTest : IAsyncDisposable
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
     }
-}
-
-/// <summary>A NatterMetrics of its own for each test (the host's IMeterFactory in production).</summary>
-internal static class Metrics
-{
-    public static NatterMetrics Create() => new(new TestMeterFactory());
-
-    private sealed class TestMeterFactory : System.Diagnostics.Metrics.IMeterFactory
-    {
-        public System.Diagnostics.Metrics.Meter Create(System.Diagnostics.Metrics.MeterOptions options) => new(options);
-
-        public void Dispose()
-        {
-        }
-    }
-}
-
-/// <summary>An IChatStore for parts that hold one but must not touch it in a unit test: every call fails the test.</summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1852", Justification = "DispatchProxy needs an unsealed proxy type.")]
-internal class UnusedStore : DispatchProxy
-{
-    public static IChatStore Create() => DispatchProxy.Create<IChatStore, UnusedStore>();
-
-    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) =>
-        throw new InvalidOperationException($"The unit under test read the store ({targetMethod?.Name}).");
 }

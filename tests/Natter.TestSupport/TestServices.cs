@@ -1,12 +1,15 @@
+using System.Net;
+using System.Net.Sockets;
 using MySqlConnector;
 
-namespace Natter.ClusterTests;
+namespace Natter.TestSupport;
 
 /// <summary>
-/// The real services the tests run against, from environment variables that scripts/test.sh sets. A missing one
-/// skips the test with the reason, except under CI=true, where it fails: CI must never pass by skipping.
+/// The real services the tests run against, from environment variables that scripts/test.sh (or
+/// /work/devsvc/env.sh) sets. A missing one skips the test with the reason, except under CI=true, where it fails:
+/// CI must never pass by skipping.
 /// </summary>
-internal static class Services
+public static class TestServices
 {
     public static string MySql => Require("NATTER_TEST_MYSQL", "a MariaDB/MySQL connection string without a database");
 
@@ -14,22 +17,28 @@ internal static class Services
 
     public static string RedisServerPath => Require("NATTER_TEST_REDIS_SERVER", "the path of redis-server, for tests that restart their own Redis");
 
-    private static string Require(string name, string what)
-    {
-        var value = Environment.GetEnvironmentVariable(name);
-        if (!string.IsNullOrWhiteSpace(value))
-        {
-            return value;
-        }
+    public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
-        var reason = $"{name} is not set ({what}); scripts/test.sh installs and starts the services and sets it.";
-        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+    /// <summary>Ends the test: skipped with the reason, or failed under CI=true.</summary>
+    public static void Unavailable(string reason)
+    {
+        if (IsCi)
         {
             Assert.Fail("CI=true and " + reason);
         }
 
         Assert.Skip(reason);
-        return null!;
+    }
+
+    private static string Require(string name, string what)
+    {
+        var value = Environment.GetEnvironmentVariable(name);
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            Unavailable($"{name} is not set ({what}); scripts/test.sh installs and starts the services and sets it.");
+        }
+
+        return value!;
     }
 
     /// <summary>A connection string for a new, unique database (the store creates it); drop it with <see cref="DropDatabaseAsync"/>.</summary>
@@ -54,10 +63,11 @@ internal static class Services
         }
     }
 
+    /// <summary>A loopback port nothing listens on right now (for a service the test starts itself, or one that must be closed).</summary>
     public static int FreePort()
     {
-        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }

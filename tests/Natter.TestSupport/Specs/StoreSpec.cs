@@ -5,11 +5,12 @@ using Natter.Server.Storage;
 using Natter.Server.Storage.MySql;
 using Natter.Server.Storage.Sqlite;
 
-namespace Natter.ClusterTests;
+namespace Natter.TestSupport.Specs;
 
 /// <summary>
 /// What every IChatStore does, written once. Each subclass supplies a fresh store (a new SQLite file, a new
-/// MariaDB database); NewStoreAsync may be called twice to get two "nodes" on the same data.
+/// MariaDB database); NewStoreAsync may be called twice to get two "nodes" on the same data. A test project runs
+/// it by deriving a sealed class from <see cref="SqliteStoreSpec"/> or <see cref="MariaDbStoreSpec"/>.
 /// </summary>
 public abstract class StoreSpec : IAsyncLifetime
 {
@@ -203,23 +204,19 @@ public abstract class StoreSpec : IAsyncLifetime
             Assert.Equal(200, await Store.GetLastSeqAsync(room.Id, default).WaitAsync(Timeout));
         }
 
-        if (second is IAsyncDisposable d)
-        {
-            await d.DisposeAsync();
-        }
+        await ChatStores.CloseAsync(second);
     }
 }
 
-public sealed class SqliteStoreSpec : StoreSpec
+/// <summary>The spec on a new SQLite file; the second store opens the same file.</summary>
+public abstract class SqliteStoreSpec : StoreSpec
 {
     private readonly string _path = Path.Combine(Path.GetTempPath(), $"natter-store-spec-{Guid.NewGuid():N}.db");
-    private readonly List<IAsyncDisposable> _opened = [];
+    private readonly List<IChatStore> _opened = [];
 
     protected override async Task<IChatStore> NewStoreAsync()
     {
-        var options = Options.Create(new NatterOptions { Storage = { Provider = "sqlite", SqlitePath = _path, SqliteSynchronous = "NORMAL" } });
-        var store = new SqliteChatStore(options, TimeProvider.System, NullLogger<SqliteChatStore>.Instance);
-        await store.InitializeAsync(default).WaitAsync(TimeSpan.FromSeconds(30));
+        var store = await ChatStores.OpenSqliteAsync(_path);
         _opened.Add(store);
         return store;
     }
@@ -228,7 +225,7 @@ public sealed class SqliteStoreSpec : StoreSpec
     {
         foreach (var s in _opened)
         {
-            await s.DisposeAsync();
+            await ChatStores.CloseAsync(s);
         }
 
         foreach (var suffix in new[] { "", "-wal", "-shm" })
@@ -238,31 +235,56 @@ public sealed class SqliteStoreSpec : StoreSpec
     }
 }
 
-public sealed class MariaDbStoreSpec : StoreSpec
+/// <summary>The spec on a new MariaDB database (NATTER_TEST_MYSQL); the second store is a second node on it.</summary>
+public abstract class MariaDbStoreSpec : StoreSpec
 {
     private string? _connectionString;
     private string? _database;
 
     public override ValueTask InitializeAsync()
     {
-        _connectionString = Services.NewDatabase(out var database);
+        _connectionString = TestServices.NewDatabase(out var database);
         _database = database;
         return base.InitializeAsync();
     }
 
-    protected override async Task<IChatStore> NewStoreAsync()
-    {
-        var options = Options.Create(new NatterOptions { Storage = { Provider = "mysql", MySqlConnectionString = _connectionString } });
-        var store = new MySqlChatStore(options, TimeProvider.System, NullLogger<MySqlChatStore>.Instance);
-        await store.InitializeAsync(default).WaitAsync(TimeSpan.FromSeconds(30));
-        return store;
-    }
+    protected override Task<IChatStore> NewStoreAsync() => ChatStores.OpenMySqlAsync(_connectionString!);
 
     protected override async ValueTask CleanupAsync()
     {
         if (_database is not null)
         {
-            await Services.DropDatabaseAsync(_database);
+            await TestServices.DropDatabaseAsync(_database);
+        }
+    }
+}
+
+/// <summary>The server's stores, opened on their own (no host) with their schema in place.</summary>
+public static class ChatStores
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    public static async Task<IChatStore> OpenSqliteAsync(string path)
+    {
+        var options = Options.Create(new NatterOptions { Storage = { Provider = "sqlite", SqlitePath = path, SqliteSynchronous = "NORMAL" } });
+        var store = new SqliteChatStore(options, TimeProvider.System, NullLogger<SqliteChatStore>.Instance);
+        await store.InitializeAsync(default).WaitAsync(Timeout);
+        return store;
+    }
+
+    public static async Task<IChatStore> OpenMySqlAsync(string connectionString)
+    {
+        var options = Options.Create(new NatterOptions { Storage = { Provider = "mysql", MySqlConnectionString = connectionString } });
+        var store = new MySqlChatStore(options, TimeProvider.System, NullLogger<MySqlChatStore>.Instance);
+        await store.InitializeAsync(default).WaitAsync(Timeout);
+        return store;
+    }
+
+    public static async Task CloseAsync(IChatStore store)
+    {
+        if (store is IAsyncDisposable d)
+        {
+            await d.DisposeAsync();
         }
     }
 }

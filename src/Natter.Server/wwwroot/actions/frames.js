@@ -1,0 +1,114 @@
+// Server frames from the socket, applied to the store and drawn.
+
+import { store } from '../state.js';
+import { toast } from '../views/dom.js';
+import * as roomView from '../views/room.js';
+import * as screens from '../views/screens.js';
+import { fillGap, loadHistory, markRead, readPositionsFromServer } from './messages.js';
+import { applyRooms, refreshRoomsSoon, removeRoom } from './rooms.js';
+import { applyPresence, refreshOnline } from './people.js';
+import { connection } from './session.js';
+
+const TYPING_SHOW_MS = 5000;
+
+export function onFrame(f) {
+  switch (f.type) {
+    case 'welcome': {
+      applyRooms(f.rooms, true);
+      readPositionsFromServer(f.rooms);
+      refreshOnline();
+      const active = store.activeRoom;
+      if (active && !active.historyLoaded) loadHistory(active);
+      break;
+    }
+    case 'message':
+      onMessage(f);
+      break;
+    case 'synced':
+      roomView.renderActive();
+      markRead(store.activeRoom);
+      break;
+    case 'room':
+      store.upsertRoom(f);
+      screens.renderRooms();
+      refreshRoomsSoon();
+      refreshOnline();
+      break;
+    case 'member':
+      if (f.username === store.me) {
+        if (f.event === 'left') removeRoom(f.room);
+        else refreshRoomsSoon();
+      } else if (f.event === 'joined') {
+        // Presence frames only cover people who already shared a room; a newcomer may be online already.
+        refreshOnline();
+      }
+      break;
+    case 'presence':
+      applyPresence(f.username, f.online);
+      break;
+    case 'typing': {
+      const room = store.room(f.room);
+      if (!room || f.username === store.me) break;
+      store.setTyping(room, f.username, Date.now() + TYPING_SHOW_MS);
+      if (room.id === store.activeId) {
+        roomView.renderTyping();
+        setTimeout(roomView.renderTyping, TYPING_SHOW_MS + 100);
+      }
+      break;
+    }
+    case 'read': {
+      const room = store.room(f.room);
+      if (!room) break;
+      if (f.username === store.me) {
+        // Read on another device (or this one): the server holds it, so it needs no marker from here.
+        store.advanceRead(room, f.seq);
+        if (f.seq > room.readSent) store.setReadSent(room, f.seq);
+        screens.renderRooms();
+      } else {
+        store.setReader(room, f.username, f.seq);
+        if (room.id === store.activeId) roomView.renderActive();
+      }
+      break;
+    }
+    case 'error':
+      // An error with a ref answers a frame this client sent: a refused send is shown on the message, and
+      // the client's own background frames (sync, ping; typing and read never get here) are not the
+      // user's business. Nor is being asked to slow down.
+      if (typeof f.ref !== 'string' && f.code !== 'rate_limited') toast(f.message || `Error: ${f.code}`);
+      break;
+    default:
+      break;
+  }
+}
+
+function onMessage(m) {
+  let room = store.room(m.room);
+  if (!room) {
+    room = store.upsertRoom({ id: m.room, name: '', kind: 'group' });
+    refreshRoomsSoon();
+  }
+  if (room.historyLoaded && room.maxSeq > 0 && m.seq > room.maxSeq + 1) fillGap(room, room.maxSeq);
+  if (!store.addMessage(room, m)) return;
+  const me = store.me;
+  if (m.from === me && m.client_id) connection()?.confirm(m.client_id);
+  if (m.from === me && room.id !== store.activeId) store.advanceRead(room, m.seq);
+  store.clearTyping(room, m.from);
+  if (room.id === store.activeId) {
+    roomView.renderActive({ toBottom: m.from === me });
+    roomView.renderTyping();
+    markRead(room);
+  }
+  screens.renderRooms();
+}
+
+/** A queued send was stored: it becomes a message with its seq. */
+export function onAcked(p, ack) {
+  const room = store.room(ack.room ?? p.room);
+  if (!room) return;
+  store.addMessage(room, { room: room.id, seq: ack.seq, from: store.me, text: p.text, ts: ack.ts, client_id: p.client_id });
+  if (room.id === store.activeId) {
+    roomView.renderActive({ toBottom: true });
+    markRead(room);
+  }
+  screens.renderRooms();
+}

@@ -1,0 +1,231 @@
+// The client's state: one store. Every other module reads it through the getters below and changes it
+// only through the store's named update functions. A Room is read-only outside this file: its changes
+// are methods keyed by symbols that only this module holds.
+
+const SET = Symbol('set');
+const ADD = Symbol('add');
+const UPDATE = Symbol('update');
+const READER = Symbol('reader');
+const TYPING = Symbol('typing');
+
+/** One room the user is in: its messages (merged by seq), unread count, readers and typists. */
+class Room {
+  #d;
+  /** seq -> frozen message {room, seq, from, text, ts, client_id} */
+  #messages = new Map();
+  #sorted = null;
+  /** username -> highest seq they have read (from "read" frames) */
+  #readers = new Map();
+  /** username -> time (ms) their typing notice expires */
+  #typing = new Map();
+
+  constructor({ id, name, kind, last_seq = 0, read_seq = 0 }) {
+    this.#d = {
+      id,
+      name: name ?? '',
+      kind: kind ?? 'group',
+      lastSeq: last_seq,
+      readSeq: read_seq,
+      minSeq: Infinity,
+      maxSeq: 0,
+      historyLoaded: false,
+      hasOlder: true,
+      loadingOlder: false,
+      /** highest seq this client has reported with a "read" frame */
+      readSent: 0,
+    };
+  }
+
+  get id() { return this.#d.id; }
+  get name() { return this.#d.name; }
+  get kind() { return this.#d.kind; }
+  get lastSeq() { return this.#d.lastSeq; }
+  get readSeq() { return this.#d.readSeq; }
+  get minSeq() { return this.#d.minSeq; }
+  get maxSeq() { return this.#d.maxSeq; }
+  get historyLoaded() { return this.#d.historyLoaded; }
+  get hasOlder() { return this.#d.hasOlder; }
+  get loadingOlder() { return this.#d.loadingOlder; }
+  get readSent() { return this.#d.readSent; }
+  get unread() { return Math.max(0, this.#d.lastSeq - this.#d.readSeq); }
+  /** Number of messages held. */
+  get size() { return this.#messages.size; }
+
+  /** Messages in ascending seq. */
+  get list() {
+    this.#sorted ??= Object.freeze([...this.#messages.values()].sort((a, b) => a.seq - b.seq));
+    return this.#sorted;
+  }
+
+  /** [username, highest seq read] pairs from "read" frames. */
+  get readers() { return [...this.#readers]; }
+
+  /** Who is typing right now. */
+  typists(now = Date.now()) {
+    return [...this.#typing].filter(([, until]) => until > now).map(([user]) => user);
+  }
+
+  [SET](changes) { Object.assign(this.#d, changes); }
+
+  /** Adds a message; false when that seq is already held (sync and live delivery can overlap). */
+  [ADD](m) {
+    if (!m || !Number.isInteger(m.seq) || this.#messages.has(m.seq)) return false;
+    const d = this.#d;
+    this.#messages.set(m.seq, Object.freeze({ ...m }));
+    if (m.seq < d.minSeq) d.minSeq = m.seq;
+    if (m.seq > d.maxSeq) d.maxSeq = m.seq;
+    if (m.seq > d.lastSeq) d.lastSeq = m.seq;
+    if (m.seq === 1) d.hasOlder = false;
+    this.#sorted = null;
+    return true;
+  }
+
+  [UPDATE]({ name, kind, last_seq, read_seq }) {
+    const d = this.#d;
+    if (name != null) d.name = name;
+    if (kind != null) d.kind = kind;
+    if (Number.isInteger(last_seq) && last_seq > d.lastSeq) d.lastSeq = last_seq;
+    if (Number.isInteger(read_seq) && read_seq > d.readSeq) d.readSeq = read_seq;
+  }
+
+  [READER](user, seq) { this.#readers.set(user, Math.max(this.#readers.get(user) ?? 0, seq)); }
+
+  [TYPING](user, until) {
+    const now = Date.now();
+    for (const [u, t] of this.#typing) if (t <= now) this.#typing.delete(u);
+    if (until) this.#typing.set(user, until); else this.#typing.delete(user);
+  }
+}
+
+/** Display name of a room for `me`: a direct room is named after the other person. */
+export function roomTitle(room, me) {
+  if (room.kind !== 'direct') return room.name || 'Untitled room';
+  const others = String(room.name || '')
+    .split(/[\s,;:|&+/]+/)
+    .filter((p) => p && p.toLowerCase() !== String(me).toLowerCase());
+  return others.length ? others.join(', ') : room.name || 'Direct message';
+}
+
+const s = {
+  /** the server's limits from GET /api/config; null until loaded (then the server alone checks) */
+  limits: null,
+  me: null,
+  /** @type {Map<string, Room>} */
+  rooms: new Map(),
+  activeId: null,
+  /** other people online */
+  online: new Set(),
+  /** The room named in the address (#room/<id>) when the session started: reopened once the list is known. */
+  restoreId: null,
+  connection: 'idle',
+  retryAt: 0,
+  /** unacked sends, oldest first: frozen copies of the connection's outbox */
+  pending: Object.freeze([]),
+  lastTypingSent: 0,
+};
+
+export const store = {
+  // ------------------------------------------------------------ reading
+  get limits() { return s.limits; },
+  get me() { return s.me; },
+  get activeId() { return s.activeId; },
+  get activeRoom() { return s.activeId ? s.rooms.get(s.activeId) ?? null : null; },
+  room(id) { return s.rooms.get(id) ?? null; },
+  hasRoom(id) { return s.rooms.has(id); },
+  get rooms() { return [...s.rooms.values()]; },
+  get roomIds() { return [...s.rooms.keys()]; },
+  get online() { return [...s.online]; },
+  isOnline(name) { return s.online.has(name); },
+  get connection() { return s.connection; },
+  get retryAt() { return s.retryAt; },
+  get pending() { return s.pending; },
+  get lastTypingSent() { return s.lastTypingSent; },
+
+  // ------------------------------------------------------------ session
+  setLimits(limits) { s.limits = limits ? Object.freeze({ ...limits }) : null; },
+
+  startSession(me, restoreId) {
+    s.me = me;
+    s.rooms.clear();
+    s.activeId = null;
+    s.online.clear();
+    s.restoreId = restoreId;
+    s.pending = Object.freeze([]);
+    s.lastTypingSent = 0;
+  },
+
+  endSession() {
+    s.me = null;
+    s.rooms.clear();
+    s.activeId = null;
+    s.online.clear();
+    s.restoreId = null;
+    s.pending = Object.freeze([]);
+    s.connection = 'idle';
+    s.retryAt = 0;
+  },
+
+  // ------------------------------------------------------------ rooms
+  /** Adds a room or updates the one held; returns it (null for a frame without an id). */
+  upsertRoom(r) {
+    if (!r?.id) return null;
+    let room = s.rooms.get(r.id);
+    if (!room) {
+      room = new Room(r);
+      s.rooms.set(r.id, room);
+    } else {
+      room[UPDATE](r);
+    }
+    return room;
+  },
+
+  removeRoom(id) {
+    if (s.activeId === id) s.activeId = null;
+    return s.rooms.delete(id);
+  },
+
+  setActive(id) { s.activeId = id && s.rooms.has(id) ? id : null; },
+
+  /** The room to reopen from the address, once it is in the list; asked once. */
+  takeRestoreId() {
+    const id = s.restoreId;
+    if (!id || !s.rooms.has(id)) return null;
+    s.restoreId = null;
+    return id;
+  },
+
+  // ------------------------------------------------------------ messages and reading
+  /** Adds one message to the room; false when that seq is already held. */
+  addMessage(room, m) { return room[ADD](m); },
+
+  addMessages(room, list) {
+    let n = 0;
+    for (const m of list) if (room[ADD](m)) n++;
+    return n;
+  },
+
+  setHistoryLoaded(room) { room[SET]({ historyLoaded: true }); },
+  setNoOlder(room) { room[SET]({ hasOlder: false }); },
+  setLoadingOlder(room, loading) { room[SET]({ loadingOlder: !!loading }); },
+
+  /** Moves the room's read position forward (never back). */
+  advanceRead(room, seq) { room[UPDATE]({ read_seq: seq }); },
+  /** The highest seq reported to the server with a "read" frame (or known to be stored there). */
+  setReadSent(room, seq) { room[SET]({ readSent: seq }); },
+
+  setReader(room, username, seq) { room[READER](username, seq); },
+  setTyping(room, username, until) { room[TYPING](username, until); },
+  clearTyping(room, username) { room[TYPING](username, 0); },
+
+  // ------------------------------------------------------------ people, connection, composer
+  setOnline(names) { s.online = new Set(names); },
+  setPresence(username, online) {
+    if (online) s.online.add(username); else s.online.delete(username);
+  },
+  setConnection(state, retryAt = 0) {
+    s.connection = state;
+    s.retryAt = retryAt;
+  },
+  setPending(list) { s.pending = Object.freeze(list.map((p) => Object.freeze({ ...p }))); },
+  setLastTypingSent(t) { s.lastTypingSent = t; },
+};

@@ -1,0 +1,15 @@
+// What a click inside rendered content asks for. The views only name the intent; app.js binds each
+// one to an action at start, so views never import actions.
+
+const bound = {};
+
+/** @param {{openRoom, startDirect, retry, discard, joinRoom}} handlers */
+export function bindIntents(handlers) { Object.assign(bound, handlers); }
+
+export const intents = {
+  openRoom: (id) => bound.openRoom?.(id),
+  startDirect: (username) => bound.startDirect?.(username),
+  retry: (clientId) => bound.retry?.(clientId),
+  discard: (clientId) => bound.discard?.(clientId),
+  joinRoom: (room) => bound.joinRoom?.(room),
+};
