@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -5,7 +6,8 @@ namespace Natter.Server.Api;
 
 /// <summary>
 /// Reads a request's JSON object by hand, so malformed JSON, wrong types and oversized bodies all get a
-/// clear 400/413 problem instead of a binder's exception.
+/// clear 400/413 problem instead of a binder's exception. The body must say it is JSON (415 otherwise): a page on
+/// another origin cannot send that content type without a CORS preflight (see CsrfGuard).
 /// </summary>
 public sealed class JsonBody : IDisposable
 {
@@ -17,6 +19,11 @@ public sealed class JsonBody : IDisposable
 
     public static async Task<(JsonBody? Body, ProblemHttpResult? Error)> ReadAsync(HttpRequest request, int maxBytes)
     {
+        if (!request.HasJsonContentType())
+        {
+            return (null, Problems.UnsupportedMediaType("The body must be JSON (Content-Type: application/json)."));
+        }
+
         if (request.ContentLength > maxBytes)
         {
             return (null, Problems.TooLarge($"The body is over {maxBytes} bytes."));
@@ -60,9 +67,12 @@ public sealed class JsonBody : IDisposable
             return (null, required ? Problems.BadRequest($"\"{name}\" is required.") : null);
         }
 
-        return p.ValueKind == JsonValueKind.String
-            ? (p.GetString(), null)
-            : (null, Problems.BadRequest($"\"{name}\" must be a string."));
+        if (p.ValueKind != JsonValueKind.String)
+        {
+            return (null, Problems.BadRequest($"\"{name}\" must be a string."));
+        }
+
+        return p.TryGetText(out var value) ? (value, null) : (null, Problems.BadRequest($"\"{name}\" is not valid text (a lone surrogate)."));
     }
 
     public void Dispose() => _doc.Dispose();
@@ -77,6 +87,26 @@ public static class Problems
     public static ProblemHttpResult NotFound(string detail) => TypedResults.Problem(detail, statusCode: 404, title: "Not found");
     public static ProblemHttpResult Conflict(string detail) => TypedResults.Problem(detail, statusCode: 409, title: "Conflict");
     public static ProblemHttpResult TooLarge(string detail) => TypedResults.Problem(detail, statusCode: 413, title: "Too large");
+    public static ProblemHttpResult UnsupportedMediaType(string detail) => TypedResults.Problem(detail, statusCode: 415, title: "Unsupported media type");
     public static ProblemHttpResult TooMany(string detail) => TypedResults.Problem(detail, statusCode: 429, title: "Too many requests");
     public static ProblemHttpResult Unavailable(string detail) => TypedResults.Problem(detail, statusCode: 503, title: "Service unavailable");
+
+    /// <summary>429 with Retry-After in whole seconds (at least 1).</summary>
+    public static ProblemHttpResult TooMany(HttpResponse response, TimeSpan wait, string detail) =>
+        TooMany(string.Format(CultureInfo.InvariantCulture, detail, RetryAfter(response, wait)));
+
+    /// <summary>503 with Retry-After in whole seconds (at least 1).</summary>
+    public static ProblemHttpResult Unavailable(HttpResponse response, TimeSpan wait, string detail)
+    {
+        RetryAfter(response, wait);
+        return Unavailable(detail);
+    }
+
+    /// <summary>Sets Retry-After; returns the seconds.</summary>
+    private static int RetryAfter(HttpResponse response, TimeSpan wait)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return seconds;
+    }
 }

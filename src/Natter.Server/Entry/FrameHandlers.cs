@@ -45,22 +45,19 @@ public sealed class FrameHandlers(SendService sends, RoomDirectory rooms, IChatS
             string? reference = null;
             if (root.TryGetProperty("ref"u8, out var r))
             {
-                if (r.ValueKind != JsonValueKind.String)
+                if (r.ValueKind != JsonValueKind.String || !r.TryGetText(out reference))
                 {
-                    session.Refuse(ErrorCodes.BadRequest, "\"ref\" must be a string.", null);
+                    session.Refuse(ErrorCodes.BadRequest, "\"ref\" must be a string of valid text.", null);
                     return;
                 }
-
-                reference = r.GetString();
             }
 
-            if (!root.TryGetProperty("type"u8, out var t) || t.ValueKind != JsonValueKind.String)
+            if (!root.TryGetProperty("type"u8, out var t) || t.ValueKind != JsonValueKind.String || !t.TryGetText(out var type))
             {
                 session.Refuse(ErrorCodes.BadRequest, "A frame has a string \"type\".", reference);
                 return;
             }
 
-            var type = t.GetString();
             Refusal? refusal;
             try
             {
@@ -70,7 +67,7 @@ public sealed class FrameHandlers(SendService sends, RoomDirectory rooms, IChatS
                     "sync" => await SyncAsync(session, root, reference),
                     "typing" => await TypingAsync(session.Caller, root),
                     "read" => await ReadAsync(session.Caller, root),
-                    "ping" => Pong(session.Connection, reference),
+                    "ping" => Pong(session, reference),
                     _ => new Refusal(ErrorCodes.BadRequest, $"Unknown frame type '{type}'."),
                 };
             }
@@ -88,13 +85,18 @@ public sealed class FrameHandlers(SendService sends, RoomDirectory rooms, IChatS
         }
     }
 
-    private static Refusal? Pong(Connection conn, string? reference)
+    private static Refusal? Pong(SocketSession session, string? reference)
     {
-        conn.SendControl(Frames.Pong(reference));
+        if (!session.TryPing())
+        {
+            return new Refusal(ErrorCodes.RateLimited, "Too many pings.");
+        }
+
+        session.Connection.SendControl(Frames.Pong(reference));
         return null;
     }
 
-    /// <summary>Reads an optional string field; Error when present with another type.</summary>
+    /// <summary>Reads an optional string field; Error when present with another type or not valid text.</summary>
     private static (string? Value, bool Error) OptionalString(JsonElement root, string name)
     {
         if (!root.TryGetProperty(name, out var p) || p.ValueKind == JsonValueKind.Null)
@@ -102,7 +104,7 @@ public sealed class FrameHandlers(SendService sends, RoomDirectory rooms, IChatS
             return (null, false);
         }
 
-        return p.ValueKind == JsonValueKind.String ? (p.GetString(), false) : (null, true);
+        return p.ValueKind == JsonValueKind.String && p.TryGetText(out var value) ? (value, false) : (null, true);
     }
 
     private async ValueTask<Refusal?> SendAsync(SocketSession session, JsonElement root, string? reference)
@@ -136,15 +138,20 @@ public sealed class FrameHandlers(SendService sends, RoomDirectory rooms, IChatS
                 return new Refusal(ErrorCodes.BadRequest, "Each room's last seq is a whole number, 0 or more.");
             }
 
-            var (entry, isMember) = await rooms.CheckMemberAsync(p.Name, session.Caller.UserId, session.Connection.Aborted);
+            if (!p.TryGetName(out var room))
+            {
+                return new Refusal(ErrorCodes.BadRequest, "A room id is not valid text.");
+            }
+
+            var (entry, isMember) = await rooms.CheckMemberAsync(room, session.Caller.UserId, session.Connection.Aborted);
             if (!isMember)
             {
                 // The other rooms are still synced; this one is named in an error frame with the same ref.
-                session.Refuse(entry is null ? ErrorCodes.NotFound : ErrorCodes.Forbidden, $"Room '{p.Name}' cannot be synced.", reference);
+                session.Refuse(entry is null ? ErrorCodes.NotFound : ErrorCodes.Forbidden, $"Room '{room}' cannot be synced.", reference);
                 continue;
             }
 
-            wanted[p.Name] = seq;
+            wanted[room] = seq;
         }
 
         session.Connection.Sync(wanted, reference);
