@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the server and Natter.LoadGen (Release, artifacts outside the checkout), starts a fresh server pinned to
-# core $SERVER_CPU on a new SQLite file with raised send limits, and runs each scenario given (default: the set in
+# core $SERVER_CPU on a new SQLite file with raised send limits (and the per-user and per-address limits every load
+# generator run from one address meets: rooms, registrations, sockets), and runs each scenario given (default: the set in
 # bench/README.md "Results") with the load generator pinned to core $LOADGEN_CPU.
 #   bench/run-loadgen.sh [OUT_DIR] ["scenario options" ...]
 # Writes OUT_DIR/tables.md (markdown), results.jsonl (one JSON per run), progress.log, commands.txt, server.log.
@@ -8,7 +9,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${1:-$(mktemp -d /tmp/natter-loadgen.XXXXXX)}; shift || true
 SERVER_CPU=${SERVER_CPU:-0}; LOADGEN_CPU=${LOADGEN_CPU:-1}; PORT=${PORT:-5105}; ART=${ART:-/tmp/natter-loadgen-art}
-NATTER_ARGS=${NATTER_ARGS:-"--Natter:Limits:SendsPerSecond=100000 --Natter:Limits:SendBurst=100000"}
+NATTER_ARGS=${NATTER_ARGS:-"--Natter:Limits:SendsPerSecond=100000 --Natter:Limits:SendBurst=100000 --Natter:Limits:RoomCreationsPerHour=1000000 --Natter:Limits:RegistrationsPerAddressPerHour=1000000 --Natter:Limits:SocketsPerAddress=1000000"}
 scenarios=("$@")
 if (( ${#scenarios[@]} == 0 )); then
   scenarios=(

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 
 namespace Natter.Protocol;
@@ -71,18 +72,124 @@ public static class Validation
         return n;
     }
 
-    /// <summary>Trims and checks a room name; null when empty or longer than the limit.</summary>
+    /// <summary>
+    /// A room name as stored: normalized to NFC and trimmed, 1–<see cref="RoomNameMax"/> code points. Null when it is
+    /// not valid UTF-16, holds a control, line/paragraph separator or format character (bidi overrides, zero-width
+    /// characters; the one exception is a zero-width joiner inside an emoji sequence, and tag characters ending a
+    /// flag), or renders blank (only spaces, combining marks, zero-width joiners and blank letters such as U+3164).
+    /// </summary>
     public static string? NormalizeRoomName(string? input)
     {
-        if (input is null)
+        if (input is null || !IsValidUtf16(input))
         {
             return null;
         }
 
-        var trimmed = input.Trim();
-        var n = CodePoints(trimmed);
-        return n is >= 1 and <= RoomNameMax ? trimmed : null;
+        var name = input.Normalize(NormalizationForm.FormC).Trim();
+        var runes = name.EnumerateRunes().ToArray();
+        if (runes.Length is < 1 or > RoomNameMax)
+        {
+            return null;
+        }
+
+        var visible = false;
+        for (var i = 0; i < runes.Length; i++)
+        {
+            var r = runes[i];
+            switch (Rune.GetUnicodeCategory(r))
+            {
+                case UnicodeCategory.Control or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Surrogate:
+                    return null;
+                case UnicodeCategory.Format:
+                    if (!(r.Value == ZeroWidthJoiner && JoinsEmoji(runes, i)) && !IsFlagTag(runes, i))
+                    {
+                        return null;
+                    }
+
+                    break;
+                case UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark
+                    or UnicodeCategory.SpaceSeparator:
+                    break;
+                default:
+                    visible |= !IsBlankLetter(r);
+                    break;
+            }
+        }
+
+        return visible ? name : null;
     }
+
+    private const int ZeroWidthJoiner = 0x200D;
+
+    private static bool IsValidUtf16(string s)
+    {
+        var span = s.AsSpan();
+        while (!span.IsEmpty)
+        {
+            if (Rune.DecodeFromUtf16(span, out _, out var used) != System.Buffers.OperationStatus.Done)
+            {
+                return false;
+            }
+
+            span = span[used..];
+        }
+
+        return true;
+    }
+
+    /// <summary>A zero-width joiner between an emoji (with its variation selector or skin tone) and another emoji.</summary>
+    private static bool JoinsEmoji(Rune[] runes, int i)
+    {
+        var before = i - 1;
+        while (before >= 0 && (runes[before].Value == 0xFE0F || IsEmojiModifier(runes[before])))
+        {
+            before--;
+        }
+
+        return before >= 0 && IsPictographic(runes[before]) && i + 1 < runes.Length && IsPictographic(runes[i + 1]);
+    }
+
+    /// <summary>Tag characters spelling a subdivision flag after U+1F3F4 (England, Scotland, Wales), ended by the cancel tag.</summary>
+    private static bool IsFlagTag(Rune[] runes, int i)
+    {
+        if (runes[i].Value is < 0xE0020 or > 0xE007F)
+        {
+            return false;
+        }
+
+        var start = i;
+        while (start > 0 && runes[start - 1].Value is >= 0xE0020 and <= 0xE007E)
+        {
+            start--;
+        }
+
+        var end = i;
+        while (end < runes.Length && runes[end].Value is >= 0xE0020 and <= 0xE007E)
+        {
+            end++;
+        }
+
+        return start > 0 && runes[start - 1].Value == 0x1F3F4 && end < runes.Length && runes[end].Value == 0xE007F;
+    }
+
+    private static bool IsEmojiModifier(Rune r) => r.Value is >= 0x1F3FB and <= 0x1F3FF;
+
+    /// <summary>Close to Unicode's Extended_Pictographic: the blocks emoji come from.</summary>
+    private static bool IsPictographic(Rune r) => r.Value switch
+    {
+        0x00A9 or 0x00AE or 0x203C or 0x2049 or 0x2122 or 0x2139 or 0x24C2 or 0x3030 or 0x303D or 0x3297 or 0x3299 => true,
+        >= 0x2194 and <= 0x21AA => true,
+        >= 0x2300 and <= 0x23FF => true,
+        >= 0x25A0 and <= 0x25FF => true,
+        >= 0x2600 and <= 0x27BF => true,
+        >= 0x2900 and <= 0x297F => true,
+        >= 0x2B00 and <= 0x2BFF => true,
+        >= 0x1F000 and <= 0x1FAFF => true,
+        _ => false,
+    };
+
+    /// <summary>Letters and symbols that render as nothing.</summary>
+    private static bool IsBlankLetter(Rune r) => r.Value is 0x115F or 0x1160 or 0x3164 or 0xFFA0 or 0x2800 or 0x17B4 or 0x17B5;
 
     /// <summary>True when a client_id has 1–64 characters.</summary>
     public static bool IsValidClientId(string? clientId) =>

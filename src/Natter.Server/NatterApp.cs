@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Natter.Server.Accounts;
 using Natter.Server.Api;
 using Natter.Server.Entry;
@@ -22,15 +24,29 @@ public static class NatterApp
             WebRootPath = webRoot ?? Path.Combine(AppContext.BaseDirectory, "wwwroot"),
         });
         builder.Services.AddNatter(builder.Configuration);
+        AddManagementAddress(builder);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         configure?.Invoke(builder);
 
         var app = builder.Build();
+
+        // Client address and scheme from X-Forwarded-* of configured proxies only. Without any, the middleware
+        // would believe every sender, so it is not added at all.
+        var network = app.Services.GetRequiredService<IOptions<NatterOptions>>().Value.Network;
+        if (network.KnownProxies.Length + network.KnownNetworks.Length > 0)
+        {
+            app.UseForwardedHeaders();
+        }
+
+        app.UseMiddleware<SecurityHeaders>();
+        app.UseMiddleware<ManagementEndpoints>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseMiddleware<StoreFailures>();
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseWebSockets();
+        app.UseMiddleware<CsrfGuard>();
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -39,10 +55,43 @@ public static class NatterApp
         app.MapMessagesApi();
         app.MapConfigApi();
         app.Map("/ws", (HttpContext http, SocketAcceptor sockets) => sockets.HandleAsync(http)).RequireAuthorization();
-        app.MapHealthChecks("/healthz");
+        app.MapHealthChecks("/healthz", Ready(_ => true));
         app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapHealthChecks("/healthz/ready", Ready(c => c.Tags.Contains("ready")));
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }
+
+    /// <summary>With Metrics:Url, the server listens there too, besides its usual addresses.</summary>
+    private static void AddManagementAddress(WebApplicationBuilder builder)
+    {
+        var url = builder.Configuration[$"{NatterOptions.Section}:Metrics:Url"];
+        if (string.IsNullOrEmpty(url))
+        {
+            return;
+        }
+
+        var urls = builder.WebHost.GetSetting(WebHostDefaults.ServerUrlsKey);
+        if (string.IsNullOrEmpty(urls))
+        {
+            var ports = builder.Configuration["HTTP_PORTS"] ?? builder.Configuration["ASPNETCORE_HTTP_PORTS"];
+            urls = string.IsNullOrEmpty(ports)
+                ? "http://localhost:5000"
+                : string.Join(';', ports.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(p => $"http://*:{p}"));
+        }
+
+        builder.WebHost.UseUrls($"{urls};{url.TrimEnd('/')}");
+    }
+
+    /// <summary>Degraded (the store refuses writes) is not ready: 503, as Unhealthy.</summary>
+    private static HealthCheckOptions Ready(Func<HealthCheckRegistration, bool> predicate) => new()
+    {
+        Predicate = predicate,
+        ResultStatusCodes =
+        {
+            [HealthStatus.Healthy] = StatusCodes.Status200OK,
+            [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
+            [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+        },
+    };
 }

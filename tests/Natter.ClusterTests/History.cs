@@ -162,7 +162,7 @@ public sealed class History
             var s = new StringBuilder();
             foreach (var (name, list) in new[] { ("lost", Lost), ("duplicated", Duplicated), ("gaps", Gaps), ("order", Order), ("disagreements", Disagreements) })
             {
-                s.Append($"{name}: {list.Count}");
+                s.Append(System.Globalization.CultureInfo.InvariantCulture, $"{name}: {list.Count}");
                 foreach (var line in list.Take(5))
                 {
                     s.Append("\n  ").Append(line);

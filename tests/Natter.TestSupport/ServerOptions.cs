@@ -102,7 +102,11 @@ public sealed class ClusterConfig
         "Natter:Bus:PresenceTtl=" + PresenceTtl.ToString("c", CultureInfo.InvariantCulture),
         "Natter:Limits:SendsPerSecond=100000",
         "Natter:Limits:SendBurst=100000",
+        "Natter:Metrics:Token=" + MetricsToken,
     ];
+
+    /// <summary>The bearer token every cluster node's /metrics wants.</summary>
+    public const string MetricsToken = "cluster-test-metrics-token";
 
     public Task DropDatabaseAsync() => TestServices.DropDatabaseAsync(Database);
 }

@@ -103,6 +103,9 @@ public sealed class TestServer : IServerUnderTest, IAsyncDisposable
 
     public HttpClient Http(string? token = null) => TestUser.NewHttp(BaseUri, token);
 
+    /// <summary>The running server's services (to look at its state, e.g. a socket's queue).</summary>
+    public IServiceProvider Services => (_app ?? throw new InvalidOperationException("The server is not running.")).Services;
+
     /// <summary>Registers and logs in a user with a unique name.</summary>
     public async Task<TestUser> UserAsync(string prefix = "u")
     {

@@ -158,5 +158,13 @@ public static class ServerUnderTestExtensions
         }
     }
 
-    public static Task<string> MetricsAsync(this IServerUnderTest server) => Http.GetStringAsync(new Uri(server.BaseUri, "/metrics"));
+    /// <summary>/metrics with its bearer token (a cluster node's, unless another is given).</summary>
+    public static async Task<string> MetricsAsync(this IServerUnderTest server, string token = ClusterConfig.MetricsToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(server.BaseUri, "/metrics"));
+        request.Headers.Authorization = new("Bearer", token);
+        using var response = await Http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStringAsync();
+    }
 }

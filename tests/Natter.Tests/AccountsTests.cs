@@ -56,7 +56,7 @@ public sealed class AccountsTests
         using var http = new HttpClient(handler) { BaseAddress = server.BaseUri };
 
         var login = await http.PostAsJsonAsync("/api/login", new { username = user.Username, password = "correct horse battery" });
-        var cookie = Assert.Single(login.Headers.GetValues("Set-Cookie"));
+        var cookie = Assert.Single(login.Headers.GetValues("Set-Cookie"), c => c.StartsWith("natter_session=", StringComparison.Ordinal));
         Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("samesite=lax", cookie, StringComparison.OrdinalIgnoreCase);
 

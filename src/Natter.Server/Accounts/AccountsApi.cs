@@ -41,9 +41,10 @@ public static class AccountsApi
     }
 
     public static async Task<Results<Created<UserDto>, ProblemHttpResult>> Register(
-        HttpRequest request, IChatStore store, PasswordHasher hasher, IOptions<NatterOptions> options, ILoggerFactory logs, CancellationToken ct)
+        HttpContext http, IChatStore store, PasswordHasher hasher, RegistrationLimit limit, IOptions<NatterOptions> options, ILoggerFactory logs,
+        CancellationToken ct)
     {
-        var (credentials, error) = await ReadCredentialsAsync(request, options);
+        var (credentials, error) = await ReadCredentialsAsync(http.Request, options);
         if (credentials is not var (rawName, password))
         {
             return error!;
@@ -65,7 +66,16 @@ public static class AccountsApi
             return Problems.Conflict($"The username '{username}' is taken.");
         }
 
-        var hash = await Task.Run(() => hasher.Hash(password), ct);
+        if (limit.TryRegister(AddressOf(http)) is { } wait)
+        {
+            return Problems.TooMany(http.Response, wait, "Too many registrations from this address; try again in {0} s.");
+        }
+
+        if (await hasher.TryHashAsync(password, ct) is not { } hash)
+        {
+            return Busy(http);
+        }
+
         if (await store.CreateUserAsync(username, hash, ct) is null)
         {
             return Problems.Conflict($"The username '{username}' is taken.");
@@ -76,7 +86,7 @@ public static class AccountsApi
     }
 
     public static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> Login(
-        HttpContext http, IChatStore store, PasswordHasher hasher, LoginThrottle throttle, IOptions<NatterOptions> options,
+        HttpContext http, IChatStore store, PasswordHasher hasher, LoginThrottle throttle, DeviceCookies devices, IOptions<NatterOptions> options,
         TimeProvider clock, NatterMetrics metrics, ILoggerFactory logs, CancellationToken ct)
     {
         var (credentials, error) = await ReadCredentialsAsync(http.Request, options);
@@ -87,26 +97,39 @@ public static class AccountsApi
 
         var logger = logs.CreateLogger(typeof(AccountsApi));
         var username = Validation.NormalizeUsername(rawName) ?? rawName.ToLowerInvariant();
-        var address = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (throttle.RetryAfter(username, address) is { } wait)
+        var address = AddressOf(http);
+        var device = devices.DeviceOf(http.Request.Cookies[devices.CookieName], username);
+        if (throttle.RetryAfter(username, address, device) is { } wait)
         {
-            var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
-            Log.LoginThrottled(logger, username, address, seconds);
-            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            return Problems.TooMany($"Too many failed logins; try again in {seconds} s.");
+            Log.LoginThrottled(logger, LogText.Escape(username), address, Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)));
+            return Problems.TooMany(http.Response, wait, "Too many failed logins; try again in {0} s.");
         }
 
         var user = Validation.NormalizeUsername(rawName) is null ? null : await store.FindUserAsync(username, ct);
-        var ok = await Task.Run(() => hasher.Verify(user?.PasswordHash, password), ct);
+        if (await hasher.TryVerifyAsync(user?.PasswordHash, password, ct) is not { } ok)
+        {
+            return Busy(http);
+        }
+
         if (!ok || user is null || user.Status != "active")
         {
-            throttle.RecordFailure(username, address);
+            throttle.RecordFailure(username, address, device);
             metrics.LoginFailures.Add(1);
-            Log.LoginFailed(logger, username, address);
+            Log.LoginFailed(logger, LogText.Escape(username), address);
             return Problems.Unauthorized("Wrong username or password.");
         }
 
-        throttle.RecordSuccess(username);
+        throttle.RecordSuccess(username, device);
+        var (deviceCookie, deviceExpires) = devices.Issue(user.Username);
+        http.Response.Cookies.Append(devices.CookieName, deviceCookie, new CookieOptions
+        {
+            HttpOnly = true,
+            SameSite = SameSiteMode.Strict,
+            Secure = http.Request.IsHttps,
+            Path = "/api/login",
+            Expires = deviceExpires,
+        });
+
         var token = Tokens.New();
         var expires = clock.GetUtcNow() + options.Value.Auth.TokenLifetime;
         await store.CreateSessionAsync(user.Id, Tokens.Hash(token), expires, ct);
@@ -129,6 +152,12 @@ public static class AccountsApi
         http.Response.Cookies.Delete(options.Value.Auth.CookieName, new CookieOptions { Path = "/" });
         return TypedResults.NoContent();
     }
+
+    /// <summary>The client's address (the proxy's, unless forwarded headers come from a known proxy).</summary>
+    private static string AddressOf(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    private static ProblemHttpResult Busy(HttpContext http) =>
+        Problems.Unavailable(http.Response, TimeSpan.FromSeconds(1), "The server is busy checking passwords; try again in a second.");
 
     public static Ok<UserDto> Me(HttpContext http) => TypedResults.Ok(new UserDto(Caller.From(http.User).Username));
 

@@ -1,85 +1,45 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 
 namespace Natter.Server.Accounts;
 
 /// <summary>
-/// Counts failed logins per username and per client address within a sliding window. Once either count
-/// reaches its limit, logins for that key get 429 until the oldest failure leaves the window.
-/// Per node: in a cluster each node counts on its own (docs/cluster.md).
+/// Counts failed logins within a sliding window. A login from a browser without a device cookie for that user counts
+/// against the username and the client address; once either reaches its limit, such logins get 429 until the oldest
+/// failure leaves the window. A login with a valid device cookie (<see cref="DeviceCookies"/>) counts against that
+/// device alone (LoginFailuresPerUser), so the owner's browsers keep getting in while the username is locked for
+/// everyone else. Per node: in a cluster each node counts on its own (docs/cluster.md).
 /// </summary>
 public sealed class LoginThrottle(IOptions<NatterOptions> options, TimeProvider clock)
 {
     private readonly AuthOptions _auth = options.Value.Auth;
-    private readonly ConcurrentDictionary<string, Queue<DateTimeOffset>> _failures = new(StringComparer.Ordinal);
+    private readonly WindowCounter _failures = new(options.Value.Auth.LoginFailureWindow, clock);
 
     /// <summary>Null when a login may be tried, else how long to wait.</summary>
-    public TimeSpan? RetryAfter(string username, string address)
-    {
-        var now = clock.GetUtcNow();
-        var a = Check("u:" + username, _auth.LoginFailuresPerUser, now);
-        var b = Check("a:" + address, _auth.LoginFailuresPerAddress, now);
-        return a is null ? b : b is null ? a : (a > b ? a : b);
-    }
+    public TimeSpan? RetryAfter(string username, string address, string? device = null) =>
+        device is not null
+            ? _failures.RetryAfter("d:" + device, _auth.LoginFailuresPerUser)
+            : Longer(_failures.RetryAfter("u:" + username, _auth.LoginFailuresPerUser), _failures.RetryAfter("a:" + address, _auth.LoginFailuresPerAddress));
 
-    public void RecordFailure(string username, string address)
+    public void RecordFailure(string username, string address, string? device = null)
     {
-        var now = clock.GetUtcNow();
-        Add("u:" + username, now);
-        Add("a:" + address, now);
-    }
-
-    public void RecordSuccess(string username) => _failures.TryRemove("u:" + username, out _);
-
-    private TimeSpan? Check(string key, int limit, DateTimeOffset now)
-    {
-        if (!_failures.TryGetValue(key, out var q))
+        if (device is not null)
         {
-            return null;
+            _failures.Add("d:" + device);
+            return;
         }
 
-        lock (q)
+        _failures.Add("u:" + username);
+        _failures.Add("a:" + address);
+    }
+
+    public void RecordSuccess(string username, string? device = null)
+    {
+        _failures.Clear("u:" + username);
+        if (device is not null)
         {
-            Prune(q, now);
-            return q.Count >= limit ? q.Peek() + _auth.LoginFailureWindow - now : null;
+            _failures.Clear("d:" + device);
         }
     }
 
-    private void Add(string key, DateTimeOffset now)
-    {
-        var q = _failures.GetOrAdd(key, _ => new Queue<DateTimeOffset>());
-        lock (q)
-        {
-            Prune(q, now);
-            q.Enqueue(now);
-        }
-
-        if (_failures.Count > 100_000)
-        {
-            Sweep(now);
-        }
-    }
-
-    private void Prune(Queue<DateTimeOffset> q, DateTimeOffset now)
-    {
-        while (q.Count > 0 && q.Peek() + _auth.LoginFailureWindow <= now)
-        {
-            q.Dequeue();
-        }
-    }
-
-    private void Sweep(DateTimeOffset now)
-    {
-        foreach (var (key, q) in _failures)
-        {
-            lock (q)
-            {
-                Prune(q, now);
-                if (q.Count == 0)
-                {
-                    _failures.TryRemove(key, out _);
-                }
-            }
-        }
-    }
+    private static TimeSpan? Longer(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : (a > b ? a : b);
 }

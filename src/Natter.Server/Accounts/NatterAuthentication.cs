@@ -48,7 +48,7 @@ public sealed class NatterAuthentication(
             return AuthenticateResult.Fail("unknown or expired token");
         }
 
-        var identity = new ClaimsIdentity(Caller.Claims(session.UserId, session.Username, session.Id), SchemeName);
+        var identity = new ClaimsIdentity(Caller.Claims(session.UserId, session.Username, session.Id, session.ExpiresAt), SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 

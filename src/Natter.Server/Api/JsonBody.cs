@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -5,7 +6,8 @@ namespace Natter.Server.Api;
 
 /// <summary>
 /// Reads a request's JSON object by hand, so malformed JSON, wrong types and oversized bodies all get a
-/// clear 400/413 problem instead of a binder's exception.
+/// clear 400/413 problem instead of a binder's exception. The body must say it is JSON (415 otherwise): a page on
+/// another origin cannot send that content type without a CORS preflight (see CsrfGuard).
 /// </summary>
 public sealed class JsonBody : IDisposable
 {
@@ -18,6 +20,11 @@ public sealed class JsonBody : IDisposable
     /// <summary>Reads the body; with <paramref name="optional"/>, an empty body reads as an empty object.</summary>
     public static async Task<(JsonBody? Body, ProblemHttpResult? Error)> ReadAsync(HttpRequest request, int maxBytes, bool optional = false)
     {
+        if (!request.HasJsonContentType())
+        {
+            return (null, Problems.UnsupportedMediaType("The body must be JSON (Content-Type: application/json)."));
+        }
+
         if (request.ContentLength > maxBytes)
         {
             return (null, Problems.TooLarge($"The body is over {maxBytes} bytes."));
@@ -63,12 +70,12 @@ public sealed class JsonBody : IDisposable
             return (null, required ? Problems.BadRequest($"\"{name}\" is required.") : null);
         }
 
-        if (p.ValueKind == JsonValueKind.String && TryGetString(p, out var value))
+        if (p.ValueKind != JsonValueKind.String)
         {
-            return (value, null);
+            return (null, Problems.BadRequest($"\"{name}\" must be a string."));
         }
 
-        return (null, Problems.BadRequest($"\"{name}\" must be a string of valid text."));
+        return p.TryGetText(out var value) ? (value, null) : (null, Problems.BadRequest($"\"{name}\" is not valid text (a lone surrogate)."));
     }
 
     /// <summary>An optional whole-number property; Error when present with another type.</summary>
@@ -95,7 +102,7 @@ public sealed class JsonBody : IDisposable
         var values = new List<string>();
         foreach (var x in p.ValueKind == JsonValueKind.Array ? p.EnumerateArray() : default)
         {
-            if (x.ValueKind != JsonValueKind.String || !TryGetString(x, out var value))
+            if (x.ValueKind != JsonValueKind.String || !x.TryGetText(out var value))
             {
                 break;
             }
@@ -106,21 +113,6 @@ public sealed class JsonBody : IDisposable
         return p.ValueKind == JsonValueKind.Array && values.Count == p.GetArrayLength()
             ? ([.. values], null)
             : (null, Problems.BadRequest($"\"{name}\" must be a list of strings."));
-    }
-
-    /// <summary>A JSON string's value; false when its escapes spell half a surrogate pair (no valid text).</summary>
-    private static bool TryGetString(JsonElement p, out string? value)
-    {
-        try
-        {
-            value = p.GetString();
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            value = null;
-            return false;
-        }
     }
 
     public void Dispose() => _doc.Dispose();
@@ -139,6 +131,26 @@ public static class Problems
     public static ProblemHttpResult Status(int status, string detail) =>
         status == 503 ? Unavailable(detail) : TypedResults.Problem(detail, statusCode: status);
     public static ProblemHttpResult TooLarge(string detail) => TypedResults.Problem(detail, statusCode: 413, title: "Too large");
+    public static ProblemHttpResult UnsupportedMediaType(string detail) => TypedResults.Problem(detail, statusCode: 415, title: "Unsupported media type");
     public static ProblemHttpResult TooMany(string detail) => TypedResults.Problem(detail, statusCode: 429, title: "Too many requests");
     public static ProblemHttpResult Unavailable(string detail) => TypedResults.Problem(detail, statusCode: 503, title: "Service unavailable");
+
+    /// <summary>429 with Retry-After in whole seconds (at least 1).</summary>
+    public static ProblemHttpResult TooMany(HttpResponse response, TimeSpan wait, string detail) =>
+        TooMany(string.Format(CultureInfo.InvariantCulture, detail, RetryAfter(response, wait)));
+
+    /// <summary>503 with Retry-After in whole seconds (at least 1).</summary>
+    public static ProblemHttpResult Unavailable(HttpResponse response, TimeSpan wait, string detail)
+    {
+        RetryAfter(response, wait);
+        return Unavailable(detail);
+    }
+
+    /// <summary>Sets Retry-After; returns the seconds.</summary>
+    private static int RetryAfter(HttpResponse response, TimeSpan wait)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return seconds;
+    }
 }

@@ -32,3 +32,6 @@ public sealed record PresenceSnapshot(IReadOnlyDictionary<string, (long Version,
 
 /// <summary>A session was logged out: its sockets close with 4001 on every node.</summary>
 public sealed record SessionRevoked(long SessionId) : BusEvent;
+
+/// <summary>Sessions that expired and were swept from the store: their sockets close with 4001 on every node.</summary>
+public sealed record SessionsExpired(IReadOnlyList<long> SessionIds) : BusEvent;

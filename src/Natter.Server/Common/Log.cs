@@ -1,6 +1,9 @@
 namespace Natter.Server.Common;
 
-/// <summary>Every log line Natter writes, with stable event ids (structured: fields, not formatted text).</summary>
+/// <summary>
+/// Every log line Natter writes, with stable event ids (structured: fields, not formatted text). Text a client chose
+/// (a username as typed, an Origin header) goes through <see cref="LogText.Escape"/> first, so it cannot forge lines.
+/// </summary>
 internal static partial class Log
 {
     [LoggerMessage(1, LogLevel.Information, "Applying {Store} migration {Version} ({Description}), {Done}/{Total}")]
@@ -21,7 +24,7 @@ internal static partial class Log
     [LoggerMessage(13, LogLevel.Debug, "Deleted {Count} expired sessions")]
     public static partial void SessionsSwept(ILogger logger, int count);
 
-    [LoggerMessage(14, LogLevel.Warning, "Deleting expired sessions failed; next try in an hour")]
+    [LoggerMessage(14, LogLevel.Warning, "Deleting expired sessions failed; next try at the next sweep")]
     public static partial void SessionSweepFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(12, LogLevel.Warning, "Login throttled for {Username} from {Address}, retry after {RetryAfterSeconds} s")]
@@ -42,6 +45,9 @@ internal static partial class Log
     [LoggerMessage(24, LogLevel.Warning, "WebSocket refused: origin {Origin} is not allowed")]
     public static partial void OriginRefused(ILogger logger, string origin);
 
+    [LoggerMessage(26, LogLevel.Warning, "{Method} {Path} refused: sent from another origin ({Origin})")]
+    public static partial void CrossOriginRefused(ILogger logger, string method, string path, string origin);
+
     [LoggerMessage(25, LogLevel.Error, "Socket {ConnectionId} failed")]
     public static partial void SocketFailed(ILogger logger, string connectionId, Exception exception);
 
@@ -59,6 +65,12 @@ internal static partial class Log
 
     [LoggerMessage(30, LogLevel.Error, "Commit of {Count} messages failed; their senders get an error")]
     public static partial void CommitFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(34, LogLevel.Warning, "Commit of {Count} messages refused by the store ({Error}); their senders get an error")]
+    public static partial void CommitRefused(ILogger logger, int count, string error);
+
+    [LoggerMessage(35, LogLevel.Warning, "The store is unavailable: {Error} ({Suppressed} more such answers since the last line)")]
+    public static partial void StoreUnavailable(ILogger logger, string error, int suppressed);
 
     [LoggerMessage(31, LogLevel.Information, "Shutdown: draining {Queued} accepted messages")]
     public static partial void Draining(ILogger logger, int queued);

@@ -19,6 +19,7 @@ public sealed class NatterMetrics
         Stored = _meter.CreateCounter<long>("natter.messages.stored", description: "Room events committed to the store (duplicates, refusals and unchanged reactions excluded)");
         Delivered = _meter.CreateCounter<long>("natter.messages.delivered", description: "Room event frames written to sockets live");
         SlowReaderCloses = _meter.CreateCounter<long>("natter.sockets.slow_reader_closes", description: "Sockets closed with 1013");
+        ReadsPaused = _meter.CreateCounter<long>("natter.sockets.reads_paused", description: "Times a socket was not read because its control queue was full");
         LoginFailures = _meter.CreateCounter<long>("natter.logins.failed", description: "Failed logins");
         GapsFilled = _meter.CreateCounter<long>("natter.bus.gaps_filled", description: "Seq gaps filled from the store");
         BadFrames = _meter.CreateCounter<long>("natter.frames.bad", description: "Client frames refused");
@@ -36,6 +37,8 @@ public sealed class NatterMetrics
     public Counter<long> Delivered { get; }
 
     public Counter<long> SlowReaderCloses { get; }
+
+    public Counter<long> ReadsPaused { get; }
 
     public Counter<long> LoginFailures { get; }
 

@@ -18,6 +18,10 @@ public sealed class NatterOptions
     public SocketOptions WebSocket { get; set; } = new();
     [ValidateObjectMembers]
     public AuthOptions Auth { get; set; } = new();
+    /// <summary>Checked by the cross-setting validator (addresses and networks parse).</summary>
+    public NetworkOptions Network { get; set; } = new();
+    [ValidateObjectMembers]
+    public MetricsOptions Metrics { get; set; } = new();
 
     /// <summary>Name of this node in logs and metrics; defaults to the machine name and process id.</summary>
     public string? NodeName { get; set; }
@@ -60,6 +64,17 @@ public sealed class StorageOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan MySqlIdleTransactionTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Largest the SQLite file may grow, in MiB (0: no cap). At the cap writes fail as on a full disk (503), which
+    /// keeps a flood from filling a disk that other services share.
+    /// </summary>
+    [Range(0, 16 * 1024 * 1024)]
+    public int SqliteMaxSizeMiB { get; set; }
+
+    /// <summary>After a store write fails, how long readiness (/healthz/ready) reports the store failing unless a write succeeds.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan WriteFailureHold { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed class BusOptions
@@ -111,6 +126,17 @@ public sealed class LimitOptions
     [Range(16, 10_000_000)]
     public int OutboundQueueMessages { get; set; } = 8192;
 
+    /// <summary>
+    /// Bytes of control frames (acks, pongs, errors, sync requests) waiting for one socket. At the bound the server
+    /// stops reading that socket until its writer has sent half of them (see WebSocket:BackpressureTimeout).
+    /// </summary>
+    [Range(4096, 64 * 1024 * 1024)]
+    public int OutboundControlBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Ping frames per second per socket (burst twice that); more are answered rate_limited.</summary>
+    [Range(1, 10_000_000)]
+    public int PingsPerSecond { get; set; } = 5;
+
     /// <summary>Accepted messages waiting for the store; a full queue slows senders down.</summary>
     [Range(16, 10_000_000)]
     public int IngestQueueCapacity { get; set; } = 20_000;
@@ -133,6 +159,22 @@ public sealed class LimitOptions
     [Range(1, 100_000)]
     public int MaxHttpBodyBytes { get; set; } = 64 * 1024;
 
+    /// <summary>Group rooms one user may create within an hour (per node); more get 429 with Retry-After.</summary>
+    [Range(1, 1_000_000)]
+    public int RoomCreationsPerHour { get; set; } = 60;
+
+    /// <summary>Registrations from one client address within an hour (per node); more get 429 with Retry-After.</summary>
+    [Range(1, 1_000_000)]
+    public int RegistrationsPerAddressPerHour { get; set; } = 50;
+
+    /// <summary>Open sockets of one user on one node; more upgrades get 429.</summary>
+    [Range(1, 1_000_000)]
+    public int SocketsPerUser { get; set; } = 50;
+
+    /// <summary>Open sockets from one client address on one node; more upgrades get 429.</summary>
+    [Range(1, 10_000_000)]
+    public int SocketsPerAddress { get; set; } = 2000;
+
     /// <summary>Distinct reaction emoji one message may carry; a new one past it is refused with "limit" (protocol v2: 20).</summary>
     [Range(1, 1000)]
     public int MaxReactionEmoji { get; set; } = 20;
@@ -153,6 +195,10 @@ public sealed class SocketOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan FirstFrameHold { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long a socket may stay unread because its control queue is full before it is closed with 1013.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan BackpressureTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long a closing socket may take before it is aborted.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -166,6 +212,10 @@ public sealed class AuthOptions
 {
     [Range(typeof(TimeSpan), "00:01:00", "3650.00:00:00")]
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How often expired sessions are deleted (and their sockets, on every node, closed with 4001).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan SessionSweepInterval { get; set; } = TimeSpan.FromHours(1);
 
     [Range(1, 1_000_000)]
     public int LoginFailuresPerUser { get; set; } = 10;
@@ -185,6 +235,47 @@ public sealed class AuthOptions
     public int Argon2MemoryKiB { get; set; } = 19 * 1024;
 
     public string CookieName { get; set; } = "natter_session";
+
+    /// <summary>How long a device cookie (set on a successful login) lets that browser log in while its username is throttled.</summary>
+    [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
+    public TimeSpan DeviceCookieLifetime { get; set; } = TimeSpan.FromDays(365);
+
+    /// <summary>Base64 of at least 32 random bytes signing device cookies; the same on every node. Unset: random per process.</summary>
+    public string? DeviceCookieKey { get; set; }
+
+    /// <summary>Password hashes (register, login) computed at once; each takes a core and Argon2MemoryKiB of memory.</summary>
+    [Range(1, 1024)]
+    public int PasswordHashConcurrency { get; set; } = Math.Max(1, Environment.ProcessorCount - 1);
+
+    /// <summary>Logins and registrations that may wait for a hashing slot; more get 503 with Retry-After.</summary>
+    [Range(0, 100_000)]
+    public int PasswordHashQueue { get; set; } = 64;
+}
+
+public sealed class MetricsOptions
+{
+    /// <summary>
+    /// A management address (http://127.0.0.1:9464) the server also listens on, serving /metrics and /healthz only;
+    /// the chat port then serves no /metrics. Unset: no management address.
+    /// </summary>
+    [RegularExpression(@"^https?://[^/\s]+:[0-9]{1,5}/?$")]
+    public string? Url { get; set; }
+
+    /// <summary>A bearer token /metrics requires (on whichever port serves it). At least 16 characters.</summary>
+    [MinLength(16)]
+    public string? Token { get; set; }
+}
+
+public sealed class NetworkOptions
+{
+    /// <summary>
+    /// Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed. Empty (the default):
+    /// forwarded headers are ignored, so no client can make up its address.
+    /// </summary>
+    public string[] KnownProxies { get; set; } = [];
+
+    /// <summary>Networks (CIDR, e.g. 10.0.0.0/8) of such proxies.</summary>
+    public string[] KnownNetworks { get; set; } = [];
 }
 
 [OptionsValidator]

@@ -10,6 +10,8 @@ namespace Natter.Server.Delivery;
 /// Ordering lives here: the writer alone owns the last seq sent per room (over every kind of room event), skips what
 /// the socket already has, fills a gap from the store, and holds live events until the socket's first frame (or the hold time) so a
 /// sync sent first is answered before them. Control frames (acks, pongs, errors, closes) never wait behind data.
+/// Both queues are bounded: data by count (overflow closes with 1013), control by bytes (at the bound the receive
+/// loop stops reading this socket until the writer catches up, see <see cref="WaitForRoomAsync"/>).
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The abort source has no timer to free, and other threads may still call Close after the socket ends.")]
 public sealed class Connection : IAckTarget
@@ -17,7 +19,18 @@ public sealed class Connection : IAckTarget
     private enum Kind { Frame, RoomEvent, Sync, Release, Track, Close }
 
     /// <summary>One queued thing to do; Payload is a frame (byte[]), an OutboundEvent or a sync request.</summary>
-    private readonly record struct Item(Kind Kind, object? Payload = null, string? Text = null, long Number = 0);
+    private readonly record struct Item(Kind Kind, object? Payload = null, string? Text = null, long Number = 0)
+    {
+        /// <summary>What the item costs in memory while queued: its bytes plus the queue slot and object headers.</summary>
+        public int Cost => ItemOverhead + Kind switch
+        {
+            Kind.Frame => ((byte[])Payload!).Length,
+            Kind.Sync => ((IReadOnlyDictionary<string, long>)Payload!).Sum(r => 2 * r.Key.Length + ItemOverhead) + 2 * (Text?.Length ?? 0),
+            _ => 2 * (Text?.Length ?? 0),
+        };
+    }
+
+    private const int ItemOverhead = 64;
 
     private const int SyncPage = 1000;
 
@@ -29,12 +42,15 @@ public sealed class Connection : IAckTarget
     private readonly NatterMetrics _metrics;
     private readonly ILogger _logger;
     private readonly int _dataLimit;
+    private readonly int _controlLimit;
     private readonly TimeSpan _closeTimeout;
     // Plain queues under one lock, created on demand and dropped when drained: an idle socket holds none.
     private readonly Lock _gate = new();
     private Queue<Item>? _control;
     private Queue<Item>? _data;
     private TaskCompletionSource? _wake;
+    private TaskCompletionSource? _room;
+    private int _controlBytes;
     private bool _completed;
     private readonly CancellationTokenSource _aborted = new();
     private readonly Dictionary<string, long> _lastSent = new(StringComparer.Ordinal);
@@ -43,7 +59,7 @@ public sealed class Connection : IAckTarget
     private bool _released;
 
     public Connection(WebSocket socket, BatchingStream? stream, Caller caller, IRoomLogReader log, NatterMetrics metrics,
-        ILogger logger, int dataLimit, TimeSpan closeTimeout)
+        ILogger logger, int dataLimit, int controlLimit, TimeSpan closeTimeout)
     {
         _socket = socket;
         _stream = stream;
@@ -54,6 +70,7 @@ public sealed class Connection : IAckTarget
         _metrics = metrics;
         _logger = logger;
         _dataLimit = dataLimit;
+        _controlLimit = controlLimit;
         _closeTimeout = closeTimeout;
     }
 
@@ -64,6 +81,9 @@ public sealed class Connection : IAckTarget
 
     /// <summary>Cancelled when the socket is aborted; the receive loop stops on it.</summary>
     public CancellationToken Aborted => _aborted.Token;
+
+    /// <summary>Bytes of control frames (acks, pongs, errors, sync requests) waiting for the writer.</summary>
+    public int QueuedControlBytes => Volatile.Read(ref _controlBytes);
 
     /// <summary>Set when a close was requested by the server (slow reader, policy, logout, shutdown).</summary>
     public bool IsClosing => Volatile.Read(ref _closing) != 0;
@@ -143,6 +163,26 @@ public sealed class Connection : IAckTarget
         _ = AbortLaterAsync();
     }
 
+    /// <summary>Closes the socket with 4001 when its session expires (the token is refused from then on anyway).</summary>
+    public void CloseWhenSessionEnds(DateTimeOffset expiresAt, TimeProvider clock) => _ = CloseAtAsync(expiresAt, clock);
+
+    private async Task CloseAtAsync(DateTimeOffset expiresAt, TimeProvider clock)
+    {
+        try
+        {
+            // A timer waits at most about 49 days; a session may last longer.
+            for (var left = expiresAt - clock.GetUtcNow(); left > TimeSpan.Zero; left = expiresAt - clock.GetUtcNow())
+            {
+                await Task.Delay(left < TimeSpan.FromDays(1) ? left : TimeSpan.FromDays(1), clock, _aborted.Token);
+            }
+
+            Close(CloseCodes.LoggedOut, "session expired");
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     private async Task AbortLaterAsync()
     {
         try
@@ -206,6 +246,7 @@ public sealed class Connection : IAckTarget
             }
 
             (_control ??= new Queue<Item>()).Enqueue(item);
+            _controlBytes += item.Cost;
         }
 
         if (wake)
@@ -233,9 +274,17 @@ public sealed class Connection : IAckTarget
             if (_control is { Count: > 0 })
             {
                 item = _control.Dequeue();
+                _controlBytes -= item.Cost;
                 if (_control.Count == 0)
                 {
                     _control = null;
+                }
+
+                // A paused reader resumes once half the bound is free again, so it does not wake for every frame.
+                if (_room is not null && _controlBytes <= _controlLimit / 2)
+                {
+                    _room.TrySetResult();
+                    _room = null;
                 }
 
                 return true;
@@ -274,6 +323,36 @@ public sealed class Connection : IAckTarget
         }
     }
 
+    /// <summary>
+    /// Called by the receive loop before it reads the next frame: true at once while the control queue is under its
+    /// bound; otherwise waits (the socket is not read, so the client is slowed by TCP) until the writer has sent half
+    /// of it. False when that takes longer than <paramref name="timeout"/>: the client does not read what it asks for.
+    /// </summary>
+    public async ValueTask<bool> WaitForRoomAsync(TimeSpan timeout)
+    {
+        Task wait;
+        lock (_gate)
+        {
+            if (_controlBytes < _controlLimit || _completed)
+            {
+                return true;
+            }
+
+            wait = (_room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+
+        _metrics.ReadsPaused.Add(1);
+        try
+        {
+            await wait.WaitAsync(timeout, _aborted.Token);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
     // ---- the writer loop -------------------------------------------------------------------------------------
 
     public async Task RunWriterAsync()
@@ -305,7 +384,10 @@ public sealed class Connection : IAckTarget
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException or IOException)
         {
-            // The socket is gone; the receive loop notices too.
+            // The socket is gone or closed; the receive loop notices too. What the batch gathered still leaves: it may
+            // hold a close frame the WebSocket wrote itself (from the receive side, e.g. 1007 for invalid UTF-8) just
+            // before this writer's next send failed on the closed socket.
+            await FlushAfterFailureAsync();
         }
         catch (Exception e)
         {
@@ -328,7 +410,26 @@ public sealed class Connection : IAckTarget
             {
                 _completed = true;
                 (_control, _data) = (null, null);
+                _controlBytes = 0;
+                _room?.TrySetResult();
+                _room = null;
             }
+        }
+    }
+
+    private async Task FlushAfterFailureAsync()
+    {
+        if (_stream is null || _aborted.IsCancellationRequested)
+        {
+            return;
+        }
+
+        try
+        {
+            await _stream.EndBatchAsync(CancellationToken.None).AsTask().WaitAsync(_closeTimeout, _aborted.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException or ObjectDisposedException or IOException)
+        {
         }
     }
 

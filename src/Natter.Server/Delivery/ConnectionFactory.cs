@@ -7,5 +7,6 @@ namespace Natter.Server.Delivery;
 public sealed class ConnectionFactory(IRoomLogReader log, NatterMetrics metrics, IOptions<NatterOptions> options, ILogger<Connection> logger)
 {
     public Connection Create(WebSocket socket, BatchingStream? stream, Caller caller) =>
-        new(socket, stream, caller, log, metrics, logger, options.Value.Limits.OutboundQueueMessages, options.Value.WebSocket.CloseTimeout);
+        new(socket, stream, caller, log, metrics, logger, options.Value.Limits.OutboundQueueMessages, options.Value.Limits.OutboundControlBytes,
+            options.Value.WebSocket.CloseTimeout);
 }

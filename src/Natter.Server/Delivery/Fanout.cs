@@ -220,6 +220,14 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
                 }
 
                 break;
+            case SessionsExpired e:
+                var expired = e.SessionIds.ToHashSet();
+                foreach (var c in sockets.All().Where(c => expired.Contains(c.SessionId)))
+                {
+                    c.Close(Natter.Protocol.CloseCodes.LoggedOut, "session expired");
+                }
+
+                break;
         }
     }
 

@@ -45,15 +45,14 @@ public sealed class FrameHandlers(SendService sends, EditService edits, DeleteSe
             string? reference = null;
             if (root.TryGetProperty("ref"u8, out var r))
             {
-                if (r.ValueKind != JsonValueKind.String || !TryGetString(r, out reference))
+                if (r.ValueKind != JsonValueKind.String || !r.TryGetText(out reference))
                 {
-                    session.Refuse(ErrorCodes.BadRequest, "\"ref\" must be a string.", null);
+                    session.Refuse(ErrorCodes.BadRequest, "\"ref\" must be a string of valid text.", null);
                     return;
                 }
-
             }
 
-            if (!root.TryGetProperty("type"u8, out var t) || t.ValueKind != JsonValueKind.String || !TryGetString(t, out var type))
+            if (!root.TryGetProperty("type"u8, out var t) || t.ValueKind != JsonValueKind.String || !t.TryGetText(out var type))
             {
                 session.Refuse(ErrorCodes.BadRequest, "A frame has a string \"type\".", reference);
                 return;
@@ -71,7 +70,7 @@ public sealed class FrameHandlers(SendService sends, EditService edits, DeleteSe
                     "sync" => await SyncAsync(session, root, reference),
                     "typing" => await TypingAsync(session.Caller, root),
                     "read" => await ReadAsync(session.Caller, root),
-                    "ping" => Pong(session.Connection, reference),
+                    "ping" => Pong(session, reference),
                     _ => new Refusal(ErrorCodes.BadRequest, $"Unknown frame type '{type}'."),
                 };
             }
@@ -89,13 +88,18 @@ public sealed class FrameHandlers(SendService sends, EditService edits, DeleteSe
         }
     }
 
-    private static Refusal? Pong(Connection conn, string? reference)
+    private static Refusal? Pong(SocketSession session, string? reference)
     {
-        conn.SendControl(Frames.Pong(reference));
+        if (!session.TryPing())
+        {
+            return new Refusal(ErrorCodes.RateLimited, "Too many pings.");
+        }
+
+        session.Connection.SendControl(Frames.Pong(reference));
         return null;
     }
 
-    /// <summary>Reads an optional string field; Error when present with another type.</summary>
+    /// <summary>Reads an optional string field; Error when present with another type or not valid text.</summary>
     private static (string? Value, bool Error) OptionalString(JsonElement root, string name)
     {
         if (!root.TryGetProperty(name, out var p) || p.ValueKind == JsonValueKind.Null)
@@ -103,22 +107,7 @@ public sealed class FrameHandlers(SendService sends, EditService edits, DeleteSe
             return (null, false);
         }
 
-        return p.ValueKind == JsonValueKind.String && TryGetString(p, out var value) ? (value, false) : (null, true);
-    }
-
-    /// <summary>A JSON string's value; false when its escapes spell half a surrogate pair (no valid text).</summary>
-    private static bool TryGetString(JsonElement p, out string? value)
-    {
-        try
-        {
-            value = p.GetString();
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            value = null;
-            return false;
-        }
+        return p.ValueKind == JsonValueKind.String && p.TryGetText(out var value) ? (value, false) : (null, true);
     }
 
     /// <summary>Reads an optional whole-number field; Error when present with another type.</summary>
@@ -148,7 +137,7 @@ public sealed class FrameHandlers(SendService sends, EditService edits, DeleteSe
 
         foreach (var x in p.EnumerateArray())
         {
-            if (x.ValueKind != JsonValueKind.String || !TryGetString(x, out var value))
+            if (x.ValueKind != JsonValueKind.String || !x.TryGetText(out var value))
             {
                 return (null, true);
             }
@@ -250,25 +239,20 @@ public sealed class FrameHandlers(SendService sends, EditService edits, DeleteSe
                 return new Refusal(ErrorCodes.BadRequest, "Each room's last seq is a whole number, 0 or more.");
             }
 
-            string name;
-            try
+            if (!p.TryGetName(out var room))
             {
-                name = p.Name;
-            }
-            catch (InvalidOperationException)
-            {
-                return new Refusal(ErrorCodes.BadRequest, "A room id is valid text.");
+                return new Refusal(ErrorCodes.BadRequest, "A room id is not valid text.");
             }
 
-            var (entry, isMember) = await rooms.CheckMemberAsync(name, session.Caller.UserId, session.Connection.Aborted);
+            var (entry, isMember) = await rooms.CheckMemberAsync(room, session.Caller.UserId, session.Connection.Aborted);
             if (!isMember)
             {
                 // The other rooms are still synced; this one is named in an error frame with the same ref.
-                session.Refuse(entry is null ? ErrorCodes.NotFound : ErrorCodes.Forbidden, $"Room '{name}' cannot be synced.", reference);
+                session.Refuse(entry is null ? ErrorCodes.NotFound : ErrorCodes.Forbidden, $"Room '{room}' cannot be synced.", reference);
                 continue;
             }
 
-            wanted[name] = seq;
+            wanted[room] = seq;
         }
 
         session.Connection.Sync(wanted, reference);

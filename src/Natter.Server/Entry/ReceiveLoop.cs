@@ -9,21 +9,46 @@ namespace Natter.Server.Entry;
 /// <summary>
 /// Reads one socket's frames until it closes: size (1009), UTF-8 (1007), binary and empty frames, then hands each
 /// text frame to <see cref="FrameHandlers"/>. Too many bad frames close the socket with 1008. The first frame
-/// handled ends the connection's hold on live messages.
+/// handled ends the connection's hold on live messages. A socket whose control queue is full is not read until its
+/// writer catches up (what a client sends never grows its queue without bound); one that stays so is closed with 1013.
 /// </summary>
 public sealed class ReceiveLoop(FrameHandlers handlers, NatterMetrics metrics, IOptions<NatterOptions> options, ILogger<ReceiveLoop> logger)
 {
     private readonly LimitOptions _limits = options.Value.Limits;
     private readonly TimeSpan _closeTimeout = options.Value.WebSocket.CloseTimeout;
+    private readonly TimeSpan _backpressureTimeout = options.Value.WebSocket.BackpressureTimeout;
 
     /// <summary>Reads frames until the socket closes; returns why it ended.</summary>
     public async Task<string> RunAsync(Connection conn, WebSocket socket, Caller caller)
     {
-        var session = new SocketSession(conn, caller, metrics, _limits.BadFramesPerMinute, logger);
+        try
+        {
+            return await ReadFramesAsync(conn, socket, caller);
+        }
+        catch (WebSocketException) when (socket.State == WebSocketState.CloseSent)
+        {
+            // The WebSocket refused a frame itself and sent the close (1007 for a text frame that is not UTF-8: it
+            // checks that before handing the bytes on). Stop the writer and read until the client answers the close,
+            // so the close frame is not lost to a reset.
+            Log.SocketPolicyClose(logger, conn.Id, conn.Username, CloseCodes.InvalidPayload, "frame is not valid UTF-8");
+            return await CloseAndDrainAsync(conn, socket, CloseCodes.InvalidPayload, "frame is not valid UTF-8");
+        }
+    }
+
+    private async Task<string> ReadFramesAsync(Connection conn, WebSocket socket, Caller caller)
+    {
+        var session = new SocketSession(conn, caller, metrics, _limits.BadFramesPerMinute, _limits.PingsPerSecond, logger);
         var max = _limits.MaxFrameBytes;
         var first = true;
         while (true)
         {
+            if (!await conn.WaitForRoomAsync(_backpressureTimeout))
+            {
+                Log.SocketPolicyClose(logger, conn.Id, conn.Username, CloseCodes.TryAgainLater, "its answers were not read");
+                metrics.SlowReaderCloses.Add(1);
+                return await CloseAndDrainAsync(conn, socket, CloseCodes.TryAgainLater, "too far behind: reconnect and sync");
+            }
+
             // Idle sockets hold no buffer: wait with a zero-byte read, rent only when a frame arrives.
             var peek = await socket.ReceiveAsync(Memory<byte>.Empty, conn.Aborted);
             if (peek.MessageType == WebSocketMessageType.Close)
@@ -76,6 +101,7 @@ public sealed class ReceiveLoop(FrameHandlers handlers, NatterMetrics metrics, I
                     }
                     else if (!System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(0, total)))
                     {
+                        // The WebSocket checks UTF-8 first (see RunAsync); this is the second line.
                         return await CloseAndDrainAsync(conn, socket, CloseCodes.InvalidPayload, "frame is not valid UTF-8");
                     }
                     else

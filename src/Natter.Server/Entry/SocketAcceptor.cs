@@ -21,7 +21,10 @@ public sealed class SocketAcceptor(
     SocketPresence presence,
     ReceiveLoop receiveLoop,
     EventIntake intake,
+    OriginPolicy origins,
+    SocketLimits limits,
     NatterMetrics metrics,
+    TimeProvider clock,
     IOptions<NatterOptions> options,
     ILogger<SocketAcceptor> logger)
 {
@@ -36,9 +39,10 @@ public sealed class SocketAcceptor(
             return;
         }
 
-        if (!IsOriginAllowed(http.Request))
+        var origin = http.Request.Headers.Origin.ToString();
+        if (origin.Length > 0 && !origins.IsAllowed(http.Request, origin))
         {
-            Log.OriginRefused(logger, http.Request.Headers.Origin.ToString());
+            Log.OriginRefused(logger, LogText.Escape(origin));
             await Problems.Forbidden("This origin may not open a socket.").ExecuteAsync(http);
             return;
         }
@@ -50,12 +54,27 @@ public sealed class SocketAcceptor(
         }
 
         var caller = Caller.From(http.User);
+        using var lease = limits.TryOpen(caller.UserId, http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        if (lease is null)
+        {
+            await Problems.TooMany("Too many open sockets for this user or address.").ExecuteAsync(http);
+            return;
+        }
+
+        var expiresAt = Caller.SessionExpiresAt(http.User);
+
         // The socket lives for hours: keep the caller, not the claims and the authentication result.
         http.User = NoOne;
         http.Features.Set<Microsoft.AspNetCore.Authentication.IAuthenticateResultFeature>(null);
         var (socket, stream) = await AcceptAsync(http);
         using var _ = socket;
-        await RunAsync(connections.Create(socket, stream, caller), socket, caller, http.RequestAborted);
+        var conn = connections.Create(socket, stream, caller);
+        if (expiresAt is { } expires)
+        {
+            conn.CloseWhenSessionEnds(expires, clock);
+        }
+
+        await RunAsync(conn, socket, caller, http.RequestAborted);
     }
 
     /// <summary>
@@ -91,19 +110,6 @@ public sealed class SocketAcceptor(
             KeepAliveTimeout = _socketOptions.KeepAliveTimeout,
         });
         return (socket, stream);
-    }
-
-    private bool IsOriginAllowed(HttpRequest request)
-    {
-        var origin = request.Headers.Origin.ToString();
-        if (origin.Length == 0)
-        {
-            return true;
-        }
-
-        var own = $"{request.Scheme}://{request.Host}";
-        return string.Equals(origin, own, StringComparison.OrdinalIgnoreCase)
-            || _socketOptions.AllowedOrigins.Any(o => o == "*" || string.Equals(o.TrimEnd('/'), origin, StringComparison.OrdinalIgnoreCase));
     }
 
     private async Task RunAsync(Connection conn, WebSocket socket, Caller caller, CancellationToken requestAborted)
@@ -147,6 +153,10 @@ public sealed class SocketAcceptor(
         catch (IOException e)
         {
             reason = e.GetType().Name;
+        }
+        catch (StoreUnavailableException e)
+        {
+            reason = e.Message;
         }
         catch (Exception e)
         {

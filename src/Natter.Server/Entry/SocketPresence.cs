@@ -43,6 +43,10 @@ public sealed class SocketPresence(IPresence presence, IMessageBus bus, IChatSto
                     change.ThisNodeOnly ? LocalEnvelope.ThisNode : null, CancellationToken.None);
             }
         }
+        catch (StoreUnavailableException)
+        {
+            // Presence of a user whose rooms cannot be read is told when the store is back (the next socket).
+        }
         catch (Exception e)
         {
             Log.SocketFailed(logger, "presence", e);

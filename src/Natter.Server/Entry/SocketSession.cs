@@ -5,11 +5,14 @@ namespace Natter.Server.Entry;
 
 /// <summary>
 /// What the receive loop knows about one socket: its connection and caller, and the bad frames it sent in the last
-/// minute (past Limits.BadFramesPerMinute the socket is closed with 1008).
+/// minute (past Limits.BadFramesPerMinute the socket is closed with 1008), and its ping allowance (a token bucket of
+/// Limits.PingsPerSecond, burst twice that).
 /// </summary>
-public sealed class SocketSession(Connection connection, Caller caller, NatterMetrics metrics, int badFramesPerMinute, ILogger logger)
+public sealed class SocketSession(Connection connection, Caller caller, NatterMetrics metrics, int badFramesPerMinute, int pingsPerSecond, ILogger logger)
 {
     private readonly Queue<long> _badFrames = new();
+    private double _pingTokens = 2 * pingsPerSecond;
+    private long _pingStamp = Environment.TickCount64;
 
     public Connection Connection { get; } = connection;
 
@@ -43,4 +46,19 @@ public sealed class SocketSession(Connection connection, Caller caller, NatterMe
     }
 
     public void Refuse(Sending.Refusal refusal, string? reference) => Refuse(refusal.Code, refusal.Message, reference);
+
+    /// <summary>True when a ping may be answered now (one token taken); false when the socket pings too often.</summary>
+    public bool TryPing()
+    {
+        var now = Environment.TickCount64;
+        _pingTokens = Math.Min(2.0 * pingsPerSecond, _pingTokens + ((now - _pingStamp) * pingsPerSecond / 1000.0));
+        _pingStamp = now;
+        if (_pingTokens < 1)
+        {
+            return false;
+        }
+
+        _pingTokens--;
+        return true;
+    }
 }

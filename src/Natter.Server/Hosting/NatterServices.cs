@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Natter.Server.Accounts;
@@ -35,14 +36,20 @@ public static class NatterServices
         services.AddMetrics();
         services.AddSingleton<NatterMetrics>();
 
+        services.AddSingleton<OriginPolicy>();
+
         // Features beside the path.
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<DeviceCookies>();
+        services.AddSingleton<RegistrationLimit>();
+        services.AddSingleton<RoomCreationLimit>();
         services.AddSingleton<RoomDirectory>();
         services.AddSingleton<RoomService>();
 
         // The path of a message: entry → sending → store → bus → delivery.
         services.AddSingleton<SocketPresence>();
+        services.AddSingleton<SocketLimits>();
         services.AddSingleton<FrameHandlers>();
         services.AddSingleton<ReceiveLoop>();
         services.AddSingleton<SocketAcceptor>();
@@ -69,6 +76,23 @@ public static class NatterServices
         services.AddSingleton<IPresenceAudience>(sp => sp.GetRequiredService<Fanout>());
         services.AddHostedService<SessionSweeper>();
 
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<NatterOptions>>((f, natter) =>
+        {
+            // Only the configured proxies: ASP.NET's defaults (loopback) are cleared.
+            f.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            f.KnownProxies.Clear();
+            f.KnownIPNetworks.Clear();
+            foreach (var proxy in natter.Value.Network.KnownProxies)
+            {
+                f.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+            }
+
+            foreach (var network in natter.Value.Network.KnownNetworks)
+            {
+                f.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+            }
+        });
+
         services.AddAuthentication(NatterAuthentication.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, NatterAuthentication>(NatterAuthentication.SchemeName, null);
         services.AddAuthorization();
@@ -88,14 +112,16 @@ public static class NatterServices
 
     private static void AddStore(this IServiceCollection services, string provider)
     {
+        services.AddSingleton<StoreWriteHealth>();
         switch (provider)
         {
             case "sqlite":
                 services.AddSingleton<SqliteChatStore>();
-                services.AddSingleton<IChatStore>(sp => sp.GetRequiredService<SqliteChatStore>());
+                services.AddSingleton<IChatStore>(sp => new GuardedChatStore(sp.GetRequiredService<SqliteChatStore>(), sp.GetRequiredService<StoreWriteHealth>()));
                 break;
             case "mysql":
-                services.AddSingleton<IChatStore, MySqlChatStore>();
+                services.AddSingleton<MySqlChatStore>();
+                services.AddSingleton<IChatStore>(sp => new GuardedChatStore(sp.GetRequiredService<MySqlChatStore>(), sp.GetRequiredService<StoreWriteHealth>()));
                 break;
             default:
                 throw new InvalidOperationException($"Natter:Storage:Provider '{provider}' is not available in this build.");
@@ -147,15 +173,58 @@ public static class NatterServices
                 errors.Add("Natter:Limits:SendsPerSecond and SendBurst are 1 or more.");
             }
 
+            foreach (var proxy in o.Network.KnownProxies)
+            {
+                if (!System.Net.IPAddress.TryParse(proxy, out _))
+                {
+                    errors.Add($"Natter:Network:KnownProxies: '{proxy}' is not an IP address.");
+                }
+            }
+
+            foreach (var network in o.Network.KnownNetworks)
+            {
+                if (!System.Net.IPNetwork.TryParse(network, out _))
+                {
+                    errors.Add($"Natter:Network:KnownNetworks: '{network}' is not a network in CIDR notation.");
+                }
+            }
+
+            if (o.Auth.DeviceCookieKey is { Length: > 0 } key && !IsKey(key))
+            {
+                errors.Add("Natter:Auth:DeviceCookieKey is base64 of at least 32 bytes.");
+            }
+
             return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        }
+
+        private static bool IsKey(string base64)
+        {
+            Span<byte> bytes = stackalloc byte[base64.Length];
+            return Convert.TryFromBase64String(base64, bytes, out var n) && n >= 32;
         }
     }
 }
 
-internal sealed class StoreHealthCheck(IChatStore store) : IHealthCheck
+internal sealed class StoreHealthCheck(IChatStore store, StoreWriteHealth health) : IHealthCheck
 {
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        await store.PingAsync(cancellationToken) ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("the store does not answer");
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            if (!await store.PingAsync(cancellationToken))
+            {
+                return HealthCheckResult.Unhealthy("the store does not answer");
+            }
+        }
+        catch (Exception e) when (StoreFaults.Is(e))
+        {
+            return HealthCheckResult.Unhealthy("the store does not answer: " + e.Message);
+        }
+
+        // Degraded (reads work, writes do not), which /healthz and /healthz/ready answer with 503 like Unhealthy;
+        // the health service logs it as a warning, not as an error on every probe.
+        return health.WriteFailure is { } failure ? HealthCheckResult.Degraded("the store refuses writes: " + failure) : HealthCheckResult.Healthy();
+    }
 }
 
 internal sealed class QueueHealthCheck(IngestQueue ingest, IMessageBus bus) : IHealthCheck

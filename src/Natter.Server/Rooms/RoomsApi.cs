@@ -37,7 +37,7 @@ public static class RoomsApi
     }
 
     public static async Task<Results<Created<RoomRefDto>, ProblemHttpResult>> Create(
-        HttpContext http, RoomService rooms, IOptions<NatterOptions> options, CancellationToken ct)
+        HttpContext http, RoomService rooms, RoomCreationLimit limit, IOptions<NatterOptions> options, CancellationToken ct)
     {
         var (body, error) = await JsonBody.ReadAsync(http.Request, options.Value.Limits.MaxHttpBodyBytes);
         if (body is null)
@@ -56,10 +56,16 @@ public static class RoomsApi
             var name = Validation.NormalizeRoomName(raw);
             if (name is null)
             {
-                return Problems.BadRequest($"A room name has 1–{Validation.RoomNameMax} characters.");
+                return Problems.BadRequest($"A room name has 1–{Validation.RoomNameMax} characters, shows something, and has no control or invisible formatting characters.");
             }
 
-            var room = await rooms.CreateAsync(Caller.From(http.User), name, ct);
+            var caller = Caller.From(http.User);
+            if (limit.TryCreate(caller.UserId) is { } wait)
+            {
+                return Problems.TooMany(http.Response, wait, "Too many new rooms; try again in {0} s.");
+            }
+
+            var room = await rooms.CreateAsync(caller, name, ct);
             return TypedResults.Created($"/api/rooms/{room.Id}", new RoomRefDto(room.Id, room.Name, room.Kind));
         }
     }

@@ -25,8 +25,8 @@ public interface IChatStore
     Task<Session?> FindSessionAsync(byte[] tokenHash, DateTimeOffset now, CancellationToken ct);
     Task DeleteSessionAsync(long sessionId, CancellationToken ct);
 
-    /// <summary>Deletes sessions that expired before now; returns how many.</summary>
-    Task<int> DeleteExpiredSessionsAsync(DateTimeOffset now, CancellationToken ct);
+    /// <summary>Deletes sessions that expired before now; returns their ids.</summary>
+    Task<IReadOnlyList<long>> DeleteExpiredSessionsAsync(DateTimeOffset now, CancellationToken ct);
 
     // Rooms
     Task<Room> CreateRoomAsync(string name, long creatorId, CancellationToken ct);

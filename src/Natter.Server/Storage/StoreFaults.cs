@@ -7,8 +7,9 @@ namespace Natter.Server.Storage;
 public static class StoreFaults
 {
     /// <summary>
-    /// A database error (any provider's DbException), a timeout, or a broken connection: MySqlConnector surfaces a
+    /// A store failure the guarded store already named (<see cref="StoreUnavailableException"/>: full disk, database down),
+    /// a database error (any provider's DbException), a timeout, or a broken connection: MySqlConnector surfaces a
     /// reset link as an IOException or SocketException.
     /// </summary>
-    public static bool Is(Exception e) => e is DbException or TimeoutException or IOException or SocketException;
+    public static bool Is(Exception e) => e is StoreUnavailableException or DbException or TimeoutException or IOException or SocketException;
 }

@@ -70,8 +70,9 @@ public abstract partial class StoreSpec : IAsyncLifetime
         await Store.CreateSessionAsync(id, expired, now.AddMinutes(-1), default).WaitAsync(Timeout);
         await Store.CreateSessionAsync(id, live, now.AddHours(1), default).WaitAsync(Timeout);
 
-        Assert.Equal(1, await Store.DeleteExpiredSessionsAsync(now, default).WaitAsync(Timeout));
-        Assert.Equal(0, await Store.DeleteExpiredSessionsAsync(now, default).WaitAsync(Timeout));
+        var expiredId = (await Store.FindSessionAsync(expired, now.AddMinutes(-2), default).WaitAsync(Timeout))!.Id;
+        Assert.Equal([expiredId], await Store.DeleteExpiredSessionsAsync(now, default).WaitAsync(Timeout));
+        Assert.Empty(await Store.DeleteExpiredSessionsAsync(now, default).WaitAsync(Timeout));
         Assert.NotNull(await Store.FindSessionAsync(live, now, default).WaitAsync(Timeout));
         Assert.Null(await Store.FindSessionAsync(expired, now.AddMinutes(-2), default).WaitAsync(Timeout));
     }

@@ -49,7 +49,7 @@ internal sealed class ConnectionUnderTest : IAsyncDisposable
         _client = WebSocket.CreateFromStream(new Duplex(toClient.Reader.AsStream(), toServer.Writer.AsStream()),
             new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = Timeout.InfiniteTimeSpan });
         Connection = new Connection(serverSocket, null, new Caller(userId, username, 1), log, Metrics.Create(), NullLogger.Instance,
-            dataLimit, TimeSpan.FromSeconds(2));
+            dataLimit, 256 * 1024, TimeSpan.FromSeconds(2));
         _writer = Connection.RunWriterAsync();
     }
 

@@ -18,6 +18,7 @@ public sealed class BusEnvelope
     public DirectRoomEvent? Direct { get; set; }
     public PresenceEvent? Presence { get; set; }
     public SessionRevoked? Revoked { get; set; }
+    public SessionsExpired? Expired { get; set; }
 
     public static BusEnvelope Wrap(string node, long sentAt, BusEvent evt)
     {
@@ -31,6 +32,7 @@ public sealed class BusEnvelope
             case DirectRoomEvent x: e.Direct = x; break;
             case PresenceEvent x: e.Presence = x; break;
             case SessionRevoked x: e.Revoked = x; break;
+            case SessionsExpired x: e.Expired = x; break;
             default: throw new NotSupportedException($"Bus event {evt.GetType().Name} has no wire form.");
         }
 
@@ -39,7 +41,7 @@ public sealed class BusEnvelope
 
     public BusEvent? Unwrap() =>
         (BusEvent?)Stored ?? (BusEvent?)Typing ?? (BusEvent?)Read ?? (BusEvent?)Member ?? (BusEvent?)Direct
-        ?? (BusEvent?)Presence ?? Revoked;
+        ?? (BusEvent?)Presence ?? (BusEvent?)Revoked ?? Expired;
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,

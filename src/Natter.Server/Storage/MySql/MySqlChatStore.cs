@@ -277,10 +277,18 @@ public sealed class MySqlChatStore : IChatStore
         await conn.ExecuteAsync("DELETE FROM sessions WHERE id = @id", ct, ("@id", sessionId));
     }
 
-    public async Task<int> DeleteExpiredSessionsAsync(DateTimeOffset now, CancellationToken ct)
+    public async Task<IReadOnlyList<long>> DeleteExpiredSessionsAsync(DateTimeOffset now, CancellationToken ct)
     {
+        // MySQL 8 has no DELETE … RETURNING. Rows only ever cross "expires_at <= now" as time passes, and now is fixed
+        // here, so the rows read are the rows deleted (a concurrent sweep on another node may delete some first).
         await using var conn = await OpenAsync(ct);
-        return await conn.ExecuteAsync("DELETE FROM sessions WHERE expires_at <= @n", ct, ("@n", now.ToUnixTimeMilliseconds()));
+        var ids = await conn.ListAsync("SELECT id FROM sessions WHERE expires_at <= @n", r => r.GetInt64(0), ct, ("@n", now.ToUnixTimeMilliseconds()));
+        if (ids.Count > 0)
+        {
+            await conn.ExecuteAsync("DELETE FROM sessions WHERE expires_at <= @n", ct, ("@n", now.ToUnixTimeMilliseconds()));
+        }
+
+        return ids;
     }
 
     public async Task<Room> CreateRoomAsync(string name, long creatorId, CancellationToken ct)
@@ -526,7 +534,7 @@ public sealed class MySqlChatStore : IChatStore
             var args = new List<(string, object?)>(chunk.Length * 3);
             for (var i = 0; i < chunk.Length; i++)
             {
-                sql.Append(i == 0 ? "" : " OR ").Append($"(m.room_id = @r{i} AND m.sender_id = @s{i} AND m.client_id = @c{i})");
+                sql.Append(i == 0 ? "" : " OR ").Append(CultureInfo.InvariantCulture, $"(m.room_id = @r{i} AND m.sender_id = @s{i} AND m.client_id = @c{i})");
                 args.Add(("@r" + i, chunk[i].Room));
                 args.Add(("@s" + i, chunk[i].Sender));
                 args.Add(("@c" + i, ClientIdBytes(chunk[i].ClientId)));
@@ -631,7 +639,7 @@ public sealed class MySqlChatStore : IChatStore
             for (var i = 0; i < chunk.Length; i++)
             {
                 var s = chunk[i];
-                sql.Append(i == 0 ? "" : ", ").Append($"(@r{i}, @q{i}, @u{i}, @x{i}, @t{i}, @c{i})");
+                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@r{i}, @q{i}, @u{i}, @x{i}, @t{i}, @c{i})");
                 args.Add(("@r" + i, s.Room));
                 args.Add(("@q" + i, s.Seq));
                 args.Add(("@u" + i, s.SenderId));
@@ -650,7 +658,7 @@ public sealed class MySqlChatStore : IChatStore
             for (var i = 0; i < chunk.Length; i++)
             {
                 var s = chunk[i];
-                sql.Append(i == 0 ? "" : ", ").Append($"(@r{i}, @q{i}, @u{i}, @x{i}, @t{i}, @c{i}, @k{i}, @m{i}, @p{i}, @g{i}, @e{i}, @o{i})");
+                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@r{i}, @q{i}, @u{i}, @x{i}, @t{i}, @c{i}, @k{i}, @m{i}, @p{i}, @g{i}, @e{i}, @o{i})");
                 args.Add(("@r" + i, s.Room));
                 args.Add(("@q" + i, s.Seq));
                 args.Add(("@u" + i, s.SenderId));
@@ -740,7 +748,7 @@ public sealed class MySqlChatStore : IChatStore
             var args = new List<(string, object?)>(chunk.Length * 3);
             for (var i = 0; i < chunk.Length; i++)
             {
-                sql.Append(i == 0 ? "" : ", ").Append($"(@u{i}, @r{i}, @s{i})");
+                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@u{i}, @r{i}, @s{i})");
                 args.Add(("@u" + i, chunk[i].UserId));
                 args.Add(("@r" + i, chunk[i].Room));
                 args.Add(("@s" + i, chunk[i].Seq));

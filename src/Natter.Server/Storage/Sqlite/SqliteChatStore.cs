@@ -16,6 +16,8 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
 {
     private readonly string _connectionString;
     private readonly string _synchronous;
+    private readonly long _maxBytes;
+    private long _maxPages;
     private readonly TimeProvider _clock;
     private readonly ILogger<SqliteChatStore> _logger;
     private readonly int _maxReactionEmoji;
@@ -36,6 +38,7 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
         }.ToString();
         _synchronous = storage.SqliteSynchronous;
         _maxReactionEmoji = options.Value.Limits.MaxReactionEmoji;
+        _maxBytes = storage.SqliteMaxSizeMiB * 1024L * 1024L;
         _clock = clock;
         _logger = logger;
     }
@@ -49,6 +52,12 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
 
         // A larger page cache and memory-mapped reads keep index lookups out of read() syscalls.
         await conn.ExecuteAsync($"PRAGMA synchronous={_synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; PRAGMA cache_size=-16384; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY; PRAGMA secure_delete=ON;", ct);
+        if (_maxPages > 0)
+        {
+            // Per connection: past it a write fails with SQLITE_FULL, as on a full disk.
+            await conn.ExecuteAsync($"PRAGMA max_page_count={_maxPages};", ct);
+        }
+
         return conn;
     }
 
@@ -77,6 +86,11 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
         }
 
         Log.StoreReady(_logger, "sqlite", new SqliteConnectionStringBuilder(_connectionString).DataSource, SqliteSchema.Migrations[^1].Version);
+        if (_maxBytes > 0)
+        {
+            _maxPages = Math.Max(1, _maxBytes / (long)(await conn.ScalarAsync("PRAGMA page_size", ct))!);
+        }
+
         _writer = await OpenAsync(ct);
 
         // Checkpoint every ~40 MB of WAL instead of every 4 MB: pages that every commit rewrites (a busy room's
@@ -161,10 +175,10 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
         await conn.ExecuteAsync("DELETE FROM sessions WHERE id = @id", ct, ("@id", sessionId));
     }
 
-    public async Task<int> DeleteExpiredSessionsAsync(DateTimeOffset now, CancellationToken ct)
+    public async Task<IReadOnlyList<long>> DeleteExpiredSessionsAsync(DateTimeOffset now, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        return await conn.ExecuteAsync("DELETE FROM sessions WHERE expires_at <= @n", ct, ("@n", now.ToUnixTimeMilliseconds()));
+        return await conn.ListAsync("DELETE FROM sessions WHERE expires_at <= @n RETURNING id", r => r.GetInt64(0), ct, ("@n", now.ToUnixTimeMilliseconds()));
     }
 
     public async Task<Room> CreateRoomAsync(string name, long creatorId, CancellationToken ct)
