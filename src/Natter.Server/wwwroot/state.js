@@ -7,6 +7,7 @@ const ADD = Symbol('add');
 const UPDATE = Symbol('update');
 const READER = Symbol('reader');
 const TYPING = Symbol('typing');
+const EVENT = Symbol('event');
 
 /** One room the user is in: its messages (merged by seq), unread count, readers and typists. */
 class Room {
@@ -18,6 +19,8 @@ class Room {
   #readers = new Map();
   /** username -> time (ms) their typing notice expires */
   #typing = new Map();
+  /** seqs of applied events that are not messages (edits, deletions, reactions, unknown kinds) */
+  #events = new Set();
 
   constructor({ id, name, kind, last_seq = 0, read_seq = 0 }) {
     this.#d = {
@@ -80,6 +83,27 @@ class Room {
     return true;
   }
 
+  /**
+   * Applies an event frame of the room log (edit, delete, reaction, or a kind this client does not know):
+   * the cursor moves past its seq whatever its kind; a known kind changes the message it targets, when held.
+   * False when that seq was already applied.
+   */
+  [EVENT](f) {
+    if (!f || !Number.isInteger(f.seq) || this.#messages.has(f.seq) || this.#events.has(f.seq)) return false;
+    const d = this.#d;
+    this.#events.add(f.seq);
+    if (f.seq > d.maxSeq) d.maxSeq = f.seq;
+    if (f.seq > d.lastSeq) d.lastSeq = f.seq;
+    const m = this.#messages.get(f.target);
+    if (!m) return true;
+    const next = applyToMessage(m, f);
+    if (next !== m) {
+      this.#messages.set(m.seq, Object.freeze(next));
+      this.#sorted = null;
+    }
+    return true;
+  }
+
   [UPDATE]({ name, kind, last_seq, read_seq }) {
     const d = this.#d;
     if (name != null) d.name = name;
@@ -94,6 +118,31 @@ class Room {
     const now = Date.now();
     for (const [u, t] of this.#typing) if (t <= now) this.#typing.delete(u);
     if (until) this.#typing.set(user, until); else this.#typing.delete(user);
+  }
+}
+
+/** The message after one event: an edit's text, a deletion, a reaction on or off (by set, so a replay is harmless). */
+function applyToMessage(m, f) {
+  switch (f.type) {
+    case 'edit':
+      if (m.deleted) return m;
+      return { ...m, text: String(f.text ?? ''), mentions: f.mentions ?? [], edited_ts: f.ts, rev: (m.rev ?? 0) + 1 };
+    case 'delete':
+      return { ...m, deleted: true, text: '', mentions: [], reactions: [], rev: (m.rev ?? 0) + 1 };
+    case 'reaction': {
+      if (m.deleted || typeof f.emoji !== 'string') return m;
+      const list = (m.reactions ?? []).map((r) => ({ emoji: r.emoji, users: [...r.users] }));
+      let r = list.find((x) => x.emoji === f.emoji);
+      if (f.on !== false) {
+        if (!r) list.push(r = { emoji: f.emoji, users: [] });
+        if (!r.users.includes(f.from)) r.users.push(f.from);
+      } else if (r) {
+        r.users = r.users.filter((u) => u !== f.from);
+      }
+      return { ...m, reactions: list.filter((x) => x.users.length), rev: (m.rev ?? 0) + 1 };
+    }
+    default:
+      return m;
   }
 }
 
@@ -197,6 +246,9 @@ export const store = {
   // ------------------------------------------------------------ messages and reading
   /** Adds one message to the room; false when that seq is already held. */
   addMessage(room, m) { return room[ADD](m); },
+
+  /** Applies a non-message event of the room log; false when its seq was already applied. */
+  applyEvent(room, f) { return room[EVENT](f); },
 
   addMessages(room, list) {
     let n = 0;

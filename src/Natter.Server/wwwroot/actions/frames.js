@@ -77,8 +77,26 @@ export function onFrame(f) {
       if (typeof f.ref !== 'string' && f.code !== 'rate_limited') toast(f.message || `Error: ${f.code}`);
       break;
     default:
+      // Every other frame that names a room and a seq is an event of the room log (edit, delete, reaction,
+      // or a kind this client does not know): the room's cursor moves past it all the same.
+      if (typeof f.room === 'string' && Number.isInteger(f.seq)) onEvent(f);
       break;
   }
+}
+
+function onEvent(f) {
+  const room = store.room(f.room);
+  if (!room) return;
+  if (room.historyLoaded && room.maxSeq > 0 && f.seq > room.maxSeq + 1) fillGap(room, room.maxSeq);
+  if (!store.applyEvent(room, f)) return;
+  if (f.from === store.me && f.client_id) connection()?.confirm(f.client_id);
+  if (room.id === store.activeId) {
+    roomView.renderActive();
+    markRead(room);
+  } else if (f.from === store.me) {
+    store.advanceRead(room, f.seq);
+  }
+  screens.renderRooms();
 }
 
 function onMessage(m) {

@@ -1,6 +1,7 @@
 // The message log of the open room: stored messages, this user's pending sends, day separators, "seen by".
 
 import { roomTitle } from '../state.js';
+import { fillParts, openMenu } from './message-parts.js';
 import { avatar, dayKey, dayLabel, formatFull, formatTime, h, reconcile } from './dom.js';
 
 /**
@@ -78,6 +79,8 @@ function messageShell(own, cont) {
     h('div', { className: 'bubble' },
       h('div', { className: 'meta' }, h('span', { className: 'author', attrs: { dir: 'auto' } }), h('time')),
       h('div', { className: 'text', attrs: { dir: 'auto' } }),
+      h('span', { className: 'edited', text: '(edited)', attrs: { hidden: true } }),
+      h('div', { className: 'reactions', attrs: { hidden: true } }),
       h('div', { className: 'status' })));
   n.classList.toggle('own', own);
   n.classList.toggle('cont', cont);
@@ -101,13 +104,24 @@ function fillMeta(n, from, ts, text, { me, cont }) {
 function messageNode(n, m, opts) {
   if (n && n.dataset.seq === String(m.seq)) {
     n.classList.toggle('cont', !!opts.cont);
+    n.msg = m;
+    if (n.dataset.rev !== String(m.rev ?? 0)) {
+      n.dataset.rev = String(m.rev ?? 0);
+      fillParts(n, m, opts.me);
+    }
     return n;
   }
   n = messageShell(m.from === opts.me, opts.cont);
   n.dataset.seq = String(m.seq);
   n.dataset.from = m.from;
+  n.dataset.rev = String(m.rev ?? 0);
   fillMeta(n, m.from, m.ts, m.text, opts);
   n.querySelector('.status').hidden = true;
+  const more = h('button', { className: 'more', text: '⋯', attrs: { type: 'button', 'aria-label': 'More actions', 'aria-haspopup': 'menu', 'aria-expanded': 'false' } });
+  more.addEventListener('click', () => openMenu(more, n.msg, opts.me));
+  n.querySelector('.bubble').append(more);
+  n.msg = m;
+  fillParts(n, m, opts.me);
   return n;
 }
 
