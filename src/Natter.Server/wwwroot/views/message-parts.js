@@ -21,6 +21,7 @@ export function fillParts(n, m, me) {
   }
   const edited = n.querySelector('.edited');
   edited.hidden = !m.edited_ts || !!m.deleted;
+  n.classList.toggle('is-edited', !edited.hidden);
   if (m.edited_ts) edited.title = `Edited ${formatFull(m.edited_ts)}`;
   const row = n.querySelector('.reactions');
   row.replaceChildren(...(m.deleted ? [] : (m.reactions ?? []).map((r) => chip(m, r, me))));
@@ -66,8 +67,20 @@ export function openMenu(button, m, me) {
   });
   button.setAttribute('aria-expanded', 'true');
   button.after(menu);
+  place(menu, button);
   menu.querySelector('[role=menuitem]').focus();
   listenOutside();
+}
+
+/** Puts a popup beside its button, inside the window: below it, or above when there is no room below. */
+function place(popup, button) {
+  const b = button.getBoundingClientRect();
+  const p = popup.getBoundingClientRect();
+  const left = Math.max(8, Math.min(b.right - p.width, window.innerWidth - p.width - 8));
+  const below = b.bottom + 4;
+  const top = below + p.height > window.innerHeight - 8 ? Math.max(8, b.top - p.height - 4) : below;
+  popup.style.left = `${left}px`;
+  popup.style.top = `${top}px`;
 }
 
 let listening = false;
@@ -101,6 +114,7 @@ export function openPicker(anchor, m) {
   picker.addEventListener('keydown', (e) => { if (e.key === 'Escape') { e.stopPropagation(); closeMenu(); anchor.focus(); } });
   fill('');
   anchor.after(picker);
+  place(picker, anchor);
   search.focus();
   listenOutside();
 }
