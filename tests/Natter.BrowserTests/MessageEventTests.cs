@@ -160,7 +160,7 @@ public sealed class MessageEventTests(BrowserFixture browser) : BrowserTest(brow
         await carolsMore.FocusAsync().WaitAsync(Slow, Ct);
         await carol.Page.Keyboard.PressAsync("Enter").WaitAsync(Slow, Ct);
         var carolsMenu = carol.Page.GetByRole(AriaRole.Menu, new() { Name = "Message actions" });
-        await Expect(carolsMenu.GetByRole(AriaRole.Menuitem)).ToHaveTextAsync(["React", "Copy link"]).WaitAsync(Slow, Ct);
+        await Expect(carolsMenu.GetByRole(AriaRole.Menuitem)).ToHaveTextAsync(["Reply", "React", "Copy link"]).WaitAsync(Slow, Ct);
         AssertNoPageErrors();
     }
 

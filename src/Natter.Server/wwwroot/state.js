@@ -171,6 +171,8 @@ const s = {
   /** unacked sends, oldest first: frozen copies of the connection's outbox */
   pending: Object.freeze([]),
   lastTypingSent: 0,
+  /** the message the composer answers: {room, seq, from}, or null */
+  replyTo: null,
 };
 
 export const store = {
@@ -189,6 +191,8 @@ export const store = {
   get retryAt() { return s.retryAt; },
   get pending() { return s.pending; },
   get lastTypingSent() { return s.lastTypingSent; },
+  get replyTo() { return s.replyTo; },
+  setReplyTo(r) { s.replyTo = r ? Object.freeze({ room: r.room, seq: r.seq, from: r.from }) : null; },
 
   // ------------------------------------------------------------ session
   setLimits(limits) { s.limits = limits ? Object.freeze({ ...limits }) : null; },

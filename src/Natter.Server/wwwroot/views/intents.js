@@ -16,4 +16,7 @@ export const intents = {
   remove: (room, seq) => bound.remove?.(room, seq),
   react: (room, seq, emoji, on) => bound.react?.(room, seq, emoji, on),
   copyLink: (room, seq) => bound.copyLink?.(room, seq),
+  reply: (m) => bound.reply?.(m),
+  cancelReply: () => bound.cancelReply?.(),
+  jumpTo: (room, seq) => bound.jumpTo?.(room, seq),
 };

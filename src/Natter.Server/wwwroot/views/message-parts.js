@@ -46,6 +46,7 @@ export function openMenu(button, m, me) {
   const items = [
     own && ['Edit', () => startEdit(button.closest('.msg'), m)],
     own && ['Delete', () => confirmDelete(m)],
+    ['Reply', () => intents.reply(m)],
     ['React', () => openPicker(button, m)],
     ['Copy link', () => intents.copyLink(m.room, m.seq)],
   ].filter(Boolean);

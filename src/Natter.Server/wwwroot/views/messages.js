@@ -2,6 +2,7 @@
 
 import { roomTitle } from '../state.js';
 import { fillParts, openMenu } from './message-parts.js';
+import { quoteNode } from './reply.js';
 import { avatar, dayKey, dayLabel, formatFull, formatTime, h, reconcile } from './dom.js';
 
 /**
@@ -42,7 +43,7 @@ export function renderMessages(log, { room, me, pending, online, onRetry, onDisc
   for (const m of room.list) {
     const newDay = addDay(m.ts);
     const cont = !newDay && prev && prev.from === m.from && m.ts - prev.ts < 5 * 60000;
-    entries.push({ key: `m${m.seq}`, render: (n) => messageNode(n, m, { me, cont }) });
+    entries.push({ key: `m${m.seq}`, render: (n) => messageNode(n, m, { me, cont, room }) });
     prev = m;
   }
 
@@ -121,6 +122,7 @@ function messageNode(n, m, opts) {
   more.addEventListener('click', () => openMenu(more, n.msg, opts.me));
   n.querySelector('.bubble').append(more);
   n.msg = m;
+  if (Number.isInteger(m.reply_to)) n.querySelector('.text').before(quoteNode(opts.room, m));
   fillParts(n, m, opts.me);
   return n;
 }
