@@ -29,6 +29,7 @@ class Room {
       kind: kind ?? 'group',
       lastSeq: last_seq,
       readSeq: read_seq,
+      mentionCount: 0,
       minSeq: Infinity,
       maxSeq: 0,
       historyLoaded: false,
@@ -44,6 +45,8 @@ class Room {
   get kind() { return this.#d.kind; }
   get lastSeq() { return this.#d.lastSeq; }
   get readSeq() { return this.#d.readSeq; }
+  /** Unread messages that mention the user (the server's mention_count, plus live ones). */
+  get mentionCount() { return this.#d.mentionCount; }
   get minSeq() { return this.#d.minSeq; }
   get maxSeq() { return this.#d.maxSeq; }
   get historyLoaded() { return this.#d.historyLoaded; }
@@ -104,8 +107,9 @@ class Room {
     return true;
   }
 
-  [UPDATE]({ name, kind, last_seq, read_seq }) {
+  [UPDATE]({ name, kind, last_seq, read_seq, mention_count }) {
     const d = this.#d;
+    if (Number.isInteger(mention_count)) d.mentionCount = mention_count;
     if (name != null) d.name = name;
     if (kind != null) d.kind = kind;
     if (Number.isInteger(last_seq) && last_seq > d.lastSeq) d.lastSeq = last_seq;
@@ -225,6 +229,7 @@ export const store = {
     let room = s.rooms.get(r.id);
     if (!room) {
       room = new Room(r);
+      if (Number.isInteger(r.mention_count)) room[SET]({ mentionCount: r.mention_count });
       s.rooms.set(r.id, room);
     } else {
       room[UPDATE](r);
@@ -268,6 +273,9 @@ export const store = {
   advanceRead(room, seq) { room[UPDATE]({ read_seq: seq }); },
   /** The highest seq reported to the server with a "read" frame (or known to be stored there). */
   setReadSent(room, seq) { room[SET]({ readSent: seq }); },
+  /** A new message mentions the user (one more), or the room was read to its end (none). */
+  addMention(room) { room[SET]({ mentionCount: room.mentionCount + 1 }); },
+  clearMentions(room) { room[SET]({ mentionCount: 0 }); },
 
   setReader(room, username, seq) { room[READER](username, seq); },
   setTyping(room, username, until) { room[TYPING](username, until); },

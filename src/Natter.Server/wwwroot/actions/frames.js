@@ -106,8 +106,11 @@ function onMessage(m) {
     refreshRoomsSoon();
   }
   if (room.historyLoaded && room.maxSeq > 0 && m.seq > room.maxSeq + 1) fillGap(room, room.maxSeq);
-  if (!store.addMessage(room, m)) return;
   const me = store.me;
+  // A message past what the welcome counted that mentions the user, in a room not being read.
+  const mentionsMe = m.seq > room.lastSeq && Array.isArray(m.mentions) && m.mentions.includes(me);
+  if (!store.addMessage(room, m)) return;
+  if (mentionsMe && room.id !== store.activeId) store.addMention(room);
   if (m.from === me && m.client_id) connection()?.confirm(m.client_id);
   if (m.from === me && room.id !== store.activeId) store.advanceRead(room, m.seq);
   store.clearTyping(room, m.from);

@@ -97,6 +97,7 @@ export function markRead(room) {
   const seq = Math.max(room.maxSeq, 0);
   if (seq > room.readSent) reads.put(room.id, seq);
   store.advanceRead(room, seq);
+  store.clearMentions(room);
   screens.renderRooms();
 }
 

@@ -14,6 +14,7 @@ export const COMMON_EMOJI = [
 export function fillParts(n, m, me) {
   const body = n.querySelector('.text');
   n.classList.toggle('deleted', !!m.deleted);
+  n.classList.toggle('mentions-me', !m.deleted && m.from !== me && (m.mentions ?? []).includes(me));
   if (m.deleted) {
     body.textContent = 'message deleted';
   } else if (body.textContent !== m.text) {
