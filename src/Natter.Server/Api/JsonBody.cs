@@ -17,9 +17,18 @@ public sealed class JsonBody : IDisposable
 
     public JsonElement Root => _doc.RootElement;
 
-    /// <summary>Reads the body; with <paramref name="optional"/>, an empty body reads as an empty object.</summary>
+    /// <summary>
+    /// Reads the body; with <paramref name="optional"/>, no body at all (or an empty one) reads as an empty object and
+    /// needs no content type: there is nothing to mistake for a form (DELETE and PUT need a preflight across origins).
+    /// </summary>
     public static async Task<(JsonBody? Body, ProblemHttpResult? Error)> ReadAsync(HttpRequest request, int maxBytes, bool optional = false)
     {
+        if (optional && (request.ContentLength == 0
+            || request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false))
+        {
+            return (new JsonBody(JsonDocument.Parse("{}")), null);
+        }
+
         if (!request.HasJsonContentType())
         {
             return (null, Problems.UnsupportedMediaType("The body must be JSON (Content-Type: application/json)."));
