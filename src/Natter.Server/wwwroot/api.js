@@ -54,9 +54,14 @@ export const api = {
   joinRoom: (id) => request('POST', `${room(id)}/join`),
   leaveRoom: (id) => request('POST', `${room(id)}/leave`),
   direct: (username) => request('POST', '/api/direct', { username }),
+  edit: (id, seq, text, client_id) => request('PATCH', `${room(id)}/messages/${seq}`, { text, client_id }),
+  remove: (id, seq, client_id) => request('DELETE', `${room(id)}/messages/${seq}`, { client_id }),
+  react: (id, seq, emoji, on, client_id) =>
+    request(on ? 'PUT' : 'DELETE', `${room(id)}/messages/${seq}/reactions/${encodeURIComponent(emoji)}`, { client_id }),
   /** Messages in ascending seq: the newest below `before`, or the oldest above `after`. */
-  messages(id, { before, after, limit } = {}) {
+  messages(id, { before, after, around, limit } = {}) {
     const q = new URLSearchParams();
+    if (around != null) q.set('around', String(around));
     if (before != null) q.set('before', String(before));
     if (after != null) q.set('after', String(after));
     if (limit != null) q.set('limit', String(limit));

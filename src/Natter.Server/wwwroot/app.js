@@ -9,6 +9,7 @@ import { api } from './api.js';
 import { browse, closeRoom, createRoom, joinRoom, leaveActiveRoom, openRoom, startDirect, submitDirect } from './actions/rooms.js';
 import { composerInput, discard, flushReads, loadOlder, markRead, retry, sendText } from './actions/messages.js';
 import { refreshOnline } from './actions/people.js';
+import { cancelReply, copyLink, deleteMessage, editMessage, jumpTo, react, startReply } from './actions/events.js';
 import { connection, loadLimits, logout, startSession, submitAuth } from './actions/session.js';
 import { store } from './state.js';
 import { toast } from './views/dom.js';
@@ -26,6 +27,13 @@ function wire() {
     retry,
     discard,
     joinRoom,
+    edit: editMessage,
+    remove: deleteMessage,
+    react,
+    copyLink,
+    reply: startReply,
+    cancelReply,
+    jumpTo,
   });
 
   const credentials = () => [$('login-username').value, $('login-password').value];

@@ -65,7 +65,9 @@ export class Connection extends EventTarget {
       canSend: () => this.#state === 'online' && this.#synced,
       transmit: (p) => {
         p.ref = this.#ref('s');
-        this.send({ type: 'send', ref: p.ref, room: p.room, text: p.text, client_id: p.client_id });
+        const frame = { type: 'send', ref: p.ref, room: p.room, text: p.text, client_id: p.client_id };
+        if (Number.isInteger(p.reply_to)) frame.reply_to = p.reply_to;
+        this.send(frame);
       },
       onChange: () => this.dispatchEvent(new CustomEvent('outbox')),
     });
@@ -132,7 +134,7 @@ export class Connection extends EventTarget {
   }
 
   /** Queues a chat message; it is shown as pending until acked and resent after reconnects. */
-  sendMessage(room, text) { return this.#outbox.add(room, text); }
+  sendMessage(room, text, replyTo = null) { return this.#outbox.add(room, text, replyTo); }
 
   /** Sends a failed message again with its original client_id, so it is stored at most once. */
   retry(clientId) { this.#outbox.retry(clientId); }

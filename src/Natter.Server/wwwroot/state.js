@@ -7,6 +7,7 @@ const ADD = Symbol('add');
 const UPDATE = Symbol('update');
 const READER = Symbol('reader');
 const TYPING = Symbol('typing');
+const EVENT = Symbol('event');
 
 /** One room the user is in: its messages (merged by seq), unread count, readers and typists. */
 class Room {
@@ -18,6 +19,8 @@ class Room {
   #readers = new Map();
   /** username -> time (ms) their typing notice expires */
   #typing = new Map();
+  /** seqs of applied events that are not messages (edits, deletions, reactions, unknown kinds) */
+  #events = new Set();
 
   constructor({ id, name, kind, last_seq = 0, read_seq = 0 }) {
     this.#d = {
@@ -26,6 +29,7 @@ class Room {
       kind: kind ?? 'group',
       lastSeq: last_seq,
       readSeq: read_seq,
+      mentionCount: 0,
       minSeq: Infinity,
       maxSeq: 0,
       historyLoaded: false,
@@ -41,6 +45,8 @@ class Room {
   get kind() { return this.#d.kind; }
   get lastSeq() { return this.#d.lastSeq; }
   get readSeq() { return this.#d.readSeq; }
+  /** Unread messages that mention the user (the server's mention_count, plus live ones). */
+  get mentionCount() { return this.#d.mentionCount; }
   get minSeq() { return this.#d.minSeq; }
   get maxSeq() { return this.#d.maxSeq; }
   get historyLoaded() { return this.#d.historyLoaded; }
@@ -80,8 +86,30 @@ class Room {
     return true;
   }
 
-  [UPDATE]({ name, kind, last_seq, read_seq }) {
+  /**
+   * Applies an event frame of the room log (edit, delete, reaction, or a kind this client does not know):
+   * the cursor moves past its seq whatever its kind; a known kind changes the message it targets, when held.
+   * False when that seq was already applied.
+   */
+  [EVENT](f) {
+    if (!f || !Number.isInteger(f.seq) || this.#messages.has(f.seq) || this.#events.has(f.seq)) return false;
     const d = this.#d;
+    this.#events.add(f.seq);
+    if (f.seq > d.maxSeq) d.maxSeq = f.seq;
+    if (f.seq > d.lastSeq) d.lastSeq = f.seq;
+    const m = this.#messages.get(f.target);
+    if (!m) return true;
+    const next = applyToMessage(m, f);
+    if (next !== m) {
+      this.#messages.set(m.seq, Object.freeze(next));
+      this.#sorted = null;
+    }
+    return true;
+  }
+
+  [UPDATE]({ name, kind, last_seq, read_seq, mention_count }) {
+    const d = this.#d;
+    if (Number.isInteger(mention_count)) d.mentionCount = mention_count;
     if (name != null) d.name = name;
     if (kind != null) d.kind = kind;
     if (Number.isInteger(last_seq) && last_seq > d.lastSeq) d.lastSeq = last_seq;
@@ -94,6 +122,31 @@ class Room {
     const now = Date.now();
     for (const [u, t] of this.#typing) if (t <= now) this.#typing.delete(u);
     if (until) this.#typing.set(user, until); else this.#typing.delete(user);
+  }
+}
+
+/** The message after one event: an edit's text, a deletion, a reaction on or off (by set, so a replay is harmless). */
+function applyToMessage(m, f) {
+  switch (f.type) {
+    case 'edit':
+      if (m.deleted) return m;
+      return { ...m, text: String(f.text ?? ''), mentions: f.mentions ?? [], edited_ts: f.ts, rev: (m.rev ?? 0) + 1 };
+    case 'delete':
+      return { ...m, deleted: true, text: '', mentions: [], reactions: [], rev: (m.rev ?? 0) + 1 };
+    case 'reaction': {
+      if (m.deleted || typeof f.emoji !== 'string') return m;
+      const list = (m.reactions ?? []).map((r) => ({ emoji: r.emoji, users: [...r.users] }));
+      let r = list.find((x) => x.emoji === f.emoji);
+      if (f.on !== false) {
+        if (!r) list.push(r = { emoji: f.emoji, users: [] });
+        if (!r.users.includes(f.from)) r.users.push(f.from);
+      } else if (r) {
+        r.users = r.users.filter((u) => u !== f.from);
+      }
+      return { ...m, reactions: list.filter((x) => x.users.length), rev: (m.rev ?? 0) + 1 };
+    }
+    default:
+      return m;
   }
 }
 
@@ -122,6 +175,8 @@ const s = {
   /** unacked sends, oldest first: frozen copies of the connection's outbox */
   pending: Object.freeze([]),
   lastTypingSent: 0,
+  /** the message the composer answers: {room, seq, from}, or null */
+  replyTo: null,
 };
 
 export const store = {
@@ -140,6 +195,8 @@ export const store = {
   get retryAt() { return s.retryAt; },
   get pending() { return s.pending; },
   get lastTypingSent() { return s.lastTypingSent; },
+  get replyTo() { return s.replyTo; },
+  setReplyTo(r) { s.replyTo = r ? Object.freeze({ room: r.room, seq: r.seq, from: r.from }) : null; },
 
   // ------------------------------------------------------------ session
   setLimits(limits) { s.limits = limits ? Object.freeze({ ...limits }) : null; },
@@ -172,6 +229,7 @@ export const store = {
     let room = s.rooms.get(r.id);
     if (!room) {
       room = new Room(r);
+      if (Number.isInteger(r.mention_count)) room[SET]({ mentionCount: r.mention_count });
       s.rooms.set(r.id, room);
     } else {
       room[UPDATE](r);
@@ -198,6 +256,9 @@ export const store = {
   /** Adds one message to the room; false when that seq is already held. */
   addMessage(room, m) { return room[ADD](m); },
 
+  /** Applies a non-message event of the room log; false when its seq was already applied. */
+  applyEvent(room, f) { return room[EVENT](f); },
+
   addMessages(room, list) {
     let n = 0;
     for (const m of list) if (room[ADD](m)) n++;
@@ -212,6 +273,9 @@ export const store = {
   advanceRead(room, seq) { room[UPDATE]({ read_seq: seq }); },
   /** The highest seq reported to the server with a "read" frame (or known to be stored there). */
   setReadSent(room, seq) { room[SET]({ readSent: seq }); },
+  /** A new message mentions the user (one more), or the room was read to its end (none). */
+  addMention(room) { room[SET]({ mentionCount: room.mentionCount + 1 }); },
+  clearMentions(room) { room[SET]({ mentionCount: 0 }); },
 
   setReader(room, username, seq) { room[READER](username, seq); },
   setTyping(room, username, until) { room[TYPING](username, until); },

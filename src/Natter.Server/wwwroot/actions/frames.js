@@ -77,8 +77,26 @@ export function onFrame(f) {
       if (typeof f.ref !== 'string' && f.code !== 'rate_limited') toast(f.message || `Error: ${f.code}`);
       break;
     default:
+      // Every other frame that names a room and a seq is an event of the room log (edit, delete, reaction,
+      // or a kind this client does not know): the room's cursor moves past it all the same.
+      if (typeof f.room === 'string' && Number.isInteger(f.seq)) onEvent(f);
       break;
   }
+}
+
+function onEvent(f) {
+  const room = store.room(f.room);
+  if (!room) return;
+  if (room.historyLoaded && room.maxSeq > 0 && f.seq > room.maxSeq + 1) fillGap(room, room.maxSeq);
+  if (!store.applyEvent(room, f)) return;
+  if (f.from === store.me && f.client_id) connection()?.confirm(f.client_id);
+  if (room.id === store.activeId) {
+    roomView.renderActive();
+    markRead(room);
+  } else if (f.from === store.me) {
+    store.advanceRead(room, f.seq);
+  }
+  screens.renderRooms();
 }
 
 function onMessage(m) {
@@ -88,8 +106,11 @@ function onMessage(m) {
     refreshRoomsSoon();
   }
   if (room.historyLoaded && room.maxSeq > 0 && m.seq > room.maxSeq + 1) fillGap(room, room.maxSeq);
-  if (!store.addMessage(room, m)) return;
   const me = store.me;
+  // A message past what the welcome counted that mentions the user, in a room not being read.
+  const mentionsMe = m.seq > room.lastSeq && Array.isArray(m.mentions) && m.mentions.includes(me);
+  if (!store.addMessage(room, m)) return;
+  if (mentionsMe && room.id !== store.activeId) store.addMention(room);
   if (m.from === me && m.client_id) connection()?.confirm(m.client_id);
   if (m.from === me && room.id !== store.activeId) store.advanceRead(room, m.seq);
   store.clearTyping(room, m.from);
@@ -105,7 +126,7 @@ function onMessage(m) {
 export function onAcked(p, ack) {
   const room = store.room(ack.room ?? p.room);
   if (!room) return;
-  store.addMessage(room, { room: room.id, seq: ack.seq, from: store.me, text: p.text, ts: ack.ts, client_id: p.client_id });
+  store.addMessage(room, { room: room.id, seq: ack.seq, from: store.me, text: p.text, ts: ack.ts, client_id: p.client_id, reply_to: p.reply_to ?? null });
   if (room.id === store.activeId) {
     roomView.renderActive({ toBottom: true });
     markRead(room);

@@ -6,6 +6,7 @@ import { Coalescer } from '../pacer.js';
 import { store } from '../state.js';
 import { toast } from '../views/dom.js';
 import * as roomView from '../views/room.js';
+import { renderReplyBar } from '../views/reply.js';
 import * as screens from '../views/screens.js';
 import { removeRoom } from './rooms.js';
 import { connection } from './session.js';
@@ -96,6 +97,7 @@ export function markRead(room) {
   const seq = Math.max(room.maxSeq, 0);
   if (seq > room.readSent) reads.put(room.id, seq);
   store.advanceRead(room, seq);
+  store.clearMentions(room);
   screens.renderRooms();
 }
 
@@ -136,7 +138,10 @@ export function sendText(raw) {
   if (!room || !text || !conn) return false;
   const max = store.limits?.max_text;
   if (max && [...text].length > max) { toast(`Messages can be at most ${max} characters.`); return false; }
-  conn.sendMessage(room.id, text);
+  const reply = store.replyTo?.room === room.id ? store.replyTo.seq : null;
+  conn.sendMessage(room.id, text, reply);
+  store.setReplyTo(null);
+  renderReplyBar();
   store.setLastTypingSent(0);
   clearDraft(store.me, room.id);
   roomView.clearComposer();

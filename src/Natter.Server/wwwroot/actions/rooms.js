@@ -5,6 +5,7 @@ import { clearDraft, loadDraft } from '../drafts.js';
 import { roomTitle, store } from '../state.js';
 import { toast } from '../views/dom.js';
 import * as roomView from '../views/room.js';
+import { renderReplyBar } from '../views/reply.js';
 import * as screens from '../views/screens.js';
 import { flushReads, loadHistory, markRead } from './messages.js';
 import { connection } from './session.js';
@@ -51,6 +52,7 @@ export function openRoom(id) {
   roomView.showRoom(changed);
   // Each room keeps its own draft: what was typed elsewhere never follows into this room.
   if (changed) roomView.setComposer(loadDraft(store.me, id));
+  renderReplyBar();
   screens.renderRooms();
   roomView.renderActive({ toBottom: true });
   markRead(room);

@@ -12,4 +12,11 @@ export const intents = {
   retry: (clientId) => bound.retry?.(clientId),
   discard: (clientId) => bound.discard?.(clientId),
   joinRoom: (room) => bound.joinRoom?.(room),
+  edit: (room, seq, text) => bound.edit?.(room, seq, text),
+  remove: (room, seq) => bound.remove?.(room, seq),
+  react: (room, seq, emoji, on) => bound.react?.(room, seq, emoji, on),
+  copyLink: (room, seq) => bound.copyLink?.(room, seq),
+  reply: (m) => bound.reply?.(m),
+  cancelReply: () => bound.cancelReply?.(),
+  jumpTo: (room, seq) => bound.jumpTo?.(room, seq),
 };

@@ -13,9 +13,13 @@ export function renderRoomList(ul, rooms, { activeId, me, onOpen }) {
       li ??= h('li', {}, h('button', { className: 'room-item', attrs: { type: 'button' }, on: { click: () => onOpen(li.dataset.key) } },
         h('span', { className: 'room-icon', attrs: { 'aria-hidden': 'true' } }),
         h('span', { className: 'room-name', attrs: { dir: 'auto' } }),
+        h('span', { className: 'badge mention-badge' }),
         h('span', { className: 'badge' })));
       const btn = li.firstChild;
-      const [icon, name, badge] = btn.children;
+      const [icon, name, mentionBadge, badge] = btn.children;
+      const mentions = room.id === activeId ? 0 : room.mentionCount;
+      mentionBadge.textContent = `@${mentions > 99 ? '99+' : mentions}`;
+      mentionBadge.hidden = mentions === 0;
       const title = roomTitle(room, me);
       const unread = room.id === activeId ? 0 : room.unread;
       icon.textContent = room.kind === 'direct' ? '@' : '#';
@@ -25,7 +29,7 @@ export function renderRoomList(ul, rooms, { activeId, me, onOpen }) {
       btn.classList.toggle('unread', unread > 0);
       btn.dataset.kind = room.kind;
       if (room.id === activeId) btn.setAttribute('aria-current', 'page'); else btn.removeAttribute('aria-current');
-      btn.setAttribute('aria-label', unread ? `${title}, ${unread} unread` : title);
+      btn.setAttribute('aria-label', [title, unread && `${unread} unread`, mentions && `${mentions} mentioning you`].filter(Boolean).join(', '));
       return li;
     },
   })));

@@ -1,6 +1,8 @@
 // The message log of the open room: stored messages, this user's pending sends, day separators, "seen by".
 
 import { roomTitle } from '../state.js';
+import { fillParts, openMenu } from './message-parts.js';
+import { quoteNode } from './reply.js';
 import { avatar, dayKey, dayLabel, formatFull, formatTime, h, reconcile } from './dom.js';
 
 /**
@@ -41,7 +43,7 @@ export function renderMessages(log, { room, me, pending, online, onRetry, onDisc
   for (const m of room.list) {
     const newDay = addDay(m.ts);
     const cont = !newDay && prev && prev.from === m.from && m.ts - prev.ts < 5 * 60000;
-    entries.push({ key: `m${m.seq}`, render: (n) => messageNode(n, m, { me, cont }) });
+    entries.push({ key: `m${m.seq}`, render: (n) => messageNode(n, m, { me, cont, room }) });
     prev = m;
   }
 
@@ -78,6 +80,8 @@ function messageShell(own, cont) {
     h('div', { className: 'bubble' },
       h('div', { className: 'meta' }, h('span', { className: 'author', attrs: { dir: 'auto' } }), h('time')),
       h('div', { className: 'text', attrs: { dir: 'auto' } }),
+      h('span', { className: 'edited', text: '(edited)', attrs: { hidden: true } }),
+      h('div', { className: 'reactions', attrs: { hidden: true } }),
       h('div', { className: 'status' })));
   n.classList.toggle('own', own);
   n.classList.toggle('cont', cont);
@@ -101,13 +105,25 @@ function fillMeta(n, from, ts, text, { me, cont }) {
 function messageNode(n, m, opts) {
   if (n && n.dataset.seq === String(m.seq)) {
     n.classList.toggle('cont', !!opts.cont);
+    n.msg = m;
+    if (n.dataset.rev !== String(m.rev ?? 0)) {
+      n.dataset.rev = String(m.rev ?? 0);
+      fillParts(n, m, opts.me);
+    }
     return n;
   }
   n = messageShell(m.from === opts.me, opts.cont);
   n.dataset.seq = String(m.seq);
   n.dataset.from = m.from;
+  n.dataset.rev = String(m.rev ?? 0);
   fillMeta(n, m.from, m.ts, m.text, opts);
   n.querySelector('.status').hidden = true;
+  const more = h('button', { className: 'more', text: '⋯', attrs: { type: 'button', 'aria-label': 'More actions', 'aria-haspopup': 'menu', 'aria-expanded': 'false' } });
+  more.addEventListener('click', () => openMenu(more, n.msg, opts.me));
+  n.querySelector('.bubble').append(more);
+  n.msg = m;
+  if (Number.isInteger(m.reply_to)) n.querySelector('.text').before(quoteNode(opts.room, m));
+  fillParts(n, m, opts.me);
   return n;
 }
 

@@ -127,6 +127,8 @@ export function focusHeading() {
 
 /** Arrow keys in the message log: up and down move between messages (showing each one's time), Home and End go to the ends, Escape goes to the message box. */
 export function messageKeys(e) {
+  // Keys inside a message's editor, menu or emoji picker are theirs.
+  if (e.target.closest?.('textarea, input, .msg-menu, .picker')) return;
   const log = $('messages');
   const items = [...log.querySelectorAll('.msg')];
   if (!items.length) return;

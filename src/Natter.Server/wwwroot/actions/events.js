@@ -1,0 +1,72 @@
+// Edits, deletions and reactions the user asks for. They go over HTTP (PATCH/DELETE a message, PUT/DELETE a
+// reaction) with a client_id, so a retried call is stored at most once; the result arrives as an event frame
+// on the socket like anyone else's, and is applied from there.
+
+import { api } from '../api.js';
+import { store } from '../state.js';
+import { toast } from '../views/dom.js';
+import { highlight, renderReplyBar } from '../views/reply.js';
+import { renderActive } from '../views/room.js';
+
+const clientId = () => `w-${crypto.randomUUID()}`;
+
+export async function editMessage(room, seq, text) {
+  try { await api.edit(room, seq, text, clientId()); } catch (e) { toast(`Could not edit the message: ${e.message}`); }
+}
+
+export async function deleteMessage(room, seq) {
+  try { await api.remove(room, seq, clientId()); } catch (e) { toast(`Could not delete the message: ${e.message}`); }
+}
+
+export async function react(room, seq, emoji, on) {
+  try { await api.react(room, seq, emoji, on, clientId()); } catch (e) { toast(`Could not react: ${e.message}`); }
+}
+
+/** Copies the message's address (#room/<id>/<seq>) to the clipboard. */
+export async function copyLink(room, seq) {
+  const url = `${location.origin}${location.pathname}#room/${encodeURIComponent(room)}/${seq}`;
+  try {
+    await navigator.clipboard.writeText(url);
+    toast('Link copied');
+  } catch {
+    toast(url);
+  }
+}
+
+/** The composer answers `m` until sent or cancelled. */
+export function startReply(m) {
+  store.setReplyTo(m);
+  renderReplyBar();
+  document.getElementById('message-input')?.focus();
+}
+
+export function cancelReply() {
+  store.setReplyTo(null);
+  renderReplyBar();
+  document.getElementById('message-input')?.focus();
+}
+
+/** Shows a message: at once when on screen, else after loading the messages around it (and those between). */
+export async function jumpTo(roomId, seq) {
+  if (highlight(seq)) return;
+  const room = store.room(roomId);
+  if (!room) return;
+  try {
+    const page = await api.messages(roomId, { around: seq, limit: 50 });
+    const oldMin = room.minSeq;
+    store.addMessages(room, page);
+    // Fill the stretch between that page and what was held, so the log has no hole.
+    let after = page.at(-1)?.seq ?? seq;
+    for (let i = 0; i < 10 && after < oldMin - 1; i++) {
+      const more = await api.messages(roomId, { after, before: oldMin, limit: 200 });
+      store.addMessages(room, more);
+      if (more.length < 200) break;
+      after = more.at(-1).seq;
+    }
+  } catch (e) {
+    toast(`Could not load that message: ${e.message}`);
+    return;
+  }
+  if (store.activeId === roomId) renderActive();
+  highlight(seq);
+}
