@@ -84,8 +84,11 @@ internal static partial class Log
     [LoggerMessage(40, LogLevel.Error, "Fan-out failed on {EventType}")]
     public static partial void FanoutFailed(ILogger logger, string eventType, Exception exception);
 
-    [LoggerMessage(34, LogLevel.Warning, "SQLite checkpoint after a deletion could not finish ({Frames} WAL frames): a reader held an old snapshot past the busy timeout; the next deletion checkpoints again")]
+    [LoggerMessage(37, LogLevel.Warning, "SQLite checkpoint after a deletion could not finish ({Frames} WAL frames): a reader held an old snapshot past the busy timeout; the next deletion checkpoints again")]
     public static partial void CheckpointBusy(ILogger logger, long frames);
+
+    [LoggerMessage(38, LogLevel.Warning, "SQLite checkpoint after a deletion failed ({Error}); the deletion is stored, and the next deletion checkpoints again")]
+    public static partial void CheckpointFailed(ILogger logger, string error);
 
     [LoggerMessage(41, LogLevel.Information, "Filled a gap in room {Room}: seq {From} to {To} read from the store")]
     public static partial void GapFilled(ILogger logger, string room, long from, long to);

@@ -501,10 +501,18 @@ public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
     /// </summary>
     private async Task CheckpointAsync(SqliteConnection conn, CancellationToken ct)
     {
-        var (busy, frames) = (await conn.ListAsync("PRAGMA wal_checkpoint(TRUNCATE)", r => (r.GetInt64(0), r.GetInt64(1)), ct)).Single();
-        if (busy != 0)
+        try
         {
-            Log.CheckpointBusy(_logger, frames);
+            var (busy, frames) = (await conn.ListAsync("PRAGMA wal_checkpoint(TRUNCATE)", r => (r.GetInt64(0), r.GetInt64(1)), ct)).Single();
+            if (busy != 0)
+            {
+                Log.CheckpointBusy(_logger, frames);
+            }
+        }
+        catch (SqliteException e)
+        {
+            // The batch is committed: its senders must hear so (a failure here would tell them to send again).
+            Log.CheckpointFailed(_logger, e.Message);
         }
     }
 
