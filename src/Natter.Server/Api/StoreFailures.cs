@@ -22,7 +22,7 @@ public sealed class StoreFailures(RequestDelegate next, ILogger<StoreFailures> l
             var last = Interlocked.Read(ref _lastLogged);
             if (now - last >= 10_000 && Interlocked.CompareExchange(ref _lastLogged, now, last) == last)
             {
-                Log.StoreUnavailable(logger, e.Message, Interlocked.Exchange(ref _suppressed, 0));
+                Log.StoreUnavailableAnswered(logger, e.Message, Interlocked.Exchange(ref _suppressed, 0));
             }
             else
             {

@@ -45,7 +45,7 @@ internal static partial class Log
     [LoggerMessage(24, LogLevel.Warning, "WebSocket refused: origin {Origin} is not allowed")]
     public static partial void OriginRefused(ILogger logger, string origin);
 
-    [LoggerMessage(26, LogLevel.Warning, "{Method} {Path} refused: sent from another origin ({Origin})")]
+    [LoggerMessage(15, LogLevel.Warning, "{Method} {Path} refused: sent from another origin ({Origin})")]
     public static partial void CrossOriginRefused(ILogger logger, string method, string path, string origin);
 
     [LoggerMessage(25, LogLevel.Error, "Socket {ConnectionId} failed")]
@@ -66,11 +66,8 @@ internal static partial class Log
     [LoggerMessage(30, LogLevel.Error, "Commit of {Count} messages failed; their senders get an error")]
     public static partial void CommitFailed(ILogger logger, int count, Exception exception);
 
-    [LoggerMessage(34, LogLevel.Warning, "Commit of {Count} messages refused by the store ({Error}); their senders get an error")]
-    public static partial void CommitRefused(ILogger logger, int count, string error);
-
-    [LoggerMessage(35, LogLevel.Warning, "The store is unavailable: {Error} ({Suppressed} more such answers since the last line)")]
-    public static partial void StoreUnavailable(ILogger logger, string error, int suppressed);
+    [LoggerMessage(39, LogLevel.Warning, "The store is unavailable: {Error} ({Suppressed} more such answers since the last line)")]
+    public static partial void StoreUnavailableAnswered(ILogger logger, string error, int suppressed);
 
     [LoggerMessage(31, LogLevel.Information, "Shutdown: draining {Queued} accepted messages")]
     public static partial void Draining(ILogger logger, int queued);
