@@ -18,7 +18,7 @@ namespace Natter.Server.Storage.MySql;
 /// statement has a timeout (Storage.MySqlCommandTimeout). The group commit can also leave busy rooms out
 /// (<see cref="AppendSkippingBusyRoomsAsync"/>), so one room locked elsewhere does not hold up the others.
 /// </summary>
-public sealed class MySqlChatStore : IChatStore
+public sealed partial class MySqlChatStore : IChatStore
 {
     private const int MaxAttempts = 6;
     private const int LookupChunk = 300;

@@ -126,5 +126,30 @@ internal static class MySqlSchema
             ) {Charset}
             """,
         ]),
+
+        // Accounts (see SqliteSchema, migration 6). Each ALTER is atomic; a re-run that finds the columns is taken as done.
+        (6, "accounts: display names, avatars, session details, blocks",
+        [
+            """
+            ALTER TABLE users
+                ADD COLUMN display_name VARCHAR(64) NULL,
+                ADD COLUMN avatar_file VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NULL
+            """,
+            """
+            ALTER TABLE sessions
+                ADD COLUMN last_seen BIGINT NULL,
+                ADD COLUMN user_agent VARCHAR(256) NULL
+            """,
+            $"""
+            CREATE TABLE IF NOT EXISTS blocks (
+                blocker_id BIGINT NOT NULL,
+                blocked_id BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (blocker_id, blocked_id),
+                CONSTRAINT blocks_blocker FOREIGN KEY (blocker_id) REFERENCES users(id),
+                CONSTRAINT blocks_blocked FOREIGN KEY (blocked_id) REFERENCES users(id)
+            ) {Charset}
+            """,
+        ]),
     ];
 }

@@ -12,7 +12,7 @@ namespace Natter.Server.Storage.Sqlite;
 /// its edits, and a commit that deleted a message is followed by a TRUNCATE checkpoint, so no WAL frame keeps an
 /// older copy of those pages.
 /// </summary>
-public sealed class SqliteChatStore : IChatStore, IAsyncDisposable
+public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
 {
     private readonly string _connectionString;
     private readonly string _synchronous;

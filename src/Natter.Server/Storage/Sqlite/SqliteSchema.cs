@@ -95,5 +95,20 @@ internal static class SqliteSchema
             ) WITHOUT ROWID;
             CREATE INDEX mentions_by_message ON mentions(room_id, seq);
             """),
+
+        // Accounts (protocol v2 §5): a display name (NULL shows the username) and an avatar file id per user, when a
+        // session was last used and by which client, and who blocks whom.
+        (6, "accounts: display names, avatars, session details, blocks", """
+            ALTER TABLE users ADD COLUMN display_name TEXT NULL;
+            ALTER TABLE users ADD COLUMN avatar_file TEXT NULL;
+            ALTER TABLE sessions ADD COLUMN last_seen INTEGER NULL;
+            ALTER TABLE sessions ADD COLUMN user_agent TEXT NULL;
+            CREATE TABLE blocks (
+                blocker_id INTEGER NOT NULL REFERENCES users(id),
+                blocked_id INTEGER NOT NULL REFERENCES users(id),
+                created_at INTEGER NOT NULL,
+                PRIMARY KEY (blocker_id, blocked_id)
+            ) WITHOUT ROWID;
+            """),
     ];
 }
