@@ -38,4 +38,6 @@ public static class CloseCodes
     public const int TryAgainLater = 1013;
     /// <summary>The session was logged out.</summary>
     public const int LoggedOut = 4001;
+    /// <summary>The account was disabled by a server admin (protocol v2 §5).</summary>
+    public const int AccountDisabled = 4003;
 }

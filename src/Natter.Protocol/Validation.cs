@@ -119,6 +119,15 @@ public static class Validation
         return visible ? name : null;
     }
 
+    /// <summary>A display name's longest length in code points (protocol v2 §5).</summary>
+    public const int DisplayNameMax = 64;
+
+    /// <summary>
+    /// A display name as stored: the room name's rules (<see cref="NormalizeRoomName"/>: NFC, trimmed, no control,
+    /// separator or stray format characters, not blank), 1–<see cref="DisplayNameMax"/> code points; null otherwise.
+    /// </summary>
+    public static string? NormalizeDisplayName(string? input) => NormalizeRoomName(input);
+
     private const int ZeroWidthJoiner = 0x200D;
 
     private static bool IsValidUtf16(string s)

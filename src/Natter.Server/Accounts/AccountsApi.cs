@@ -19,6 +19,8 @@ public static class AccountsApi
         api.MapPost("/logout", Logout).RequireAuthorization();
         api.MapGet("/me", Me).RequireAuthorization();
         api.MapGet("/users", Users).RequireAuthorization();
+        app.MapAccountSettingsApi();
+        app.MapAdminApi();
         return api;
     }
 
@@ -40,7 +42,7 @@ public static class AccountsApi
         }
     }
 
-    public static async Task<Results<Created<UserDto>, ProblemHttpResult>> Register(
+    public static async Task<Results<Created<ProfileDto>, ProblemHttpResult>> Register(
         HttpContext http, IChatStore store, PasswordHasher hasher, RegistrationLimit limit, IOptions<NatterOptions> options, ILoggerFactory logs,
         CancellationToken ct)
     {
@@ -82,7 +84,7 @@ public static class AccountsApi
         }
 
         Log.UserRegistered(logs.CreateLogger(typeof(AccountsApi)), username);
-        return TypedResults.Created($"/api/users/{username}", new UserDto(username));
+        return TypedResults.Created($"/api/users/{username}", Profiles.New(username));
     }
 
     public static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> Login(
@@ -111,7 +113,14 @@ public static class AccountsApi
             return Busy(http);
         }
 
-        if (!ok || user is null || user.Status != "active")
+        if (ok && user is { Status: UserStatuses.Disabled })
+        {
+            // Only after the right password: a disabled account is not revealed to someone guessing.
+            Log.LoginDisabled(logger, user.Username, address);
+            return Problems.Forbidden("This account is disabled.");
+        }
+
+        if (!ok || user is null || user.Status != UserStatuses.Active)
         {
             throttle.RecordFailure(username, address, device);
             metrics.LoginFailures.Add(1);
@@ -132,7 +141,10 @@ public static class AccountsApi
 
         var token = Tokens.New();
         var expires = clock.GetUtcNow() + options.Value.Auth.TokenLifetime;
-        await store.CreateSessionAsync(user.Id, Tokens.Hash(token), expires, ct);
+        var agent = http.Request.Headers.UserAgent.ToString();
+        var maxAgent = options.Value.Auth.UserAgentMaxChars;
+        await store.StartSessionAsync(user.Id, Tokens.Hash(token), expires,
+            agent.Length == 0 ? null : agent.Length > maxAgent ? agent[..maxAgent] : agent, ct);
         http.Response.Cookies.Append(options.Value.Auth.CookieName, token, new CookieOptions
         {
             HttpOnly = true,
@@ -159,17 +171,32 @@ public static class AccountsApi
     private static ProblemHttpResult Busy(HttpContext http) =>
         Problems.Unavailable(http.Response, TimeSpan.FromSeconds(1), "The server is busy checking passwords; try again in a second.");
 
-    public static Ok<UserDto> Me(HttpContext http) => TypedResults.Ok(new UserDto(Caller.From(http.User).Username));
+    public static async Task<Results<Ok<MeDto>, ProblemHttpResult>> Me(HttpContext http, IChatStore store, Admins admins, CancellationToken ct)
+    {
+        var caller = Caller.From(http.User);
+        var p = await store.FindProfileAsync(caller.Username, ct);
+        return p is null
+            ? Problems.NotFound("Your account is gone.")
+            : TypedResults.Ok(new MeDto(p.Username, p.DisplayName, Profiles.AvatarUrl(p.AvatarFile), admins.Contains(p.Username)));
+    }
 
-    public static async Task<Ok<UserStatusDto[]>> Users(bool? online, IChatStore store, IPresence presence, CancellationToken ct)
+    /// <summary>Active users (at most 1000, by username), or with online=true those online now; each with v1's online.</summary>
+    public static async Task<Ok<UserListItemDto[]>> Users(bool? online, IChatStore store, IPresence presence, CancellationToken ct)
     {
         var onlineNow = (await presence.OnlineUsernamesAsync(ct)).ToHashSet(StringComparer.Ordinal);
+        IEnumerable<Profile> users;
         if (online == true)
         {
-            return TypedResults.Ok(onlineNow.Order(StringComparer.Ordinal).Select(u => new UserStatusDto(u, true)).ToArray());
+            var ids = (await store.FindUsersAsync(onlineNow, ct)).Select(u => u.UserId).ToArray();
+            users = (await store.FindProfilesAsync(ids, ct)).OrderBy(p => p.Username, StringComparer.Ordinal);
+        }
+        else
+        {
+            users = await store.ListProfilesAsync(1000, ct);
         }
 
-        var all = await store.ListUsernamesAsync(1000, ct);
-        return TypedResults.Ok(all.Select(u => new UserStatusDto(u, onlineNow.Contains(u))).ToArray());
+        return TypedResults.Ok(users
+            .Select(p => new UserListItemDto(p.Username, p.DisplayName, Profiles.AvatarUrl(p.AvatarFile), onlineNow.Contains(p.Username)))
+            .ToArray());
     }
 }

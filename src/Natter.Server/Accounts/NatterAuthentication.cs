@@ -17,7 +17,8 @@ public sealed class NatterAuthentication(
     IChatStore store,
     IOptions<NatterOptions> natter,
     TimeProvider clock,
-    IProblemDetailsService problems)
+    IProblemDetailsService problems,
+    SessionActivity activity)
     : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
 {
     public const string SchemeName = "Natter";
@@ -48,6 +49,7 @@ public sealed class NatterAuthentication(
             return AuthenticateResult.Fail("unknown or expired token");
         }
 
+        await activity.TouchAsync(session.Id, Context.RequestAborted);
         var identity = new ClaimsIdentity(Caller.Claims(session.UserId, session.Username, session.Id, session.ExpiresAt), SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }

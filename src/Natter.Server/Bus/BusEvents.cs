@@ -35,3 +35,9 @@ public sealed record SessionRevoked(long SessionId) : BusEvent;
 
 /// <summary>Sessions that expired and were swept from the store: their sockets close with 4001 on every node.</summary>
 public sealed record SessionsExpired(IReadOnlyList<long> SessionIds) : BusEvent;
+
+/// <summary>
+/// Every session of a user but KeepSessionId was revoked (a password change) or the account was disabled: the user's
+/// other sockets close on every node, with 4003 when Disabled, else 4001.
+/// </summary>
+public sealed record UserSessionsRevoked(long UserId, long? KeepSessionId, bool Disabled) : BusEvent;

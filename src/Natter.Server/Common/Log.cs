@@ -144,4 +144,23 @@ internal static partial class Log
 
     [LoggerMessage(62, LogLevel.Information, "Presence: this node's {Users} online users rewritten to Redis; {Announced} changes announced, {Checked} users checked against what this node's sockets were told")]
     public static partial void PresenceResynced(ILogger logger, int users, int announced, int @checked);
+
+    // Accounts (protocol v2 §5): ids 160-179.
+    [LoggerMessage(160, LogLevel.Information, "User {Username} changed their password; {Revoked} other sessions revoked")]
+    public static partial void PasswordChanged(ILogger logger, string username, int revoked);
+
+    [LoggerMessage(161, LogLevel.Information, "User {Username} signed out one of their sessions ({SessionId})")]
+    public static partial void SessionSignedOut(ILogger logger, string username, long sessionId);
+
+    [LoggerMessage(162, LogLevel.Warning, "Admin {Admin} set account {Username} to {Status}; {Revoked} sessions revoked")]
+    public static partial void AccountStatusChanged(ILogger logger, string admin, string username, string status, int revoked);
+
+    [LoggerMessage(163, LogLevel.Information, "Login refused: account {Username} is disabled (from {Address})")]
+    public static partial void LoginDisabled(ILogger logger, string username, string address);
+
+    [LoggerMessage(164, LogLevel.Warning, "Wrong current password in a password change for {Username} from {Address}")]
+    public static partial void PasswordChangeRefused(ILogger logger, string username, string address);
+
+    [LoggerMessage(165, LogLevel.Debug, "A session's last_seen could not be written; the request goes on")]
+    public static partial void SessionTouchFailed(ILogger logger, Exception exception);
 }

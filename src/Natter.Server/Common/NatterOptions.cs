@@ -236,6 +236,22 @@ public sealed class AuthOptions
 
     public string CookieName { get; set; } = "natter_session";
 
+    /// <summary>A session's last_seen (GET /api/me/sessions) is written at most this often per session and node.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan SessionLastSeenInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How much of a login's User-Agent header is kept for the session list.</summary>
+    [Range(16, 4096)]
+    public int UserAgentMaxChars { get; set; } = 256;
+
+    /// <summary>Users one user may block; past it PUT /api/me/blocks/{username} gets 409 `limit`.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxBlocks { get; set; } = 1000;
+
+    /// <summary>Users one admin search (GET /api/admin/users) returns at most.</summary>
+    [Range(1, 10_000)]
+    public int UserSearchMax { get; set; } = 50;
+
     /// <summary>How long a device cookie (set on a successful login) lets that browser log in while its username is throttled.</summary>
     [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
     public TimeSpan DeviceCookieLifetime { get; set; } = TimeSpan.FromDays(365);

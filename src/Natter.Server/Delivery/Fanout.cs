@@ -228,6 +228,14 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
                 }
 
                 break;
+            case UserSessionsRevoked u:
+                foreach (var c in sockets.Of(u.UserId).Where(c => c.SessionId != u.KeepSessionId))
+                {
+                    c.Close(u.Disabled ? Natter.Protocol.CloseCodes.AccountDisabled : Natter.Protocol.CloseCodes.LoggedOut,
+                        u.Disabled ? "account disabled" : "signed out everywhere else");
+                }
+
+                break;
         }
     }
 

@@ -41,6 +41,8 @@ public static class NatterServices
         // Features beside the path.
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<Admins>();
+        services.AddSingleton<SessionActivity>();
         services.AddSingleton<DeviceCookies>();
         services.AddSingleton<RegistrationLimit>();
         services.AddSingleton<RoomCreationLimit>();
@@ -102,6 +104,7 @@ public static class NatterServices
         {
             o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(1, AccountsJsonContext.Default);
         });
 
         services.AddHealthChecks()

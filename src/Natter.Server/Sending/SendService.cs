@@ -14,7 +14,7 @@ public readonly record struct SendRequest(string? Room, string? To, string? Text
 /// stored by the group commit (which also checks that reply_to is a live message of the room) and answered as
 /// <see cref="PendingEvent"/> says.
 /// </summary>
-public sealed class SendService(EventIntake intake, RoomService roomService, MentionFinder mentions, TimeProvider clock)
+public sealed class SendService(EventIntake intake, RoomService roomService, MentionFinder mentions, RoomDirectory rooms, IChatStore store, TimeProvider clock)
 {
     /// <summary>A socket send: checked and queued; null when queued (the ack or an error reaches <paramref name="target"/> later).</summary>
     public async ValueTask<Refusal?> SubmitAsync(Caller caller, SendRequest request, IAckTarget target, string? reference, CancellationToken ct) =>
@@ -77,6 +77,11 @@ public sealed class SendService(EventIntake intake, RoomService roomService, Men
             return (null, notInRoom);
         }
 
+        if (await CheckNotBlockedAsync(caller, roomId, ct) is { } blocked)
+        {
+            return (null, blocked);
+        }
+
         if (intake.TakeRate(caller) is { } tooFast)
         {
             return (null, tooFast);
@@ -87,6 +92,29 @@ public sealed class SendService(EventIntake intake, RoomService roomService, Men
             ReplyTo = replyTo,
             Mentions = await mentions.FindAsync(roomId, trimmed, ct),
         }, default);
+    }
+
+    /// <summary>
+    /// Protocol v2 §5: in a direct room, forbidden when the other member blocks the sender (the room may exist; group
+    /// rooms are unaffected). One indexed lookup per direct message; group messages pay nothing.
+    /// </summary>
+    private async ValueTask<Refusal?> CheckNotBlockedAsync(Caller caller, string roomId, CancellationToken ct)
+    {
+        var room = await rooms.GetAsync(roomId, ct);
+        if (room is not { Room.Kind: RoomKinds.Direct })
+        {
+            return null;
+        }
+
+        foreach (var other in room.Members)
+        {
+            if (other != caller.UserId && await store.IsBlockedAsync(other, caller.UserId, ct))
+            {
+                return new Refusal(ErrorCodes.Forbidden, "This user does not accept direct messages from you.");
+            }
+        }
+
+        return null;
     }
 
     private static (NewEvent?, Refusal) Refuse(string code, string message) => (null, new Refusal(code, message));

@@ -19,6 +19,7 @@ public sealed class BusEnvelope
     public PresenceEvent? Presence { get; set; }
     public SessionRevoked? Revoked { get; set; }
     public SessionsExpired? Expired { get; set; }
+    public UserSessionsRevoked? UserRevoked { get; set; }
 
     public static BusEnvelope Wrap(string node, long sentAt, BusEvent evt)
     {
@@ -33,6 +34,7 @@ public sealed class BusEnvelope
             case PresenceEvent x: e.Presence = x; break;
             case SessionRevoked x: e.Revoked = x; break;
             case SessionsExpired x: e.Expired = x; break;
+            case UserSessionsRevoked x: e.UserRevoked = x; break;
             default: throw new NotSupportedException($"Bus event {evt.GetType().Name} has no wire form.");
         }
 
@@ -41,7 +43,8 @@ public sealed class BusEnvelope
 
     public BusEvent? Unwrap() =>
         (BusEvent?)Stored ?? (BusEvent?)Typing ?? (BusEvent?)Read ?? (BusEvent?)Member ?? (BusEvent?)Direct
-        ?? (BusEvent?)Presence ?? (BusEvent?)Revoked ?? Expired;
+        ?? (BusEvent?)Presence ?? (BusEvent?)Revoked ?? (BusEvent?)Expired
+        ?? UserRevoked;
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
