@@ -229,7 +229,7 @@ public sealed class AccountSettingsTests
         using var http = blocker.Http();
         Assert.Equal(HttpStatusCode.NoContent, (await http.PutAsync($"/api/me/blocks/{pest.Username}", null)).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await http.PutAsync($"/api/me/blocks/{pest.Username.ToUpperInvariant()}", null)).StatusCode);
-        Assert.Equal([pest.Username], await http.GetFromJsonAsync<string[]>("/api/me/blocks"));
+        Assert.Equal([pest.Username], (await http.GetFromJsonAsync<string[]>("/api/me/blocks"))!);
 
         var byRoom = await Assert.ThrowsAsync<InvalidOperationException>(() => pestSocket.SendMessageAsync(dm, "still here", "c2"));
         Assert.Contains("\"forbidden\"", byRoom.Message, StringComparison.Ordinal);
@@ -264,6 +264,6 @@ public sealed class AccountSettingsTests
         Assert.Equal(HttpStatusCode.NoContent, (await http.PutAsync($"/api/me/blocks/{b.Username}", null)).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await http.PutAsync($"/api/me/blocks/{b.Username}", null)).StatusCode);
         await Problem.AssertAsync(await http.PutAsync($"/api/me/blocks/{c.Username}", null), HttpStatusCode.Conflict);
-        Assert.Equal([b.Username], await http.GetFromJsonAsync<string[]>("/api/me/blocks"));
+        Assert.Equal([b.Username], (await http.GetFromJsonAsync<string[]>("/api/me/blocks"))!);
     }
 }
