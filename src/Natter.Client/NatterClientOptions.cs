@@ -3,7 +3,7 @@ namespace Natter.Client;
 /// <summary>Connection behaviour of a <see cref="NatterClient"/>.</summary>
 public sealed class NatterClientOptions
 {
-    /// <summary>Reconnect automatically (with backoff) when the socket ends for any reason but logout (<see cref="Natter.Protocol.CloseCodes.LoggedOut"/>).</summary>
+    /// <summary>Reconnect automatically (with backoff) when the socket ends for any reason but logout (<see cref="Natter.Protocol.CloseCodes.LoggedOut"/>) or a disabled account (<see cref="Natter.Protocol.CloseCodes.AccountDisabled"/>).</summary>
     public bool AutoReconnect { get; set; } = true;
 
     /// <summary>First reconnect delay; doubles per failed attempt up to <see cref="ReconnectMaxDelay"/>, with jitter.</summary>
