@@ -22,11 +22,14 @@ public abstract class BrowserTest(BrowserFixture browser) : IAsyncLifetime
 
     protected TestServer Host => _host ?? throw new InvalidOperationException("no host");
 
+    /// <summary>Settings the test class's server starts with ("Section:Key=value").</summary>
+    protected virtual IReadOnlyList<string> ServerSettings => [];
+
     public async ValueTask InitializeAsync()
     {
         browser.RequireBrowser();
         Assertions.SetDefaultExpectTimeout(10_000);
-        _host = await TestServer.StartAsync(new ServerOptions { WebRoot = ServerOptions.SourceWebRoot }).WaitAsync(Slow, Ct);
+        _host = await TestServer.StartAsync(new ServerOptions { WebRoot = ServerOptions.SourceWebRoot, Settings = ServerSettings }).WaitAsync(Slow, Ct);
     }
 
     public async ValueTask DisposeAsync()

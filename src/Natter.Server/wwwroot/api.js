@@ -58,6 +58,17 @@ export const api = {
   remove: (id, seq, client_id) => request('DELETE', `${room(id)}/messages/${seq}`, { client_id }),
   react: (id, seq, emoji, on, client_id) =>
     request(on ? 'PUT' : 'DELETE', `${room(id)}/messages/${seq}/reactions/${encodeURIComponent(emoji)}`, { client_id }),
+  // Accounts (protocol v2 §5)
+  users: () => request('GET', '/api/users'),
+  updateProfile: (changes) => request('PATCH', '/api/me', changes),
+  changePassword: (current, next) => request('POST', '/api/me/password', { current, new: next }),
+  sessions: () => request('GET', '/api/me/sessions'),
+  revokeSession: (id) => request('DELETE', `/api/me/sessions/${encodeURIComponent(id)}`),
+  blocks: () => request('GET', '/api/me/blocks'),
+  block: (username) => request('PUT', `/api/me/blocks/${encodeURIComponent(username)}`),
+  unblock: (username) => request('DELETE', `/api/me/blocks/${encodeURIComponent(username)}`),
+  findUsers: (q) => request('GET', `/api/admin/users${q ? `?q=${encodeURIComponent(q)}` : ''}`),
+  setUserStatus: (username, status) => request('PATCH', `/api/users/${encodeURIComponent(username)}`, { status }),
   /** Messages in ascending seq: the newest below `before`, or the oldest above `after`. */
   messages(id, { before, after, around, limit } = {}) {
     const q = new URLSearchParams();

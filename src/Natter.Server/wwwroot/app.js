@@ -11,6 +11,7 @@ import { composerInput, discard, flushReads, loadOlder, markRead, retry, sendTex
 import { refreshOnline } from './actions/people.js';
 import { cancelReply, copyLink, deleteMessage, editMessage, jumpTo, react, startReply } from './actions/events.js';
 import { connection, loadLimits, logout, startSession, submitAuth } from './actions/session.js';
+import { blockByName, changePassword, findUsers, openAccount, openAdmin, renderBlockButton, saveProfile, toggleBlockActive } from './actions/account.js';
 import { store } from './state.js';
 import { toast } from './views/dom.js';
 import { bindIntents } from './views/intents.js';
@@ -34,6 +35,7 @@ function wire() {
     reply: startReply,
     cancelReply,
     jumpTo,
+    headerDrawn: renderBlockButton,
   });
 
   const credentials = () => [$('login-username').value, $('login-password').value];
@@ -52,6 +54,13 @@ function wire() {
   $('create-form').addEventListener('submit', (e) => { e.preventDefault(); createRoom($('create-name').value); });
   $('dm-form').addEventListener('submit', (e) => { e.preventDefault(); submitDirect($('dm-name').value); });
   $('leave-button').addEventListener('click', leaveActiveRoom);
+  $('account-button').addEventListener('click', openAccount);
+  $('admin-button').addEventListener('click', openAdmin);
+  $('block-button').addEventListener('click', toggleBlockActive);
+  $('profile-form').addEventListener('submit', (e) => { e.preventDefault(); saveProfile(); });
+  $('password-form').addEventListener('submit', (e) => { e.preventDefault(); changePassword(); });
+  $('block-form').addEventListener('submit', (e) => { e.preventDefault(); blockByName($('block-name').value); });
+  $('admin-form').addEventListener('submit', (e) => { e.preventDefault(); findUsers($('admin-query').value); });
 
   const input = $('message-input');
   input.addEventListener('input', () => {

@@ -7,7 +7,7 @@
 //   outbox    -                    the outbox changed (a send queued, failed, retried or acked)
 //   acked     {pending, ack}       a queued send was stored by the server
 //   eventrefused {frame, error}    the server refused a typing or read frame (never shown to the user)
-//   loggedout -                    close code 4001, or the session is gone after a refused upgrade
+//   loggedout {reason}             close code 4001 ('loggedout') or 4003 ('disabled'), or the session is gone after a refused upgrade
 
 import { Outbox } from './outbox.js';
 import { PacedQueue, Rates } from './pacer.js';
@@ -19,6 +19,7 @@ const PONG_TIMEOUT_MS = 10000;
 const SYNC_TIMEOUT_MS = 5000;
 const RESEND_CHECK_MS = 10000;
 const CLOSE_LOGGED_OUT = 4001;
+const CLOSE_ACCOUNT_DISABLED = 4003;
 /** Typing and read frames remembered by ref, so a refusal can be traced to its frame. */
 const EVENT_REFS_KEPT = 64;
 
@@ -236,8 +237,8 @@ export class Connection extends EventTarget {
     this.#ws = null;
     this.#clearTimers();
     if (this.#stopped) return;
-    if (ev.code === CLOSE_LOGGED_OUT) {
-      this.#loggedOut();
+    if (ev.code === CLOSE_LOGGED_OUT || ev.code === CLOSE_ACCOUNT_DISABLED) {
+      this.#loggedOut(ev.code === CLOSE_ACCOUNT_DISABLED ? 'disabled' : 'loggedout');
       return;
     }
     const wasWelcomed = this.#welcomed;
@@ -264,11 +265,11 @@ export class Connection extends EventTarget {
     }, delay);
   }
 
-  #loggedOut() {
+  #loggedOut(reason = 'loggedout') {
     this.#stopped = true;
     clearTimeout(this.#retryTimer);
     this.#setState('loggedout');
-    this.dispatchEvent(new CustomEvent('loggedout'));
+    this.dispatchEvent(new CustomEvent('loggedout', { detail: { reason } }));
   }
 
   #startHeartbeat() {

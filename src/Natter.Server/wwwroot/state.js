@@ -177,6 +177,10 @@ const s = {
   lastTypingSent: 0,
   /** the message the composer answers: {room, seq, from}, or null */
   replyTo: null,
+  /** username -> frozen {username, display_name, avatar_url} of users this client has heard of (GET /api/users, /api/me) */
+  profiles: new Map(),
+  /** the signed-in user is a server admin (GET /api/me) */
+  admin: false,
 };
 
 export const store = {
@@ -196,6 +200,24 @@ export const store = {
   get pending() { return s.pending; },
   get lastTypingSent() { return s.lastTypingSent; },
   get replyTo() { return s.replyTo; },
+  /** The user object of a username, or null when this client has not heard of it. */
+  profile(username) { return s.profiles.get(username) ?? null; },
+  /** What to call a user: their display name once known, else their username. */
+  displayName(username) { return s.profiles.get(username)?.display_name || username; },
+  get admin() { return s.admin; },
+  /** Adds or replaces user objects ({username, display_name, avatar_url}); true when any of them changed. */
+  setProfiles(list) {
+    let changed = false;
+    for (const u of list ?? []) {
+      if (!u || typeof u.username !== 'string') continue;
+      const p = Object.freeze({ username: u.username, display_name: String(u.display_name || u.username), avatar_url: u.avatar_url ?? null });
+      const old = s.profiles.get(u.username);
+      if (!old || old.display_name !== p.display_name || old.avatar_url !== p.avatar_url) changed = true;
+      s.profiles.set(u.username, p);
+    }
+    return changed;
+  },
+  setAdmin(admin) { s.admin = !!admin; },
   setReplyTo(r) { s.replyTo = r ? Object.freeze({ room: r.room, seq: r.seq, from: r.from }) : null; },
 
   // ------------------------------------------------------------ session
@@ -213,6 +235,8 @@ export const store = {
 
   endSession() {
     s.me = null;
+    s.profiles.clear();
+    s.admin = false;
     s.rooms.clear();
     s.activeId = null;
     s.online.clear();

@@ -6,6 +6,7 @@
 import { api } from '../api.js';
 import { store } from '../state.js';
 import * as screens from '../views/screens.js';
+import { learnProfiles } from './account.js';
 
 const REFRESH_EVERY_MS = 10000;
 /** Presence frames are remembered this long, so an answer that was on its way cannot undo a newer one. */
@@ -50,6 +51,7 @@ export async function refreshOnline() {
     return; // keep the last known list
   }
   if (!store.me || !Array.isArray(list)) return;
+  learnProfiles(list);
   const me = store.me;
   store.setOnline(list.filter((u) => u.online !== false && u.username !== me).map((u) => u.username));
   // Frames that arrived while the answer was on its way are newer than it.

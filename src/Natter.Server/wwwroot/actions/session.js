@@ -10,6 +10,7 @@ import { onAcked, onFrame } from './frames.js';
 import { readRefused, resetReads } from './messages.js';
 import { startOnline, stopOnline } from './people.js';
 import { applyRooms, closeRoom } from './rooms.js';
+import { loadAccount } from './account.js';
 
 /** @type {Connection|null} */
 let conn = null;
@@ -119,7 +120,9 @@ export function startSession(username) {
   });
   c.addEventListener('acked', (e) => onAcked(e.detail.pending, e.detail.ack));
   c.addEventListener('eventrefused', (e) => readRefused(e.detail.frame));
-  c.addEventListener('loggedout', () => endSession('You were logged out. Log in again to continue.'));
+  c.addEventListener('loggedout', (e) => endSession(e.detail?.reason === 'disabled'
+    ? 'Your account was disabled by an administrator, so you were signed out.'
+    : 'You were logged out. Log in again to continue.'));
   c.start();
 
   loadLimits(); // in case GET /api/config failed at start: the pacing and the composer use them once known
@@ -127,6 +130,7 @@ export function startSession(username) {
   // the socket is slow to come up.
   api.rooms().then((list) => applyRooms(list, false)).catch(() => {});
   startOnline();
+  loadAccount();
   screens.renderRooms();
 }
 

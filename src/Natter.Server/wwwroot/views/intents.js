@@ -19,4 +19,6 @@ export const intents = {
   reply: (m) => bound.reply?.(m),
   cancelReply: () => bound.cancelReply?.(),
   jumpTo: (room, seq) => bound.jumpTo?.(room, seq),
+  /** The room header was drawn (the direct room's Block button and the peer's display name follow it). */
+  headerDrawn: () => bound.headerDrawn?.(),
 };

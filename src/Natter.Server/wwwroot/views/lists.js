@@ -1,6 +1,6 @@
 // The lists: rooms in the sidebar, people online, public rooms in the browse dialog.
 
-import { roomTitle } from '../state.js';
+import { roomTitle, store } from '../state.js';
 import { avatar, h, reconcile } from './dom.js';
 
 /** The room list in the sidebar: name, kind marker, unread badge; the open room is aria-current. */
@@ -41,11 +41,13 @@ export function renderRoomList(ul, rooms, { activeId, me, onOpen }) {
  */
 export function renderOnlineList(ul, usernames, { onMessage }) {
   reconcile(ul, [...usernames].sort().map((name) => ({
-    key: name,
+    // Keyed by the display name too: a changed name draws the entry anew.
+    key: `${name}\u0000${store.displayName(name)}`,
     render(li) {
+      const shown = store.displayName(name);
       return li ?? h('li', {}, h('button', {
         className: 'person', attrs: { type: 'button', title: `Message ${name}` }, on: { click: () => onMessage(name) },
-      }, avatar(name), h('span', { className: 'person-name', text: name, attrs: { dir: 'auto' } }),
+      }, avatar(name), h('span', { className: 'person-name', text: shown === name ? name : `${shown} (@${name})`, attrs: { dir: 'auto' } }),
       h('span', { className: 'dot', attrs: { 'aria-hidden': 'true' } })));
     },
   })));

@@ -1,6 +1,6 @@
 // The message log of the open room: stored messages, this user's pending sends, day separators, "seen by".
 
-import { roomTitle } from '../state.js';
+import { roomTitle, store } from '../state.js';
 import { fillParts, openMenu } from './message-parts.js';
 import { quoteNode } from './reply.js';
 import { avatar, dayKey, dayLabel, formatFull, formatTime, h, reconcile } from './dom.js';
@@ -95,7 +95,9 @@ function fillMeta(n, from, ts, text, { me, cont }) {
   n.classList.toggle('cont', !!cont);
   if (!slot.firstChild && from !== me) slot.append(avatar(from));
   const [author, time] = meta.children;
-  author.textContent = from === me ? 'You' : from;
+  // The display name, with the username beside it on hover (and for screen readers) where they differ.
+  author.textContent = from === me ? 'You' : store.displayName(from);
+  if (from !== me && store.displayName(from) !== from) author.title = `@${from}`;
   time.dateTime = new Date(ts).toISOString();
   time.textContent = formatTime(ts);
   time.title = formatFull(ts);

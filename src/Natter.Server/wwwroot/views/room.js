@@ -43,6 +43,7 @@ export function showNoRoom() {
   $('messages').replaceChildren();
   $('composer').hidden = true;
   $('leave-button').hidden = true;
+  $('block-button').hidden = true;
   $('typing').textContent = '';
   $('room-title').textContent = 'Welcome';
   $('room-sub').textContent = '';
@@ -61,6 +62,7 @@ export function renderRoomHeader() {
     $('room-sub').textContent = 'Group room';
   }
   $('leave-button').hidden = room.kind === 'direct';
+  intents.headerDrawn();
 }
 
 /** Draws the open room's messages; stays at the bottom when the reader was there (or `toBottom`). */

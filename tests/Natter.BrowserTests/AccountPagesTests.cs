@@ -1,0 +1,157 @@
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Natter.BrowserTests;
+
+/// <summary>The profile and account page, blocking, and the admin page (protocol v2 §5) as people use them.</summary>
+public sealed class AccountPagesTests(BrowserFixture browser) : BrowserTest(browser)
+{
+    /// <summary>The online list is asked again every 10 s; a changed name shows with the next answer.</summary>
+    static readonly LocatorAssertionsToBeVisibleOptions Soon = new() { Timeout = 25_000 };
+
+    protected override IReadOnlyList<string> ServerSettings => ["Natter:Admins:0=boss"];
+
+    static string ShotDir
+    {
+        get
+        {
+            var dir = Environment.GetEnvironmentVariable("NATTER_SHOTS_ACCOUNTS") is { Length: > 0 } d ? d : ChatUser.ArtifactDir;
+            Directory.CreateDirectory(dir);
+            return dir;
+        }
+    }
+
+    static async Task ShotAsync(ChatUser user, string name) =>
+        await user.Page.ScreenshotAsync(new() { Path = Path.Combine(ShotDir, $"{name}.png"), Timeout = 15_000 }).WaitAsync(Slow, Ct);
+
+    static ILocator Dialog(ChatUser user, string name) => user.Page.GetByRole(AriaRole.Dialog, new() { Name = name });
+
+    static async Task AssertNoSeriousAxeAsync(ChatUser user, string view)
+    {
+        var serious = (await AxeAsync(user, view)).Where(v => v.Impact is "serious" or "critical").ToList();
+        Assert.True(serious.Count == 0, $"axe on {view}: {string.Join(", ", serious.Select(v => v.Id))}");
+    }
+
+    [Fact]
+    public async Task A_display_name_changed_on_the_profile_page_is_what_another_user_sees()
+    {
+        var alice = await UserAsync("alice");
+        await alice.RegisterAsync().WaitAsync(Slow, Ct);
+        var bob = await UserAsync("bob");
+        await bob.RegisterAsync().WaitAsync(Slow, Ct);
+        await alice.CreateRoomAsync("tea").WaitAsync(Slow, Ct);
+        await bob.JoinPublicRoomAsync("tea").WaitAsync(Slow, Ct);
+
+        await alice.Page.GetByRole(AriaRole.Button, new() { Name = "Profile and account" }).ClickAsync().WaitAsync(Slow, Ct);
+        var account = Dialog(alice, "Profile and account");
+        await Expect(account).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        var nameBox = account.GetByLabel("Display name");
+        await Expect(nameBox).ToBeFocusedAsync().WaitAsync(Slow, Ct);
+        await Expect(nameBox).ToHaveValueAsync("alice").WaitAsync(Slow, Ct);
+        await Expect(account.GetByText("This device")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await nameBox.FillAsync("Alice Liddell");
+        await nameBox.PressAsync("Enter");
+        await Expect(alice.Page.Locator("#me-name")).ToHaveTextAsync("Alice Liddell").WaitAsync(Slow, Ct);
+        await Expect(account.Locator("#profile-avatar")).ToHaveTextAsync("AL").WaitAsync(Slow, Ct);
+        await ShotAsync(alice, "profile-desktop");
+        await AssertNoSeriousAxeAsync(alice, "profile dialog");
+        await alice.Page.SetViewportSizeAsync(ChatUser.Phone.Width, ChatUser.Phone.Height).WaitAsync(Slow, Ct);
+        await ShotAsync(alice, "profile-phone");
+        await alice.Page.SetViewportSizeAsync(ChatUser.Desktop.Width, ChatUser.Desktop.Height).WaitAsync(Slow, Ct);
+        await alice.Page.Keyboard.PressAsync("Escape").WaitAsync(Slow, Ct);
+        await Expect(account).ToBeHiddenAsync().WaitAsync(Slow, Ct);
+
+        // Bob sees the new name (with the username beside it) in the online list, and on alice's next message.
+        var online = bob.Page.GetByRole(AriaRole.List, new() { Name = "Online users" });
+        await Expect(online.GetByText("Alice Liddell (@alice)", new() { Exact = true })).ToBeVisibleAsync(Soon).WaitAsync(Slow, Ct);
+        await alice.SendAsync("the kettle is on").WaitAsync(Slow, Ct);
+        var message = bob.Log.Locator(".msg").Filter(new() { Has = bob.MessageText("the kettle is on") });
+        await Expect(message.Locator(".author")).ToHaveTextAsync("Alice Liddell").WaitAsync(Slow, Ct);
+        await Expect(message.Locator(".author")).ToHaveAttributeAsync("title", "@alice").WaitAsync(Slow, Ct);
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task A_password_changed_on_the_account_page_signs_out_the_other_browser()
+    {
+        var alice = await UserAsync("alice");
+        await alice.RegisterAsync().WaitAsync(Slow, Ct);
+        var laptop = await UserAsync("alice");
+        await laptop.LogInAsync().WaitAsync(Slow, Ct);
+
+        await alice.Page.GetByRole(AriaRole.Button, new() { Name = "Profile and account" }).ClickAsync().WaitAsync(Slow, Ct);
+        var account = Dialog(alice, "Profile and account");
+        await Expect(account.GetByRole(AriaRole.Button, new() { NameRegex = new("^Log out this device") })).ToHaveCountAsync(2).WaitAsync(Slow, Ct);
+        await account.GetByLabel("Current password").FillAsync(ChatUser.Password);
+        await account.GetByLabel("New password").FillAsync("a brand new password");
+        await account.GetByRole(AriaRole.Button, new() { Name = "Change password" }).ClickAsync().WaitAsync(Slow, Ct);
+        await Expect(account.GetByText("Password changed. Every other device was signed out.")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+
+        await Expect(laptop.Page.GetByText("You were logged out. Log in again to continue.")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await Expect(account.GetByRole(AriaRole.Button, new() { NameRegex = new("^Log out this device") })).ToHaveCountAsync(1).WaitAsync(Slow, Ct);
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task Blocking_from_the_direct_message_header_asks_first_and_lists_the_user_under_blocked_users()
+    {
+        var alice = await UserAsync("alice");
+        await alice.RegisterAsync().WaitAsync(Slow, Ct);
+        var mallory = await UserAsync("mallory");
+        await mallory.RegisterAsync().WaitAsync(Slow, Ct);
+        await alice.StartDirectMessageAsync("mallory").WaitAsync(Slow, Ct);
+
+        await alice.Page.GetByRole(AriaRole.Button, new() { Name = "Block mallory" }).ClickAsync().WaitAsync(Slow, Ct);
+        var confirm = Dialog(alice, "Block mallory?");
+        await Expect(confirm).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await Expect(confirm.GetByRole(AriaRole.Button, new() { Name = "Cancel" })).ToBeFocusedAsync().WaitAsync(Slow, Ct);
+        await confirm.GetByRole(AriaRole.Button, new() { Name = "Block", Exact = true }).ClickAsync().WaitAsync(Slow, Ct);
+        await Expect(alice.Page.GetByRole(AriaRole.Button, new() { Name = "Unblock mallory" }).First).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+
+        await alice.Page.GetByRole(AriaRole.Button, new() { Name = "Profile and account" }).ClickAsync().WaitAsync(Slow, Ct);
+        var blocked = Dialog(alice, "Profile and account").GetByRole(AriaRole.List, new() { Name = "Blocked users" });
+        await Expect(blocked.GetByText("@mallory")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task An_admin_disables_an_account_after_confirming_and_that_users_page_shows_they_are_signed_out()
+    {
+        var carol = await UserAsync("carol");
+        await carol.RegisterAsync().WaitAsync(Slow, Ct);
+        var boss = await UserAsync("boss");
+        await boss.RegisterAsync().WaitAsync(Slow, Ct);
+        await Expect(carol.Page.GetByRole(AriaRole.Button, new() { Name = "Admin" })).ToBeHiddenAsync().WaitAsync(Slow, Ct);
+
+        await boss.Page.GetByRole(AriaRole.Button, new() { Name = "Admin", Exact = true }).ClickAsync().WaitAsync(Slow, Ct);
+        var admin = Dialog(boss, "Administration");
+        await Expect(admin).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        var search = admin.GetByLabel("Find users by username or display name");
+        await Expect(search).ToBeFocusedAsync().WaitAsync(Slow, Ct);
+        await Expect(admin.GetByText("2 users found.")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await search.FillAsync("car");
+        await search.PressAsync("Enter");
+        await Expect(admin.GetByText("1 user found.")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await ShotAsync(boss, "admin-desktop");
+        await AssertNoSeriousAxeAsync(boss, "admin dialog");
+
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Disable carol" }).ClickAsync().WaitAsync(Slow, Ct);
+        var confirm = Dialog(boss, "Disable carol?");
+        await Expect(confirm).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await AssertNoSeriousAxeAsync(boss, "confirm dialog");
+        await confirm.GetByRole(AriaRole.Button, new() { Name = "Disable account" }).ClickAsync().WaitAsync(Slow, Ct);
+        await Expect(admin.GetByText("Disabled", new() { Exact = true })).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await Expect(admin.GetByRole(AriaRole.Button, new() { Name = "Enable carol" })).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+
+        await Expect(carol.Page.GetByText("Your account was disabled by an administrator, so you were signed out.")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await Expect(carol.Page.GetByLabel("Username", new() { Exact = true })).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await carol.Page.GetByLabel("Username", new() { Exact = true }).FillAsync("carol");
+        await carol.Page.GetByLabel("Password", new() { Exact = true }).FillAsync(ChatUser.Password);
+        await carol.Page.GetByRole(AriaRole.Button, new() { Name = "Log in", Exact = true }).ClickAsync().WaitAsync(Slow, Ct);
+        await Expect(carol.Page.GetByText("This account is disabled.")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+
+        await boss.Page.SetViewportSizeAsync(ChatUser.Phone.Width, ChatUser.Phone.Height).WaitAsync(Slow, Ct);
+        await ShotAsync(boss, "admin-phone");
+        AssertNoPageErrors();
+    }
+}
