@@ -42,7 +42,7 @@ public sealed class AccountPagesTests(BrowserFixture browser) : BrowserTest(brow
         await alice.CreateRoomAsync("tea").WaitAsync(Slow, Ct);
         await bob.JoinPublicRoomAsync("tea").WaitAsync(Slow, Ct);
 
-        await alice.Page.GetByRole(AriaRole.Button, new() { Name = "Profile and account" }).ClickAsync().WaitAsync(Slow, Ct);
+        await alice.Page.GetByRole(AriaRole.Button, new() { NameRegex = new("Profile and account$") }).ClickAsync().WaitAsync(Slow, Ct);
         var account = Dialog(alice, "Profile and account");
         await Expect(account).ToBeVisibleAsync().WaitAsync(Slow, Ct);
         var nameBox = account.GetByLabel("Display name");
@@ -65,7 +65,7 @@ public sealed class AccountPagesTests(BrowserFixture browser) : BrowserTest(brow
         var online = bob.Page.GetByRole(AriaRole.List, new() { Name = "Online users" });
         await Expect(online.GetByText("Alice Liddell (@alice)", new() { Exact = true })).ToBeVisibleAsync(Soon).WaitAsync(Slow, Ct);
         await alice.SendAsync("the kettle is on").WaitAsync(Slow, Ct);
-        var message = bob.Log.Locator(".msg").Filter(new() { Has = bob.MessageText("the kettle is on") });
+        var message = bob.Log.Locator(".msg").Filter(new() { HasText = "the kettle is on" });
         await Expect(message.Locator(".author")).ToHaveTextAsync("Alice Liddell").WaitAsync(Slow, Ct);
         await Expect(message.Locator(".author")).ToHaveAttributeAsync("title", "@alice").WaitAsync(Slow, Ct);
         AssertNoPageErrors();
@@ -79,7 +79,7 @@ public sealed class AccountPagesTests(BrowserFixture browser) : BrowserTest(brow
         var laptop = await UserAsync("alice");
         await laptop.LogInAsync().WaitAsync(Slow, Ct);
 
-        await alice.Page.GetByRole(AriaRole.Button, new() { Name = "Profile and account" }).ClickAsync().WaitAsync(Slow, Ct);
+        await alice.Page.GetByRole(AriaRole.Button, new() { NameRegex = new("Profile and account$") }).ClickAsync().WaitAsync(Slow, Ct);
         var account = Dialog(alice, "Profile and account");
         await Expect(account.GetByRole(AriaRole.Button, new() { NameRegex = new("^Log out this device") })).ToHaveCountAsync(2).WaitAsync(Slow, Ct);
         await account.GetByLabel("Current password").FillAsync(ChatUser.Password);
@@ -108,7 +108,7 @@ public sealed class AccountPagesTests(BrowserFixture browser) : BrowserTest(brow
         await confirm.GetByRole(AriaRole.Button, new() { Name = "Block", Exact = true }).ClickAsync().WaitAsync(Slow, Ct);
         await Expect(alice.Page.GetByRole(AriaRole.Button, new() { Name = "Unblock mallory" }).First).ToBeVisibleAsync().WaitAsync(Slow, Ct);
 
-        await alice.Page.GetByRole(AriaRole.Button, new() { Name = "Profile and account" }).ClickAsync().WaitAsync(Slow, Ct);
+        await alice.Page.GetByRole(AriaRole.Button, new() { NameRegex = new("Profile and account$") }).ClickAsync().WaitAsync(Slow, Ct);
         var blocked = Dialog(alice, "Profile and account").GetByRole(AriaRole.List, new() { Name = "Blocked users" });
         await Expect(blocked.GetByText("@mallory")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
         AssertNoPageErrors();

@@ -30,6 +30,8 @@ export function renderMe() {
   if (!me) return;
   $('me-name').textContent = store.displayName(me);
   $('me-username').textContent = `@${me}`;
+  // Named by what it shows (for speech input), then what it opens.
+  $('account-button').setAttribute('aria-label', `${store.displayName(me)} @${me}: Profile and account`);
   fillAvatar($('me-avatar'), me);
   $('admin-button').hidden = !store.admin;
 }
@@ -57,7 +59,8 @@ export function describeAgent(ua) {
 export function renderSessions(list, { onRevoke }) {
   reconcile($('session-list'), list.map((s) => ({
     key: `${s.id}:${s.last_seen}`,
-    render() {
+    render(prev) {
+      if (prev) return prev;
       const device = describeAgent(s.user_agent);
       const title = h('div', { className: 'title' }, h('bdi', { text: device }));
       if (s.current) title.append(h('span', { className: 'pill', text: 'This device' }));
@@ -77,7 +80,8 @@ export function renderSessions(list, { onRevoke }) {
 export function renderBlocks(names, { onUnblock }) {
   reconcile($('block-list'), names.map((name) => ({
     key: name,
-    render() {
+    render(prev) {
+      if (prev) return prev;
       return h('li', { className: 'account-item' },
         h('div', { className: 'grow' },
           h('div', { className: 'title' }, h('bdi', { text: store.displayName(name) })),
@@ -92,7 +96,8 @@ export function renderBlocks(names, { onUnblock }) {
 export function renderAdminResults(list, { onToggle }) {
   reconcile($('admin-results'), list.map((u) => ({
     key: `${u.username}:${u.status}:${u.display_name}`,
-    render() {
+    render(prev) {
+      if (prev) return prev;
       const avatarNode = h('span', { className: 'avatar', attrs: { 'aria-hidden': 'true' } });
       const disabled = u.status === 'disabled';
       const title = h('div', { className: 'title' }, h('bdi', { text: u.display_name }));
