@@ -2,7 +2,10 @@
 // what the account actions pass in; user text only as DOM text.
 
 import { store } from '../state.js';
-import { formatFull, h, reconcile } from './dom.js';
+import { h, reconcile } from './dom.js';
+
+const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const formatWhen = (ms) => when.format(new Date(ms));
 
 const $ = (id) => document.getElementById(id);
 
@@ -66,11 +69,11 @@ export function renderSessions(list, { onRevoke }) {
       if (s.current) title.append(h('span', { className: 'pill', text: 'This device' }));
       return h('li', { className: 'account-item' },
         h('div', { className: 'grow' }, title,
-          h('div', { className: 'sub', text: `Signed in ${formatFull(s.created)} · last active ${formatFull(s.last_seen)}`, attrs: { title: s.user_agent ?? '' } })),
+          h('div', { className: 'sub', text: `Signed in ${formatWhen(s.created)} · active ${formatWhen(s.last_seen)}`, attrs: { title: s.user_agent ?? '' } })),
         h('button', {
           className: 'btn secondary small',
           text: 'Log out',
-          attrs: { type: 'button', 'aria-label': `Log out this device: ${device}${s.current ? ' (this device)' : ''}, last active ${formatFull(s.last_seen)}` },
+          attrs: { type: 'button', 'aria-label': `Log out this device: ${device}${s.current ? ' (this device)' : ''}, last active ${formatWhen(s.last_seen)}` },
           on: { click: () => onRevoke(s, device) },
         }));
     },
