@@ -13,6 +13,24 @@ public sealed class AccountSettingsTests
 
     private static async Task<JsonElement> MeAsync(HttpClient http) => await http.GetFromJsonAsync<JsonElement>("/api/me");
 
+    [Theory]
+    [InlineData("PATCH", "/api/me")]
+    [InlineData("POST", "/api/me/password")]
+    [InlineData("GET", "/api/me/sessions")]
+    [InlineData("DELETE", "/api/me/sessions/1")]
+    [InlineData("GET", "/api/me/blocks")]
+    [InlineData("PUT", "/api/me/blocks/someone")]
+    [InlineData("DELETE", "/api/me/blocks/someone")]
+    [InlineData("PATCH", "/api/users/someone")]
+    [InlineData("GET", "/api/admin/users")]
+    public async Task Every_account_call_needs_a_session(string method, string path)
+    {
+        await using var server = await TestServer.StartAsync();
+        using var anonymous = server.Http();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = method is "GET" or "DELETE" ? null : Json("{}") };
+        await Problem.AssertAsync(await anonymous.SendAsync(request), HttpStatusCode.Unauthorized);
+    }
+
     [Fact]
     public async Task A_display_name_defaults_to_the_username_and_a_change_shows_in_me_and_users_in_nfc()
     {
