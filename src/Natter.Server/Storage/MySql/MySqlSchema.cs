@@ -135,6 +135,7 @@ internal static class MySqlSchema
                 ADD COLUMN display_name VARCHAR(64) NULL,
                 ADD COLUMN avatar_file VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NULL
             """,
+            "CREATE INDEX users_by_avatar ON users (avatar_file)",
             """
             ALTER TABLE sessions
                 ADD COLUMN last_seen BIGINT NULL,

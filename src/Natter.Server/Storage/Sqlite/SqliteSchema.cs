@@ -101,6 +101,7 @@ internal static class SqliteSchema
         (6, "accounts: display names, avatars, session details, blocks", """
             ALTER TABLE users ADD COLUMN display_name TEXT NULL;
             ALTER TABLE users ADD COLUMN avatar_file TEXT NULL;
+            CREATE INDEX users_by_avatar ON users(avatar_file);
             ALTER TABLE sessions ADD COLUMN last_seen INTEGER NULL;
             ALTER TABLE sessions ADD COLUMN user_agent TEXT NULL;
             CREATE TABLE blocks (
