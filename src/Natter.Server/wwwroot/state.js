@@ -177,6 +177,8 @@ const s = {
   lastTypingSent: 0,
   /** the message the composer answers: {room, seq, from}, or null */
   replyTo: null,
+  /** where the open room's "new messages" divider goes: its read_seq when it was opened, {room, seq}, or null */
+  unreadMarker: null,
 };
 
 export const store = {
@@ -197,6 +199,8 @@ export const store = {
   get lastTypingSent() { return s.lastTypingSent; },
   get replyTo() { return s.replyTo; },
   setReplyTo(r) { s.replyTo = r ? Object.freeze({ room: r.room, seq: r.seq, from: r.from }) : null; },
+  get unreadMarker() { return s.unreadMarker; },
+  setUnreadMarker(room, seq) { s.unreadMarker = room && Number.isInteger(seq) ? Object.freeze({ room, seq }) : null; },
 
   // ------------------------------------------------------------ session
   setLimits(limits) { s.limits = limits ? Object.freeze({ ...limits }) : null; },
