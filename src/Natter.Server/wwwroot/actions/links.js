@@ -48,5 +48,8 @@ async function showMessage(roomId, seq) {
   for (const until = Date.now() + HISTORY_WAIT_MS; room && !room.historyLoaded && Date.now() < until;) {
     await new Promise((r) => { setTimeout(r, 50); });
   }
-  if (store.activeId === roomId) await jumpTo(roomId, seq);
+  if (store.activeId !== roomId) return;
+  await jumpTo(roomId, seq);
+  // The address names the message shown, so a reload comes back to it.
+  history.replaceState(null, '', `#room/${encodeURIComponent(roomId)}/${seq}`);
 }

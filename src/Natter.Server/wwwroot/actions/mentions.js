@@ -61,8 +61,16 @@ export function mentionInput() {
   const room = store.activeRoom;
   const t = room && input.selectionStart === input.selectionEnd ? tokenAt(input.value, input.selectionStart) : null;
   if (!t) { close(); return; }
-  fetchMembers(room.id).then(() => { if (open && store.activeRoom === room) refresh(room, t); });
+  // The server's list, when it comes, redraws what is typed by then (not what was typed when it was asked).
+  fetchMembers(room.id).then(() => { if (open && store.activeRoom === room) update(); });
   refresh(room, t);
+}
+
+function update() {
+  const input = document.getElementById('message-input');
+  const room = store.activeRoom;
+  const t = room && input.selectionStart === input.selectionEnd ? tokenAt(input.value, input.selectionStart) : null;
+  if (t) refresh(room, t); else close();
 }
 
 function refresh(room, t) {

@@ -114,7 +114,8 @@ function appendInline(parent, s, me) {
         i = j;
         continue;
       }
-    } else if (EMPHASIS[c]) {
+    } else if (EMPHASIS[c] && prev !== c && s[i + 1] !== c) {
+      // (A run such as "__init__" or "**" is text: only single markers format.)
       const next = s[i + 1];
       const mine = tops[c];
       // A closer follows text, is not followed by a letter or digit, and closes the newest opener of its kind

@@ -23,7 +23,8 @@ export function showRoom(changed) {
   const room = store.activeRoom;
   if (!room) return;
   document.body.dataset.pane = 'room';
-  history.replaceState(null, '', `#room/${encodeURIComponent(room.id)}`);
+  // A link to one of its messages (#room/<id>/<seq>) stays in the address while that room is open.
+  if (roomInAddress() !== room.id) history.replaceState(null, '', `#room/${encodeURIComponent(room.id)}`);
   $('welcome-panel').hidden = true;
   $('messages').hidden = false;
   $('composer').hidden = false;

@@ -48,7 +48,11 @@ export function scrollToDivider() {
   const d = log.querySelector('.unread-divider');
   if (d) {
     const top = d.getBoundingClientRect().top - log.getBoundingClientRect().top;
-    if (top < 0) log.scrollTop += top - 8;
+    if (top < 0) {
+      log.scrollTop += top - 8;
+      // What the first draw put on screen at the bottom has not been read: it is below the reader now.
+      seen = { room: store.activeId, seq: 0 };
+    }
   }
   updateJump();
 }
