@@ -46,7 +46,7 @@ public sealed class FormattingTests(BrowserFixture browser) : BrowserTest(browse
         var q = bob.Log.Locator($".msg[data-seq='{quote}'] .text");
         await Expect(q.Locator("blockquote")).ToHaveTextAsync("Can we ship it today?").WaitAsync(Slow, Ct);
         await Expect(q.Locator("code")).ToHaveTextAsync("dotnet test").WaitAsync(Slow, Ct);
-        await Expect(q.Locator(".mention.me")).ToHaveTextAsync("@bob").WaitAsync(Slow, Ct);
+        await Expect(q.Locator(".mention.mention-me")).ToHaveTextAsync("@bob").WaitAsync(Slow, Ct);
         await bob.ScreenshotAsync($"format-conversation-{size}").WaitAsync(Slow, Ct);
         AssertNoPageErrors();
     }

@@ -109,7 +109,8 @@ class Room {
 
   [UPDATE]({ name, kind, last_seq, read_seq, mention_count }) {
     const d = this.#d;
-    if (Number.isInteger(mention_count)) d.mentionCount = mention_count;
+    // A room list older than what this client holds (answered before a live mention arrived) keeps the live count.
+    if (Number.isInteger(mention_count) && !(Number.isInteger(last_seq) && last_seq < d.lastSeq)) d.mentionCount = mention_count;
     if (name != null) d.name = name;
     if (kind != null) d.kind = kind;
     if (Number.isInteger(last_seq) && last_seq > d.lastSeq) d.lastSeq = last_seq;

@@ -22,9 +22,10 @@ export async function loadHistory(room) {
   if (room.historyLoaded || room.loadingOlder) return;
   store.setLoadingOlder(room, true);
   try {
-    // Enough to reach the first unread message (up to 200), so the "New messages" divider can show.
+    // Enough to reach the first unread message (up to two pages), so the "New messages" divider shows; an
+    // older one shows when the reader scrolls up to it.
     const mark = store.unreadMarker?.room === room.id ? store.unreadMarker.seq : room.lastSeq;
-    const limit = Math.min(200, Math.max(PAGE, room.lastSeq - mark + 10));
+    const limit = Math.min(2 * PAGE, Math.max(PAGE, room.lastSeq - mark + 10));
     const msgs = await api.messages(room.id, { limit });
     store.addMessages(room, msgs);
     store.setHistoryLoaded(room);

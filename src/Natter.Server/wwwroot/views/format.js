@@ -32,7 +32,7 @@ export function formatText(text, me = null) {
     appendLines(out, s.slice(at, i).replace(/\n$/, ''), me);
     out.append(h('pre', { className: 'code-block' }, h('code', { text: body })));
     at = j + 3;
-    if (s[at] === '\n') at++;
+    if (s[at] === '\n' || s[at] === ' ') at++;
     i = next[at] ?? s.length;
   }
   appendLines(out, s.slice(at), me);
@@ -90,7 +90,7 @@ function appendInline(parent, s, me) {
         i = j + 1;
         continue;
       }
-    } else if ((c === 'h' || c === 'H') && !isWordChar(prev) && /^https?:\/\//iu.test(s.slice(i, i + 8))) {
+    } else if ((c === 'h' || c === 'H') && !isWordChar(prev) && /^https?:\/{2}/iu.test(s.slice(i, i + 8))) {
       // Up to the next space or < > ": a link when the URL parser agrees, else text, and never looked at again.
       const end = stops[i];
       const link = linkAt(s.slice(i, end));
@@ -110,7 +110,7 @@ function appendInline(parent, s, me) {
       if (j > i + 1) {
         const name = s.slice(i + 1, j);
         flush();
-        nodes.push({ t: 'el', v: h('span', { className: `mention${me && name.toLowerCase() === me ? ' me' : ''}`, text: `@${name}` }) });
+        nodes.push({ t: 'el', v: h('span', { className: `mention${me && name.toLowerCase() === me ? ' mention-me' : ''}`, text: `@${name}` }) });
         i = j;
         continue;
       }

@@ -49,7 +49,7 @@ export function scrollToDivider() {
   if (d) {
     const top = d.getBoundingClientRect().top - log.getBoundingClientRect().top;
     if (top < 0) {
-      log.scrollTop += top - 8;
+      log.scrollTop += top - 56; // with the last read message above it, for context
       // What the first draw put on screen at the bottom has not been read: it is below the reader now.
       seen = { room: store.activeId, seq: 0 };
     }
