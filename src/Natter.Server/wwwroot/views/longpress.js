@@ -3,6 +3,7 @@
 // Links, chips, quotes and buttons inside a message keep their own taps.
 
 import { store } from '../state.js';
+import { h } from './dom.js';
 import { openMenu } from './message-parts.js';
 
 const HOLD_MS = 500;
@@ -29,6 +30,13 @@ export function bindLongPress(log) {
       fired = true;
       navigator.vibrate?.(10);
       openMenu(more, msg.msg, store.me);
+      // On a phone the menu is a sheet over the message: it names the message it acts on.
+      const menu = more.nextElementSibling;
+      if (menu?.classList.contains('msg-menu') && window.matchMedia('(pointer: coarse) and (max-width: 760px)').matches) {
+        const m = msg.msg;
+        const text = m.text.length > 80 ? `${m.text.slice(0, 79)}…` : m.text;
+        menu.prepend(h('p', { className: 'menu-caption', text: `${m.from === store.me ? 'You' : m.from}: ${text}`, attrs: { 'aria-hidden': 'true', dir: 'auto' } }));
+      }
     }, HOLD_MS);
   }, { passive: true });
 
