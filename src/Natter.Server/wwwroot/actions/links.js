@@ -41,7 +41,8 @@ export function onHashChange() {
 
 const HISTORY_WAIT_MS = 10000;
 
-async function showMessage(roomId, seq) {
+/** Opens the room (when another is open), waits for its first page, then shows and highlights the message. */
+export async function showMessage(roomId, seq) {
   if (store.activeId !== roomId) openRoom(roomId);
   const room = store.room(roomId);
   // The room's first page draws the log scrolled to the bottom; the jump comes after it.

@@ -11,8 +11,7 @@
 import { roomTitle, store } from '../state.js';
 import { toast } from '../views/dom.js';
 import { notificationsOn as active, notificationsSupported as supported, renderBell, setNotificationsWanted as remember } from '../views/news.js';
-import { jumpTo } from './events.js';
-import { openRoom } from './rooms.js';
+import { showMessage } from './links.js';
 
 const BODY_MAX = 140;
 
@@ -53,9 +52,7 @@ export function notifyMessage(room, m, live) {
     n.addEventListener('click', () => {
       window.focus();
       n.close();
-      if (!store.hasRoom(room.id)) return;
-      openRoom(room.id);
-      jumpTo(room.id, m.seq);
+      if (store.hasRoom(room.id)) showMessage(room.id, m.seq);
     });
   } catch { /* some browsers only allow notifications from a service worker */ }
 }

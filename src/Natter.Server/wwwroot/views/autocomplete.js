@@ -21,7 +21,8 @@ export function showMentionList(people, active, onPick) {
     attrs: { id: `mention-option-${i}`, role: 'option', 'aria-selected': String(i === active) },
     on: { click: () => onPick(p.username) },
   }, avatar(p.username), h('span', { className: 'mention-name', text: p.username, attrs: { dir: 'auto' } }),
-  p.online ? h('span', { className: 'dot', attrs: { title: 'online', 'aria-label': 'online' } }) : null)));
+  p.online ? h('span', { className: 'dot', attrs: { title: 'online', 'aria-hidden': 'true' } }) : null,
+  p.online ? h('span', { className: 'visually-hidden', text: ', online' }) : null)));
   list.children[active]?.scrollIntoView({ block: 'nearest' });
   // A textarea keeps its own role; these are the attributes a textbox may carry.
   input.setAttribute('aria-controls', 'mention-list');
