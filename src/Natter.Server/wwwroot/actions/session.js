@@ -11,6 +11,7 @@ import { readRefused, resetReads } from './messages.js';
 import { startOnline, stopOnline } from './people.js';
 import { applyRooms, closeRoom } from './rooms.js';
 import { loadAccount } from './account.js';
+import { rememberLink } from './links.js';
 
 /** @type {Connection|null} */
 let conn = null;
@@ -86,6 +87,7 @@ export async function submitAuth(kind, username, password) {
 }
 
 export function startSession(username) {
+  rememberLink();
   store.startSession(username, roomInAddress());
   resetReads();
   screens.showChat();
