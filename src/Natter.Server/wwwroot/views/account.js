@@ -27,6 +27,13 @@ export function fillAvatar(node, username) {
   node.style.backgroundImage = url ? `url("${encodeURI(url)}")` : '';
 }
 
+/** A person's avatar for lists and messages: their picture, or the initials of their display name. */
+export function personAvatar(username) {
+  const node = h('span', { className: 'avatar', attrs: { 'aria-hidden': 'true' } });
+  fillAvatar(node, username);
+  return node;
+}
+
 /** The footer: display name, @username, avatar; the Admin button for admins. */
 export function renderMe() {
   const me = store.me;

@@ -1,7 +1,8 @@
 // The lists: rooms in the sidebar, people online, public rooms in the browse dialog.
 
 import { roomTitle, store } from '../state.js';
-import { avatar, h, reconcile } from './dom.js';
+import { h, reconcile } from './dom.js';
+import { personAvatar } from './account.js';
 
 /** The room list in the sidebar: name, kind marker, unread badge; the open room is aria-current. */
 export function renderRoomList(ul, rooms, { activeId, me, onOpen }) {
@@ -47,7 +48,7 @@ export function renderOnlineList(ul, usernames, { onMessage }) {
       const shown = store.displayName(name);
       return li ?? h('li', {}, h('button', {
         className: 'person', attrs: { type: 'button', title: `Message ${name}` }, on: { click: () => onMessage(name) },
-      }, avatar(name), h('span', { className: 'person-name', text: shown === name ? name : `${shown} (@${name})`, attrs: { dir: 'auto' } }),
+      }, personAvatar(name), h('span', { className: 'person-name', text: shown === name ? name : `${shown} (@${name})`, attrs: { dir: 'auto' } }),
       h('span', { className: 'dot', attrs: { 'aria-hidden': 'true' } })));
     },
   })));

@@ -3,9 +3,10 @@
 import { roomTitle, store } from '../state.js';
 import { fillParts, openMenu } from './message-parts.js';
 import { quoteNode } from './reply.js';
+import { personAvatar } from './account.js';
 import { setFormatted } from './format.js';
 import { dividerEntry, dividerSeq, jumpEntry } from './unread.js';
-import { avatar, dayKey, dayLabel, formatFull, formatTime, h, reconcile } from './dom.js';
+import { dayKey, dayLabel, formatFull, formatTime, h, reconcile } from './dom.js';
 
 /**
  * The message log: an optional top notice, day separators, stored messages (grouped when the same
@@ -98,7 +99,7 @@ function fillMeta(n, from, ts, text, { me, cont }) {
   const [meta, body] = bubble.children;
   n.classList.toggle('own', from === me);
   n.classList.toggle('cont', !!cont);
-  if (!slot.firstChild && from !== me) slot.append(avatar(from));
+  if (!slot.firstChild && from !== me) slot.append(personAvatar(from));
   const [author, time] = meta.children;
   // The display name, with the username beside it on hover (and for screen readers) where they differ.
   author.textContent = from === me ? 'You' : store.displayName(from);
