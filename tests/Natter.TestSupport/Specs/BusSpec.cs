@@ -83,6 +83,8 @@ public abstract class BusSpec
             new DirectRoomEvent("d1", 1, "amy", 2, "bob", 0),
             new PresenceEvent(1, "amy", true, ["r1", "d1"]),
             new SessionRevoked(42),
+            new UserSessionsRevoked(7, 42, Disabled: false),
+            new UserSessionsRevoked(7, null, Disabled: true),
         ];
         foreach (var e in events)
         {
