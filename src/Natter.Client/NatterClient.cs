@@ -19,7 +19,7 @@ namespace Natter.Client;
 /// thrown by a handler is reported through <see cref="Error"/> with code <see cref="ClientErrorCodes.Handler"/>. <see cref="RoomTimeline"/> keeps
 /// a room's messages current from these events.
 /// </summary>
-public sealed class NatterClient : IAsyncDisposable
+public sealed partial class NatterClient : IAsyncDisposable
 {
     private readonly Uri _baseUri;
     private readonly HttpClient _http;
