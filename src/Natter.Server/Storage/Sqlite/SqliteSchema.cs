@@ -99,7 +99,11 @@ internal static class SqliteSchema
         // Search (protocol v2 §2). search_docs numbers each message that can be found, in the order it was stored
         // (newest first = highest id); search_index is a contentless FTS5 index of its words. Words are normalised in
         // C# (SearchWords, registered on every connection as natter_words) so both stores agree on what a word is;
-        // unicode61 with remove_diacritics 2 then only splits them. Triggers keep the index in the transaction that
+        // unicode61 then only splits them at the spaces (every category but Z* is a token character, so a letter its
+        // Unicode 6.1 tables do not know never splits a word). detail=none: only which messages hold a word, no
+        // positions (no phrase queries are needed), and prefix indexes for the lengths most query words have, so
+        // a prefix query reads one doclist newest first and stops at the page's end instead of merging every
+        // term it starts (docs/search.md has the measurements). Triggers keep the index in the transaction that
         // changes the message (the group commit): a message is indexed when inserted, re-indexed when edited and
         // leaves the index when deleted (its row blanked) or removed. secure-delete makes a removal take the
         // words out of the index's pages (with PRAGMA secure_delete the freed bytes are zeroed), not merely mask
@@ -112,7 +116,8 @@ internal static class SqliteSchema
                 sender_id INTEGER NOT NULL
             );
             CREATE UNIQUE INDEX search_docs_by_message ON search_docs(room_id, seq);
-            CREATE VIRTUAL TABLE search_index USING fts5(words, content='', tokenize='unicode61 remove_diacritics 2', prefix='1 2 3');
+            CREATE VIRTUAL TABLE search_index USING fts5(words, content='', detail=none, prefix='1 2 3 4 5 6 7 8 9 10',
+                tokenize="unicode61 remove_diacritics 2 categories 'L* M* N* P* S* C*'");
             INSERT INTO search_index(search_index, rank) VALUES ('secure-delete', 1);
             CREATE TRIGGER search_message_stored AFTER INSERT ON messages WHEN NEW.kind IS NULL BEGIN
                 INSERT INTO search_docs (room_id, seq, sender_id) VALUES (NEW.room_id, NEW.seq, NEW.sender_id);
