@@ -1,11 +1,10 @@
 // Search (GET /api/search): as the user types (debounced), newest first, "More results" follows the cursor; a pick
-// opens the room, loads the messages around the hit (the reply quotes' jump) and highlights it.
+// opens the room at the hit as a message link does (actions/links.js: the messages around it, highlighted).
 
 import { api } from '../api.js';
 import { roomTitle, store } from '../state.js';
 import { closeSearch, openSearch, queryWords, renderSearch, searchDialog } from '../views/search.js';
-import { jumpTo } from './events.js';
-import { openRoom } from './rooms.js';
+import { showMessage } from './links.js';
 
 const PAGE = 20;
 const DEBOUNCE_MS = 250;
@@ -55,15 +54,11 @@ function typed(text, now = false) {
   else s.timer = setTimeout(run, DEBOUNCE_MS);
 }
 
-/** Opens the hit's room at the hit: the messages around it are loaded when not held, and it is highlighted. */
+/** Opens the hit's room at the hit, as a link to it does: loaded around it when not held, and highlighted. */
 async function pick(m) {
   closeSearch();
-  const room = store.room(m.room);
-  if (!room) return;
-  openRoom(m.room);
-  // The room's first page may be loading: let it land first, so it does not scroll away from the hit.
-  for (let i = 0; i < 100 && room.loadingOlder; i++) await new Promise((r) => { setTimeout(r, 50); });
-  await jumpTo(m.room, m.seq);
+  if (!store.room(m.room)) return;
+  await showMessage(m.room, m.seq);
 }
 
 export function showSearch() {
