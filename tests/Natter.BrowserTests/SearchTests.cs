@@ -61,6 +61,8 @@ public sealed class SearchTests(BrowserFixture browser) : BrowserTest(browser)
         await Expect(older.Locator(".search-time")).ToHaveTextAsync(new Regex(@"\d")).WaitAsync(Slow, Ct);
         Assert.Equal(["Über", "Zür"], await older.Locator("mark").AllTextContentsAsync().WaitAsync(Slow, Ct));
         await bob.ScreenshotAsync($"search-results-{size}").WaitAsync(Slow, Ct);
+        var violations = await AxeAsync(bob, $"search dialog {size}").WaitAsync(Slow, Ct);
+        Assert.DoesNotContain(violations, v => v.Impact is "serious" or "critical");
 
         // The keyboard reaches the results; Enter on the older one jumps to it: loaded around it and highlighted.
         await box.PressAsync("ArrowDown").WaitAsync(Slow, Ct);
