@@ -144,7 +144,8 @@ function resultItem(m, words) {
   return h('li', { className: 'search-item' },
     h('button', {
       className: 'search-hit',
-      attrs: { type: 'button', 'aria-label': `${m.from} in ${m.room_name}, ${when(m.ts)}: ${m.text}` },
+      // No aria-label: the name is what the button shows (room, sender, time, text), as a sighted user reads it.
+      attrs: { type: 'button' },
       dataset: { room: m.room, seq: String(m.seq) },
       on: { click: () => $('search-dialog').pick(m) },
     },
