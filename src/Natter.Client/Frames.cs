@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Natter.Client;
@@ -158,4 +159,5 @@ internal sealed class ProblemDto
 [JsonSerializable(typeof(RoomDto))]
 [JsonSerializable(typeof(List<RoomDto>))]
 [JsonSerializable(typeof(ProblemDto))]
+[JsonSerializable(typeof(JsonElement))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext;
