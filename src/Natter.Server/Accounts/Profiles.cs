@@ -7,7 +7,7 @@ namespace Natter.Server.Accounts;
 public static class Profiles
 {
     /// <summary>Where an avatar is read: the file's download address (readable by any signed-in user).</summary>
-    public static string? AvatarUrl(string? fileId) => fileId is null ? null : $"/api/files/{Uri.EscapeDataString(fileId)}";
+    public static string? AvatarUrl(string? fileId) => ProfileDto.AvatarUrlOf(fileId);
 
     public static ProfileDto ToDto(Profile p) => new(p.Username, p.DisplayName, AvatarUrl(p.AvatarFile));
 

@@ -3,7 +3,11 @@ using System.Text.Json.Serialization;
 namespace Natter.Server.Api;
 
 /// <summary>The user object of protocol v2 §5, wherever users appear: avatar_url is null until an avatar is set.</summary>
-public sealed record ProfileDto(string Username, string DisplayName, string? AvatarUrl);
+public sealed record ProfileDto(string Username, string DisplayName, string? AvatarUrl)
+{
+    /// <summary>Where an avatar is read (any signed-in user may): the file's download path; null for none.</summary>
+    public static string? AvatarUrlOf(string? fileId) => fileId is null ? null : $"/api/files/{Uri.EscapeDataString(fileId)}";
+}
 
 /// <summary>GET /api/me: the user object plus whether the caller is a server admin (Natter:Admins).</summary>
 public sealed record MeDto(string Username, string DisplayName, string? AvatarUrl, bool Admin);
