@@ -175,7 +175,7 @@ public static class RoomsApi
         return [.. below.Skip(below.Count - takeBelow), .. above.Take(takeAbove)];
     }
 
-    public static MessageDto ToDto(MessageState m) => new(m.Room, m.Seq, m.From, m.Text, m.Ts, m.ClientId, m.ReplyTo, [.. m.Mentions], [],
+    public static MessageDto ToDto(MessageState m) => new(m.Room, m.Seq, m.From, m.Text, m.Ts, m.ClientId, m.ReplyTo, [.. m.Mentions], [.. m.Files.Select(FileDto.From)],
         m.EditedTs, m.Deleted, [.. m.Reactions.Select(r => new ReactionDto(r.Emoji, [.. r.Users]))]);
 
     private static bool TryLong(Microsoft.Extensions.Primitives.StringValues raw, out long? value)

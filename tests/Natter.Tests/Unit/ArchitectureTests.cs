@@ -19,10 +19,11 @@ public sealed class ArchitectureTests
         ["Bus"] = ["Common", "Storage"],
         ["Accounts"] = ["Common", "Api", "Storage", "Bus"],
         ["Rooms"] = ["Common", "Api", "Storage", "Bus"],
+        ["Files"] = ["Common", "Api", "Storage"],
         ["Sending"] = ["Common", "Storage", "Bus", "Rooms"],
         ["Delivery"] = ["Common", "Storage", "Bus", "Rooms"],
         ["Entry"] = ["Common", "Api", "Storage", "Bus", "Rooms", "Accounts", "Sending", "Delivery"],
-        ["Hosting"] = ["Common", "Api", "Storage", "Bus", "Rooms", "Accounts", "Sending", "Delivery", "Entry"],
+        ["Hosting"] = ["Common", "Api", "Storage", "Bus", "Rooms", "Accounts", "Sending", "Delivery", "Entry", "Files"],
     };
 
     /// <summary>Types of <paramref name="root"/>.X that use a folder X may not use, as "Type -> Folder".</summary>

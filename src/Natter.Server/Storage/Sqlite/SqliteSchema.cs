@@ -4,7 +4,7 @@ namespace Natter.Server.Storage.Sqlite;
 /// Numbered migrations; each runs once, in its own transaction, recorded in schema_migrations. A migration only adds:
 /// a database of an earlier version is migrated in place and keeps serving what it held.
 /// </summary>
-internal static class SqliteSchema
+internal static partial class SqliteSchema
 {
     public static readonly (int Version, string Description, string Sql)[] Migrations =
     [
@@ -95,5 +95,7 @@ internal static class SqliteSchema
             ) WITHOUT ROWID;
             CREATE INDEX mentions_by_message ON mentions(room_id, seq);
             """),
+
+        (4, "files and the messages that list them", FilesMigration),
     ];
 }
