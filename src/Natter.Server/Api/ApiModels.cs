@@ -19,10 +19,7 @@ public sealed record MessageDto(string Room, long Seq, string From, string Text,
 
 /// <summary>The file object of protocol v2 §3: thumb_url only for images (png, jpeg, gif, webp by their bytes).</summary>
 public sealed record FileDto(string Id, string Name, long Size, string ContentType, string Url,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ThumbUrl)
-{
-    public static FileDto From(Natter.Server.Storage.FileRef f) => new(f.Id, f.Name, f.Size, f.ContentType, f.Url, f.ThumbUrl);
-}
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ThumbUrl);
 
 public sealed record ReactionDto(string Emoji, string[] Users);
 

@@ -58,7 +58,7 @@ public sealed class FileUploads(IChatStore store, IFileBytes bytes, Thumbnailer 
             for (var section = await reader.ReadNextSectionAsync(ct); section is not null; section = await reader.ReadNextSectionAsync(ct))
             {
                 if (ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
-                    && disposition.IsFormDisposition()
+                    && disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase)
                     && string.Equals(HeaderUtilities.RemoveQuotes(disposition.Name).Value, PartName, StringComparison.Ordinal))
                 {
                     var raw = disposition.FileNameStar.HasValue ? disposition.FileNameStar.Value : HeaderUtilities.RemoveQuotes(disposition.FileName).Value;

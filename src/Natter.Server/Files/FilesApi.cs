@@ -30,7 +30,7 @@ public static class FilesApi
     {
         var result = await uploads.UploadAsync(http, Caller.From(http.User), ct);
         return result.File is { } file
-            ? TypedResults.Created(file.Url, FileDto.From(file))
+            ? TypedResults.Created(file.Url, new FileDto(file.Id, file.Name, file.Size, file.ContentType, file.Url, file.ThumbUrl))
             : Problems.Status(result.Status, result.Detail);
     }
 
