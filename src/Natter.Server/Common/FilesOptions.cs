@@ -14,6 +14,14 @@ public sealed class FilesOptions
     public long QuotaBytes { get; set; } = 1024L * 1024 * 1024;
 
     /// <summary>
+    /// After an upload is refused as too large, how many more bytes of its body are read and thrown away so that a
+    /// client which sends the whole body before reading the answer sees the 413 (most HTTP libraries do); past it
+    /// the connection is closed. Nothing of these bytes is kept.
+    /// </summary>
+    [Range(typeof(long), "0", "1099511627776")]
+    public long RefusedUploadDrainBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>
     /// Largest image (width × height, as its header declares) the thumbnailer decodes; a larger one is refused at
     /// upload (413) before any pixel is decoded, so a small file declaring 50,000 × 50,000 pixels costs nothing.
     /// Decoding takes about 4 bytes per pixel: 40 MP is at most 160 MB for one thumbnail.

@@ -39,10 +39,11 @@ public sealed class FileUploads(IChatStore store, IFileBytes bytes, Thumbnailer 
         }
 
         // Kestrel's own body limit (30 MB by default) would cut a large allowed upload short; ours is checked per byte
-        // below. The request as a whole may carry a little more than the file (boundaries, part headers).
+        // below. Past it, Kestrel reads and discards up to Files:RefusedUploadDrainBytes more after the answer, so a
+        // client that sends its whole body before reading (most HTTP libraries) gets the 413 instead of a reset.
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
         {
-            bodyLimit.MaxRequestBodySize = _limits.MaxUploadBytes + 1024 * 1024;
+            bodyLimit.MaxRequestBodySize = _limits.MaxUploadBytes + 1024 * 1024 + _limits.RefusedUploadDrainBytes;
         }
 
         var used = await store.GetUsedBytesAsync(caller.UserId, ct);
@@ -154,12 +155,8 @@ public sealed class FileUploads(IChatStore store, IFileBytes bytes, Thumbnailer 
 
     private static UploadResult Refuse(int status, string detail) => new(null, status, detail);
 
-    /// <summary>413, and the connection closes after it: the client may still be sending the rest of a large body.</summary>
-    private static UploadResult TooLarge(HttpContext http, string detail)
-    {
-        http.Response.Headers.Connection = "close";
-        return Refuse(StatusCodes.Status413PayloadTooLarge, detail);
-    }
+    /// <summary>413. Nothing more of the body is stored; what the client still sends is discarded (up to the drain limit).</summary>
+    private static UploadResult TooLarge(HttpContext http, string detail) => Refuse(StatusCodes.Status413PayloadTooLarge, detail);
 
     private static string Describe(long bytes) =>
         bytes % (1024 * 1024 * 1024) == 0 ? $"{bytes / (1024 * 1024 * 1024)} GiB"
