@@ -36,4 +36,27 @@ public static class FilesHttp
         configure?.Invoke(request);
         return await http.SendAsync(request, TestContext.Current.CancellationToken);
     }
+
+    /// <summary>POST a JSON body to a path as this user.</summary>
+    public static async Task<HttpResponseMessage> PostJsonAsync(this TestUser user, string path, object body)
+    {
+        using var http = user.Http();
+        return await http.PostAsJsonAsync(path, body, TestContext.Current.CancellationToken);
+    }
+
+    public static async Task<HttpResponseMessage> DeletePathAsync(this TestUser user, string path)
+    {
+        using var http = user.Http();
+        return await http.DeleteAsync(path, TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>Expects the status; the JSON body.</summary>
+    public static async Task<JsonElement> ExpectJsonAsync(this HttpResponseMessage response, HttpStatusCode status)
+    {
+        using (response)
+        {
+            Assert.True(response.StatusCode == status, $"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            return await response.Content.ReadFromJsonAsync<JsonElement>();
+        }
+    }
 }
