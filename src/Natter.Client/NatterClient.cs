@@ -19,7 +19,7 @@ namespace Natter.Client;
 /// thrown by a handler is reported through <see cref="Error"/> with code <see cref="ClientErrorCodes.Handler"/>. <see cref="RoomTimeline"/> keeps
 /// a room's messages current from these events.
 /// </summary>
-public sealed class NatterClient : IAsyncDisposable
+public sealed partial class NatterClient : IAsyncDisposable
 {
     private readonly Uri _baseUri;
     private readonly HttpClient _http;
@@ -690,6 +690,7 @@ public sealed class NatterClient : IAsyncDisposable
                         ReplyTo = f.ReplyTo,
                         Mentions = NoneIfEmpty(f.Mentions),
                         Deleted = f.Deleted,
+                        Files = ToFiles(f.Files),
                     });
                 }
                 break;
@@ -955,6 +956,7 @@ public sealed class NatterClient : IAsyncDisposable
         EditedTs = m.EditedTs,
         Deleted = m.Deleted,
         Reactions = m.Reactions is { Count: > 0 } reactions ? [.. reactions.Select(r => new ReactionSummary(r.Emoji, r.Users))] : [],
+        Files = ToFiles(m.Files),
     };
 
     // The shared empty list for none, so a ChatMessage without mentions equals one built without them.
