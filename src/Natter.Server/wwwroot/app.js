@@ -11,6 +11,7 @@ import { composerInput, discard, flushReads, loadOlder, markRead, retry, sendTex
 import { refreshOnline } from './actions/people.js';
 import { cancelReply, copyLink, deleteMessage, editMessage, jumpTo, react, startReply } from './actions/events.js';
 import { connection, loadLimits, logout, startSession, submitAuth } from './actions/session.js';
+import { addFiles, bindDrop, pasted } from './actions/files.js';
 import { store } from './state.js';
 import { toast } from './views/dom.js';
 import { bindIntents } from './views/intents.js';
@@ -70,6 +71,12 @@ function wire() {
     input.focus(); // also after a click on Send: the next message is typed here
   });
   $('messages').addEventListener('keydown', messageKeys);
+
+  // Files: the attach button, pasting an image into the message box, dropping files onto the room.
+  $('attach-button').addEventListener('click', () => $('file-input').click());
+  $('file-input').addEventListener('change', (e) => { addFiles([...e.target.files]); e.target.value = ''; });
+  input.addEventListener('paste', pasted);
+  bindDrop($('room-pane'));
 
   $('messages').addEventListener('scroll', () => {
     const room = store.activeRoom;

@@ -3,6 +3,7 @@
 
 import { formatFull, h } from './dom.js';
 import { intents } from './intents.js';
+import { renderFiles } from './files.js';
 
 export const COMMON_EMOJI = [
   ['👍', 'thumbsup +1'], ['❤️', 'heart love'], ['😂', 'joy laugh'], ['🎉', 'tada party'], ['😮', 'open_mouth wow'],
@@ -20,6 +21,7 @@ export function fillParts(n, m, me) {
   } else if (body.textContent !== m.text) {
     body.textContent = m.text;
   }
+  renderFiles(n, m);
   const edited = n.querySelector('.edited');
   edited.hidden = !m.edited_ts || !!m.deleted;
   n.classList.toggle('is-edited', !edited.hidden);
