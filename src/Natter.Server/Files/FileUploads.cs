@@ -78,6 +78,11 @@ public sealed class FileUploads(IChatStore store, IFileBytes bytes, Thumbnailer 
         {
             return Refuse(StatusCodes.Status400BadRequest, "The upload is not well-formed multipart/form-data.");
         }
+        catch (Exception e) when (e is IOException or OperationCanceledException && http.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away (a cancelled upload): what arrived is removed already; nobody reads this answer.
+            return Refuse(StatusCodes.Status400BadRequest, "The upload was cut short.");
+        }
 
         return Refuse(StatusCodes.Status400BadRequest, "The upload has no part named \"file\".");
     }

@@ -123,6 +123,21 @@ public sealed class FileHostileInputTests
         }
     }
 
+    [Fact]
+    public async Task An_upload_the_client_abandons_half_way_leaves_nothing_behind()
+    {
+        await using var server = await TestServer.StartAsync();
+        var amy = await server.UserAsync("amy");
+
+        await Assert.ThrowsAnyAsync<Exception>(() => amy.UploadAsync("half.bin", new PatternContent(8L * 1024 * 1024, failAfter: 2L * 1024 * 1024)));
+
+        // The server saw the connection drop mid-part: no bytes, no row (the quota is untouched), nothing logged as an error.
+        await Wait.UntilAsync(() => StoredFiles(server).Length == 0, "the partial upload is removed");
+        using var r = await amy.UploadAsync("after.bin", new byte[10]);
+        Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        Assert.Single(StoredFiles(server));
+    }
+
     [Theory]
     [InlineData("page.html", "text/html", "<html><body><script>parent.document.title='owned'</script></body></html>")]
     [InlineData("logo.svg", "image/svg+xml", "<svg xmlns='http://www.w3.org/2000/svg'><script>alert(document.cookie)</script></svg>")]
@@ -167,7 +182,7 @@ public sealed class FileHostileInputTests
 }
 
 /// <summary>A body of a given length made on the fly (a repeating pattern), never held in memory whole.</summary>
-public sealed class PatternContent(long length) : HttpContent
+public sealed class PatternContent(long length, long failAfter = long.MaxValue) : HttpContent
 {
     public static byte[] Slice(long offset, int count) => [.. Enumerable.Range(0, count).Select(i => At(offset + i))];
 
@@ -178,6 +193,11 @@ public sealed class PatternContent(long length) : HttpContent
         var buffer = new byte[64 * 1024];
         for (long sent = 0; sent < length;)
         {
+            if (sent >= failAfter)
+            {
+                throw new IOException("The sender gave up.");
+            }
+
             var n = (int)Math.Min(buffer.Length, length - sent);
             for (var i = 0; i < n; i++)
             {
