@@ -107,6 +107,33 @@ public sealed class FilesTests
     }
 
     [Fact]
+    public async Task A_member_who_leaves_the_room_can_no_longer_read_its_files_but_the_uploader_can()
+    {
+        var (server, amy, ben, room) = await RoomOfTwoAsync();
+        await using var _ = server;
+        var file = await amy.UploadOkAsync("agenda.txt", Encoding.UTF8.GetBytes("1. files"), "text/plain");
+        await (await amy.SendAsync(room, new { text = "agenda", files = new[] { Id(file) } })).JsonAsync(HttpStatusCode.Created);
+        using (var before = await ben.GetAsync(Url(file)))
+        {
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        }
+
+        using var http = ben.Http();
+        using (var left = await http.PostAsync($"/api/rooms/{room}/leave", null, Ct))
+        {
+            Assert.True(left.IsSuccessStatusCode);
+        }
+
+        using (var after = await ben.GetAsync(Url(file)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, after.StatusCode);
+        }
+
+        using var uploader = await amy.GetAsync(Url(file));
+        Assert.Equal(HttpStatusCode.OK, uploader.StatusCode);
+    }
+
+    [Fact]
     public async Task Only_the_uploader_can_attach_a_file_and_an_unknown_file_is_not_found()
     {
         var (server, amy, ben, room) = await RoomOfTwoAsync();
