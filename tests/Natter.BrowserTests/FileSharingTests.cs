@@ -124,6 +124,32 @@ public sealed class FileSharingTests(BrowserFixture browser) : BrowserTest(brows
     }
 
     [Fact]
+    public async Task AnUploadInProgressShowsItsProgressAndCanBeCancelled()
+    {
+        var (alice, roomId, bob) = await RoomWithBobAsync("desktop");
+
+        // The server is slow to answer: the upload stays in progress until cancelled.
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await bob.Page.RouteAsync("**/api/files", async route => { await held.Task; await route.AbortAsync(); }).WaitAsync(Slow, Ct);
+        await bob.Page.Locator("#file-input").SetInputFilesAsync(new FilePayload { Name = "video.mp4", MimeType = "video/mp4", Buffer = new byte[300_000] }).WaitAsync(Slow, Ct);
+        var chip = bob.Page.Locator("#upload-tray .upload.uploading");
+        await Expect(chip.GetByRole(AriaRole.Progressbar, new() { Name = "Uploading video.mp4" })).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await bob.ScreenshotAsync("files-uploading-desktop").WaitAsync(Slow, Ct);
+
+        // Enter waits for the upload; × cancels it and nothing is sent.
+        await bob.SendAsync("with the video").WaitAsync(Slow, Ct);
+        await Expect(bob.Page.Locator("#toast")).ToContainTextAsync("still uploading").WaitAsync(Slow, Ct);
+        await chip.GetByRole(AriaRole.Button, new() { Name = "Cancel upload of video.mp4" }).ClickAsync().WaitAsync(Slow, Ct);
+        await Expect(bob.Page.Locator("#upload-tray")).ToHaveCountAsync(0).WaitAsync(Slow, Ct);
+        held.TrySetResult();
+        await bob.Page.GetByLabel("Message", new() { Exact = true }).PressAsync("Enter").WaitAsync(Slow, Ct);
+        await Expect(bob.MessageText("with the video")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        var stored = await LastMessageAsync(alice, roomId);
+        Assert.Empty(stored.GetProperty("files").EnumerateArray());
+        AssertNoPageErrors();
+    }
+
+    [Fact]
     public async Task ARefusedUploadSaysWhyAndCanBeRemoved()
     {
         var (_, _, bob) = await RoomWithBobAsync("desktop");
