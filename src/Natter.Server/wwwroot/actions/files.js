@@ -95,6 +95,9 @@ export function cancelUpload(key) {
 /** True while a file of the open room is still uploading (the message waits for it). */
 export const uploading = (roomId) => list(roomId).some((u) => u.state === 'uploading');
 
+/** True when the room's tray holds an uploaded file (a message may then be its files alone). */
+export const hasFiles = (roomId) => list(roomId).some((u) => u.state === 'ready');
+
 /** The uploaded files of a room, taken off its tray for the message being sent. */
 export function takeFiles(roomId) {
   const items = list(roomId);

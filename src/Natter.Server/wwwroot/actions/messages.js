@@ -11,7 +11,7 @@ import { scrollToDivider } from '../views/unread.js';
 import * as screens from '../views/screens.js';
 import { removeRoom } from './rooms.js';
 import { connection } from './session.js';
-import { takeFiles, uploading } from './files.js';
+import { hasFiles, takeFiles, uploading } from './files.js';
 
 const PAGE = 50;
 const TYPING_SEND_EVERY_MS = 3000;
@@ -178,10 +178,10 @@ export function sendText(raw) {
   const text = raw.trim();
   const conn = connection();
   if (room && uploading(room.id)) { toast('A file is still uploading: send when it is done, or cancel it.'); return false; }
-  const files = room ? takeFiles(room.id) : [];
-  if (!room || (!text && !files.length) || !conn) return false;
+  if (!room || (!text && !hasFiles(room.id)) || !conn) return false;
   const max = store.limits?.max_text;
   if (max && [...text].length > max) { toast(`Messages can be at most ${max} characters.`); return false; }
+  const files = takeFiles(room.id);
   const reply = store.replyTo?.room === room.id ? store.replyTo.seq : null;
   conn.sendMessage(room.id, text, reply, files);
   store.setReplyTo(null);
