@@ -132,7 +132,8 @@ public sealed class FileHostileInputTests
         await Assert.ThrowsAnyAsync<Exception>(() => amy.UploadAsync("half.bin", new PatternContent(8L * 1024 * 1024, failAfter: 2L * 1024 * 1024)));
 
         // The server saw the connection drop mid-part: no bytes, no row (the quota is untouched), nothing logged as an error.
-        await Wait.UntilAsync(() => StoredFiles(server).Length == 0, "the partial upload is removed");
+        // The folder appears when the server starts writing the upload (nothing else was uploaded); then it empties.
+        await Wait.UntilAsync(() => Directory.Exists(FilesFolder(server)) && StoredFiles(server).Length == 0, "the partial upload is removed");
         using var r = await amy.UploadAsync("after.bin", new byte[10]);
         Assert.Equal(HttpStatusCode.Created, r.StatusCode);
         Assert.Single(StoredFiles(server));
