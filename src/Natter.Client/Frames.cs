@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Natter.Client;
@@ -172,4 +173,5 @@ internal sealed class ProblemDto
 [JsonSerializable(typeof(List<RoomDto>))]
 [JsonSerializable(typeof(ProblemDto))]
 [JsonSerializable(typeof(FileDto))]
+[JsonSerializable(typeof(JsonElement))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext;

@@ -7,6 +7,7 @@ using Natter.Server.Entry;
 using Natter.Server.Files;
 using Natter.Server.Hosting;
 using Natter.Server.Rooms;
+using Natter.Server.Search;
 
 namespace Natter.Server;
 
@@ -54,6 +55,7 @@ public static class NatterApp
         app.MapRoomsApi();
         app.MapMessagesApi();
         app.MapFilesApi();
+        app.MapSearchApi();
         app.MapConfigApi();
         app.Map("/ws", (HttpContext http, SocketAcceptor sockets) => sockets.HandleAsync(http)).RequireAuthorization();
         app.MapHealthChecks("/healthz", Ready(_ => true));

@@ -42,6 +42,7 @@ public sealed record ConfigDto(
 [JsonSerializable(typeof(MessageDto[]))]
 [JsonSerializable(typeof(NoChangeDto))]
 [JsonSerializable(typeof(FileDto))]
+[JsonSerializable(typeof(SearchPageDto))]
 [JsonSerializable(typeof(ConfigDto))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]

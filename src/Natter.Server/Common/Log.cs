@@ -145,6 +145,9 @@ internal static partial class Log
     [LoggerMessage(62, LogLevel.Information, "Presence: this node's {Users} online users rewritten to Redis; {Announced} changes announced, {Checked} users checked against what this node's sockets were told")]
     public static partial void PresenceResynced(ILogger logger, int users, int announced, int @checked);
 
+    // 100–119: search.
+    [LoggerMessage(100, LogLevel.Information, "Search index ({Store}): {Done} of {Total} existing messages indexed")]
+    public static partial void SearchBackfill(ILogger logger, string store, long done, long total);
     // Files (protocol v2 §3): event ids 120-139.
     [LoggerMessage(120, LogLevel.Debug, "File uploaded by {Username}: {Size} bytes, {ContentType}")]
     public static partial void FileUploaded(ILogger logger, string username, long size, string contentType);

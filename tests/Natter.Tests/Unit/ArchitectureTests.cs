@@ -22,8 +22,9 @@ public sealed class ArchitectureTests
         ["Files"] = ["Common", "Api", "Storage"],
         ["Sending"] = ["Common", "Storage", "Bus", "Rooms"],
         ["Delivery"] = ["Common", "Storage", "Bus", "Rooms"],
+        ["Search"] = ["Common", "Api", "Storage", "Rooms"],
         ["Entry"] = ["Common", "Api", "Storage", "Bus", "Rooms", "Accounts", "Sending", "Delivery"],
-        ["Hosting"] = ["Common", "Api", "Storage", "Bus", "Rooms", "Accounts", "Sending", "Delivery", "Entry", "Files"],
+        ["Hosting"] = ["Common", "Api", "Storage", "Bus", "Rooms", "Accounts", "Sending", "Delivery", "Entry", "Search", "Files"],
     };
 
     /// <summary>Types of <paramref name="root"/>.X that use a folder X may not use, as "Type -> Folder".</summary>
