@@ -32,6 +32,17 @@ internal sealed class ServerFrame
     public bool Deleted { get; set; }
     public string? Emoji { get; set; }
     public bool On { get; set; }
+    public List<FileDto>? Files { get; set; }
+}
+
+internal sealed class FileDto
+{
+    public string Id { get; set; } = "";
+    public string Name { get; set; } = "";
+    public long Size { get; set; }
+    public string ContentType { get; set; } = "";
+    public string Url { get; set; } = "";
+    public string? ThumbUrl { get; set; }
 }
 
 internal sealed class RoomDto
@@ -54,6 +65,7 @@ internal sealed class SendFrame
     public string Text { get; set; } = "";
     public string ClientId { get; set; } = "";
     public long? ReplyTo { get; set; }
+    public List<string>? Files { get; set; }
 }
 
 /// <summary>edit, delete and react: fields a frame does not use stay null and are left out.</summary>
@@ -126,6 +138,7 @@ internal sealed class MessageDto
     public long? EditedTs { get; set; }
     public bool Deleted { get; set; }
     public List<ReactionDto>? Reactions { get; set; }
+    public List<FileDto>? Files { get; set; }
 }
 
 internal sealed class ReactionDto
@@ -159,5 +172,6 @@ internal sealed class ProblemDto
 [JsonSerializable(typeof(RoomDto))]
 [JsonSerializable(typeof(List<RoomDto>))]
 [JsonSerializable(typeof(ProblemDto))]
+[JsonSerializable(typeof(FileDto))]
 [JsonSerializable(typeof(JsonElement))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext;

@@ -109,10 +109,8 @@ public sealed class MigrationTests
             }
         }
 
-        // Every later migration ran too, once each, in order (3, search, and 6, accounts, among them).
-        Assert.Equal([1, 2, 3], versions.Where(v => v <= 3));
-        Assert.Equal(versions.Distinct().Order(), versions);
-        Assert.Contains(6L, versions);
+        // Every migration ran once, in order: the v1 database is now at the current version.
+        Assert.Equal(Natter.Server.Storage.Sqlite.SqliteSchema.Migrations.Select(m => (long)m.Version), versions);
     }
 
     [Fact]

@@ -69,8 +69,21 @@ public static class AccountSettingsApi
         var caller = Caller.From(http.User);
         if (avatar is (true, { } fileId))
         {
-            // Uploads (protocol v2 §3) are not part of this server yet: no file id is known.
-            return Problems.NotFound($"No image '{fileId}' of yours.");
+            var file = FileIds.IsValid(fileId) ? (await store.FindFilesAsync([fileId], ct)).FirstOrDefault() : null;
+            if (file is null)
+            {
+                return Problems.NotFound($"No file '{fileId}'.");
+            }
+
+            if (file.UploaderId != caller.UserId)
+            {
+                return Problems.Forbidden("That file was uploaded by someone else: upload the picture yourself.");
+            }
+
+            if (!file.File.IsImage)
+            {
+                return Problems.BadRequest("An avatar is an image: PNG, JPEG, GIF or WebP.");
+            }
         }
 
         if (displayName is not null)
@@ -80,7 +93,7 @@ public static class AccountSettingsApi
 
         if (avatar.Present)
         {
-            await store.SetAvatarAsync(caller.UserId, null, ct);
+            await store.SetAvatarAsync(caller.UserId, avatar.FileId, ct);
         }
 
         var profile = await store.FindProfileAsync(caller.Username, ct);

@@ -6,7 +6,7 @@ namespace Natter.Server.Api;
 public sealed record ProfileDto(string Username, string DisplayName, string? AvatarUrl)
 {
     /// <summary>Where an avatar is read (any signed-in user may): the file's download path; null for none.</summary>
-    public static string? AvatarUrlOf(string? fileId) => fileId is null ? null : $"/api/files/{Uri.EscapeDataString(fileId)}";
+    public static string? AvatarUrlOf(string? fileId) => fileId is null ? null : $"/api/files/{Uri.EscapeDataString(fileId)}/thumb";
 }
 
 /// <summary>GET /api/me: the user object plus whether the caller is a server admin (Natter:Admins).</summary>
