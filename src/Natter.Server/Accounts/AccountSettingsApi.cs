@@ -69,7 +69,8 @@ public static class AccountSettingsApi
         var caller = Caller.From(http.User);
         if (avatar is (true, { } fileId))
         {
-            var file = FileIds.IsValid(fileId) ? (await store.FindFilesAsync([fileId], ct)).FirstOrDefault() : null;
+            var found = FileIds.IsValid(fileId) ? await store.FindFilesAsync([fileId], ct) : [];
+            var file = found.Count > 0 ? found[0] : null;
             if (file is null)
             {
                 return Problems.NotFound($"No file '{fileId}'.");
