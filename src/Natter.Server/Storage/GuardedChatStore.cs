@@ -5,7 +5,7 @@ namespace Natter.Server.Storage;
 /// become <see cref="StoreUnavailableException"/> (503 over HTTP, never 500), and every write tells
 /// <see cref="StoreWriteHealth"/> whether it worked, so readiness reports a store that refuses writes.
 /// </summary>
-public sealed class GuardedChatStore(IChatStore inner, StoreWriteHealth health) : IChatStore
+public sealed partial class GuardedChatStore(IChatStore inner, StoreWriteHealth health) : IChatStore
 {
     public Task InitializeAsync(CancellationToken ct) =>
         WriteAsync(() => inner.InitializeAsync(ct));
