@@ -46,6 +46,8 @@ public static class NatterServices
         services.AddSingleton<RoomCreationLimit>();
         services.AddSingleton<RoomDirectory>();
         services.AddSingleton<RoomService>();
+        services.AddSingleton<RoomChanges>();
+        services.AddSingleton<RoomModeration>();
 
         // The path of a message: entry → sending → store → bus → delivery.
         services.AddSingleton<SocketPresence>();
