@@ -104,7 +104,9 @@ public sealed class MySqlMigrationTests : IAsyncLifetime
         await using var verify = new MySqlConnection(_config.MySql);
         await verify.OpenAsync().WaitAsync(TimeSpan.FromSeconds(10));
         await using var versions = new MySqlCommand("SELECT GROUP_CONCAT(version ORDER BY version) FROM schema_migrations", verify);
-        Assert.Equal("1,2", await versions.ExecuteScalarAsync() as string);
+        var applied = (await versions.ExecuteScalarAsync() as string ?? "").Split(',');
+        Assert.Equal(["1", "2"], applied.Take(2));
+        Assert.Contains("5", applied); // rooms with owners
         Assert.Empty(_node.Errors.Lines);
     }
 }

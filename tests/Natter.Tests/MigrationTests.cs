@@ -109,7 +109,8 @@ public sealed class MigrationTests
             }
         }
 
-        Assert.Equal([1, 2], versions);
+        Assert.Equal([1, 2], versions.Take(2));
+        Assert.Contains(5L, versions); // rooms with owners
     }
 
     [Fact]
