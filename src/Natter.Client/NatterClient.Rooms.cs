@@ -20,11 +20,16 @@ public sealed partial class NatterClient
             Role = f.Role ?? "member",
             LastSeq = f.LastSeq ?? 0,
         };
-        if (change is "removed" or "deleted")
+        lock (_gate)
         {
-            lock (_gate)
+            if (change is "removed" or "deleted")
             {
                 _lastSeq.Remove(room.Id);
+            }
+            else if (change == "added")
+            {
+                // Live delivery starts after the frame's last_seq, as after a welcome.
+                _lastSeq.TryAdd(room.Id, room.LastSeq);
             }
         }
 
