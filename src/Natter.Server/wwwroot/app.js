@@ -11,6 +11,7 @@ import { composerInput, discard, flushReads, loadOlder, markRead, retry, sendTex
 import { refreshOnline } from './actions/people.js';
 import { cancelReply, copyLink, deleteMessage, editMessage, jumpTo, react, startReply } from './actions/events.js';
 import { connection, loadLimits, logout, startSession, submitAuth } from './actions/session.js';
+import { deleteActiveRoom, invite, openMembers, openSettings, saveSettings } from './actions/room-admin.js';
 import { store } from './state.js';
 import { toast } from './views/dom.js';
 import { bindIntents } from './views/intents.js';
@@ -52,6 +53,11 @@ function wire() {
   $('create-form').addEventListener('submit', (e) => { e.preventDefault(); createRoom($('create-name').value); });
   $('dm-form').addEventListener('submit', (e) => { e.preventDefault(); submitDirect($('dm-name').value); });
   $('leave-button').addEventListener('click', leaveActiveRoom);
+  $('members-button').addEventListener('click', openMembers);
+  $('settings-button').addEventListener('click', openSettings);
+  $('settings-form').addEventListener('submit', (e) => { e.preventDefault(); saveSettings(); });
+  $('invite-form').addEventListener('submit', (e) => { e.preventDefault(); invite($('invite-name').value); });
+  $('delete-room-button').addEventListener('click', deleteActiveRoom);
 
   const input = $('message-input');
   input.addEventListener('input', () => {

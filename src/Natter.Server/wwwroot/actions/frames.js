@@ -7,6 +7,7 @@ import * as screens from '../views/screens.js';
 import { fillGap, loadHistory, markRead, readPositionsFromServer } from './messages.js';
 import { applyRooms, refreshRoomsSoon, removeRoom } from './rooms.js';
 import { applyPresence, refreshOnline } from './people.js';
+import { onMemberFrame, onRoomFrame } from './room-admin.js';
 import { connection } from './session.js';
 
 const TYPING_SHOW_MS = 5000;
@@ -29,12 +30,13 @@ export function onFrame(f) {
       markRead(store.activeRoom);
       break;
     case 'room':
-      store.upsertRoom(f);
-      screens.renderRooms();
+      onRoomFrame(f);
+      if (f.event === 'removed' || f.event === 'deleted') break;
       refreshRoomsSoon();
       refreshOnline();
       break;
     case 'member':
+      onMemberFrame(f);
       if (f.username === store.me) {
         if (f.event === 'left') removeRoom(f.room);
         else refreshRoomsSoon();

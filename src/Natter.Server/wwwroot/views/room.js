@@ -5,6 +5,7 @@ import { roomTitle, store } from '../state.js';
 import { h } from './dom.js';
 import { intents } from './intents.js';
 import { renderMessages } from './messages.js';
+import { renderRoomTools } from './room-settings.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -43,6 +44,8 @@ export function showNoRoom() {
   $('messages').replaceChildren();
   $('composer').hidden = true;
   $('leave-button').hidden = true;
+  $('members-button').hidden = true;
+  $('settings-button').hidden = true;
   $('typing').textContent = '';
   $('room-title').textContent = 'Welcome';
   $('room-sub').textContent = '';
@@ -61,6 +64,7 @@ export function renderRoomHeader() {
     $('room-sub').textContent = 'Group room';
   }
   $('leave-button').hidden = room.kind === 'direct';
+  renderRoomTools();
 }
 
 /** Draws the open room's messages; stays at the bottom when the reader was there (or `toBottom`). */
