@@ -46,6 +46,8 @@ public sealed class RoomSettingsTests(BrowserFixture browser) : BrowserTest(brow
         var violations = await AxeAsync(alice, "room settings desktop").WaitAsync(Slow, Ct);
         Assert.DoesNotContain(violations, v => v.Impact is "serious" or "critical");
         await alice.ScreenshotAsync("rooms-settings-desktop").WaitAsync(Slow, Ct);
+        await settings.GetByRole(AriaRole.Button, new() { Name = "Ban bob" }).ScrollIntoViewIfNeededAsync().WaitAsync(Slow, Ct);
+        await alice.ScreenshotAsync("rooms-settings-members-desktop").WaitAsync(Slow, Ct);
 
         // Bob, now a moderator, sees the settings on his phone: he may edit them but not delete the room.
         await bob.Page.GetByRole(AriaRole.Button, new() { Name = "Room settings", Exact = true }).ClickAsync().WaitAsync(Slow, Ct);
