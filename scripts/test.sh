@@ -23,6 +23,7 @@ need_pkgs=()
 command -v redis-server >/dev/null || need_pkgs+=(redis-server)
 command -v mariadbd >/dev/null || need_pkgs+=(mariadb-server)
 [[ -x /usr/bin/chromium ]] || need_pkgs+=(chromium)
+[[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]] || need_pkgs+=(fonts-noto-color-emoji) # emoji in browser screenshots
 if (( ${#need_pkgs[@]} )); then
   echo "== installing ${need_pkgs[*]} (apt-get)"
   if [[ $(id -u) -eq 0 ]]; then

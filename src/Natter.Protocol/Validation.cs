@@ -43,17 +43,9 @@ public static class Validation
             return null;
         }
 
-        var lower = input.ToLowerInvariant();
-        foreach (var c in lower)
-        {
-            var ok = c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '.' or '-';
-            if (!ok)
-            {
-                return null;
-            }
-        }
-
-        return lower;
+        // Checked before lower-casing: ToLowerInvariant maps a few non-ASCII letters (the Kelvin sign U+212A) to
+        // ASCII ones, which would let "\u212Aate" sign in as "kate".
+        return input.AsSpan().ContainsAnyExcept(UsernameChars) ? null : input.ToLowerInvariant();
     }
 
     /// <summary>True when the password's length is within the rules.</summary>

@@ -42,7 +42,6 @@ public static class NatterApp
         app.UseMiddleware<ManagementEndpoints>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseMiddleware<StoreFailures>();
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseWebSockets();

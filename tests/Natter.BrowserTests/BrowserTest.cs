@@ -36,9 +36,9 @@ public abstract class BrowserTest(BrowserFixture browser) : IAsyncLifetime
         GC.SuppressFinalize(this);
     }
 
-    protected async Task<ChatUser> UserAsync(string name, ViewportSize? viewport = null)
+    protected async Task<ChatUser> UserAsync(string name, ViewportSize? viewport = null, Action<BrowserNewContextOptions>? options = null)
     {
-        var u = await ChatUser.OpenAsync(browser, Host, name, viewport).WaitAsync(Slow, Ct);
+        var u = await ChatUser.OpenAsync(browser, Host, name, viewport, options).WaitAsync(Slow, Ct);
         _users.Add(u);
         return u;
     }

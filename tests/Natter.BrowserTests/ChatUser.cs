@@ -26,6 +26,7 @@ public sealed class ChatUser : IAsyncDisposable
     }
 
     public IPage Page { get; }
+    public IBrowserContext Context => _context;
     public string Name { get; }
     /// <summary>Uncaught script errors on the page; a test ends by checking there are none.</summary>
     public List<string> PageErrors { get; } = [];
@@ -35,16 +36,20 @@ public sealed class ChatUser : IAsyncDisposable
     public static readonly ViewportSize Desktop = new() { Width = 1280, Height = 800 };
     public static readonly ViewportSize Phone = new() { Width = 390, Height = 844 };
 
-    public static async Task<ChatUser> OpenAsync(BrowserFixture browser, TestServer host, string name, ViewportSize? viewport = null)
+    /// <param name="options">changes to the browser context (a touch screen, permissions) before it opens</param>
+    public static async Task<ChatUser> OpenAsync(BrowserFixture browser, TestServer host, string name, ViewportSize? viewport = null,
+        Action<BrowserNewContextOptions>? options = null)
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        var contextOptions = new BrowserNewContextOptions
         {
             BaseURL = host.BaseUri.ToString(),
             ViewportSize = viewport ?? Desktop,
             Locale = "en-GB",
             TimezoneId = "Europe/Amsterdam",
             ColorScheme = ColorScheme.Light,
-        }).WaitAsync(TimeSpan.FromSeconds(20));
+        };
+        options?.Invoke(contextOptions);
+        var context = await browser.Browser.NewContextAsync(contextOptions).WaitAsync(TimeSpan.FromSeconds(20));
         context.SetDefaultTimeout(ActionTimeoutMs);
         context.SetDefaultNavigationTimeout(15_000);
         var page = await context.NewPageAsync().WaitAsync(TimeSpan.FromSeconds(20));

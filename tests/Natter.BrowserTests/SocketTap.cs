@@ -49,7 +49,38 @@ public sealed class SocketTap
             }
             Pass(f, _fromClient, server);
         });
-        server.OnMessage(f => Pass(f, _fromServer, page));
+        server.OnMessage(f =>
+        {
+            if (f.Text is { } text && Drops(text)) return;
+            Pass(f, _fromServer, page);
+        });
+    }
+
+    Func<JsonElement, bool>? _drop;
+
+    /// <summary>Server frames that match are lost on the way to the page (recorded, not passed on); null stops that.</summary>
+    public void DropFromServer(Func<JsonElement, bool>? match)
+    {
+        lock (_gate) _drop = match;
+    }
+
+    /// <summary>Server frames lost so far.</summary>
+    public IReadOnlyList<JsonElement> DroppedFrames
+    {
+        get { lock (_gate) return [.. _dropped]; }
+    }
+
+    readonly List<JsonElement> _dropped = [];
+
+    bool Drops(string text)
+    {
+        var frame = JsonDocument.Parse(text).RootElement.Clone();
+        lock (_gate)
+        {
+            if (_drop is null || !_drop(frame)) return false;
+            _dropped.Add(frame);
+            return true;
+        }
     }
 
     void Pass(IWebSocketFrame frame, List<string> record, IWebSocketRoute to)

@@ -27,10 +27,23 @@ public sealed class AccountsTests
         Assert.Equal(HttpStatusCode.OK, login.StatusCode);
     }
 
+    [Fact]
+    public async Task A_name_with_a_letter_that_lower_cases_to_ascii_is_not_another_spelling_of_an_account()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.Http();
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/api/register", new { username = "kate", password = "long enough" })).StatusCode);
+
+        // U+212A KELVIN SIGN lower-cases to an ASCII "k".
+        var kelvin = await http.PostAsJsonAsync("/api/login", new { username = "\u212Aate", password = "long enough" });
+        Assert.Equal(HttpStatusCode.Unauthorized, kelvin.StatusCode);
+    }
+
     [Theory]
     [InlineData("""{"username":"ab","password":"long enough"}""")]
     [InlineData("""{"username":"has space","password":"long enough"}""")]
     [InlineData("""{"username":"émile","password":"long enough"}""")]
+    [InlineData("""{"username":"\u212Aate","password":"long enough"}""")]
     [InlineData("""{"username":"abcdefghijabcdefghijabcdefghijabc","password":"long enough"}""")]
     [InlineData("""{"username":"valid","password":"short"}""")]
     [InlineData("""{"username":"valid"}""")]

@@ -96,7 +96,7 @@ public static class AccountsApi
         }
 
         var logger = logs.CreateLogger(typeof(AccountsApi));
-        var username = Validation.NormalizeUsername(rawName) ?? rawName.ToLowerInvariant();
+        var username = Validation.NormalizeUsername(rawName) ?? rawName; // an invalid name matches no account (and is never mapped onto one)
         var address = AddressOf(http);
         var device = devices.DeviceOf(http.Request.Cookies[devices.CookieName], username);
         if (throttle.RetryAfter(username, address, device) is { } wait)

@@ -9,7 +9,6 @@ namespace Natter.Server.Sending;
 /// </summary>
 public sealed class SendRateLimiter : IDisposable
 {
-    private static readonly TimeSpan Period = TimeSpan.FromMilliseconds(100);
     private readonly PartitionedRateLimiter<long> _sends;
     private readonly PartitionedRateLimiter<long> _events;
 
@@ -20,15 +19,21 @@ public sealed class SendRateLimiter : IDisposable
         _events = Create(limits.EventsPerSecond, limits.EventsPerSecond * 2);
     }
 
-    private static PartitionedRateLimiter<long> Create(int perSecond, int burst) =>
-        PartitionedRateLimiter.Create<long, long>(user => RateLimitPartition.GetTokenBucketLimiter(user, _ => new TokenBucketRateLimiterOptions
+    // Tokens come about ten times a second, in whole tokens, at exactly the configured rate: 25/s is 2 every 80 ms,
+    // 5/s is 1 every 200 ms (a fixed 100 ms tick with perSecond / 10 tokens turned 25/s into 20/s and 5/s into 10/s).
+    private static PartitionedRateLimiter<long> Create(int perSecond, int burst)
+    {
+        var tokens = Math.Max(1, perSecond / 10);
+        var period = TimeSpan.FromSeconds((double)tokens / Math.Max(1, perSecond));
+        return PartitionedRateLimiter.Create<long, long>(user => RateLimitPartition.GetTokenBucketLimiter(user, _ => new TokenBucketRateLimiterOptions
         {
             TokenLimit = burst,
-            TokensPerPeriod = Math.Max(1, perSecond / 10),
-            ReplenishmentPeriod = Period,
+            TokensPerPeriod = tokens,
+            ReplenishmentPeriod = period,
             QueueLimit = 0,
             AutoReplenishment = true,
         }));
+    }
 
     public bool TrySend(long userId) => TryAcquire(_sends, userId);
 

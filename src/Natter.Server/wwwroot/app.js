@@ -17,6 +17,12 @@ import { toast } from './views/dom.js';
 import { bindIntents } from './views/intents.js';
 import { autosizeComposer, messageKeys, nearTop } from './views/room.js';
 import { openDialog, showLogin } from './views/screens.js';
+import { onHashChange } from './actions/links.js';
+import { mentionBlur, mentionInput, mentionKeys } from './actions/mentions.js';
+import { toggleNotifications } from './actions/notify.js';
+import { bindLongPress } from './views/longpress.js';
+import { onBell, renderNews } from './views/news.js';
+import { updateJump } from './views/unread.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -63,7 +69,11 @@ function wire() {
   input.addEventListener('input', () => {
     autosizeComposer();
     composerInput(input.value);
+    mentionInput();
   });
+  input.addEventListener('click', mentionInput);
+  input.addEventListener('blur', mentionBlur);
+  $('composer').addEventListener('keydown', mentionKeys, true); // before Enter sends
   input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
@@ -80,11 +90,16 @@ function wire() {
   $('messages').addEventListener('scroll', () => {
     const room = store.activeRoom;
     if (room && nearTop()) loadOlder(room);
+    updateJump();
   }, { passive: true });
+  bindLongPress($('messages'));
+  onBell(toggleNotifications);
+  window.addEventListener('hashchange', onHashChange);
 
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState !== 'visible') {
       flushReads(); // the last read markers go before the page may be frozen
+      renderNews(); // the open room's news counts in the title while hidden
       return;
     }
     markRead(store.activeRoom);

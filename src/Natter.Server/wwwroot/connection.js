@@ -144,6 +144,16 @@ export class Connection extends EventTarget {
   /** A "message" frame with our client_id arrived (maybe before its ack, e.g. during sync). */
   confirm(clientId) { this.#outbox.remove(clientId); }
 
+  /**
+   * Asks again for a room's log above `after` on the open socket (a backfill sync: protocol.md, delivery 3):
+   * every kind of event comes again in seq order, then a `synced` frame with the returned ref. Null when the
+   * socket cannot take it now.
+   */
+  backfill(roomId, after) {
+    const ref = this.#ref('b');
+    return this.send({ type: 'sync', ref, rooms: { [roomId]: after } }) ? ref : null;
+  }
+
   /** Drops queued sends for a room the user left. */
   forgetRoom(roomId) { this.#outbox.removeRoom(roomId); }
 

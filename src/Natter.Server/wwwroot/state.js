@@ -124,7 +124,8 @@ class Room {
     if (typeof visibility === 'string') d.visibility = visibility;
     if (Number.isInteger(members)) d.members = members;
     if (typeof role === 'string') d.role = role;
-    if (Number.isInteger(mention_count)) d.mentionCount = mention_count;
+    // A room list older than what this client holds (answered before a live mention arrived) keeps the live count.
+    if (Number.isInteger(mention_count) && !(Number.isInteger(last_seq) && last_seq < d.lastSeq)) d.mentionCount = mention_count;
     if (name != null) d.name = name;
     if (kind != null) d.kind = kind;
     if (Number.isInteger(last_seq) && last_seq > d.lastSeq) d.lastSeq = last_seq;
@@ -192,6 +193,8 @@ const s = {
   lastTypingSent: 0,
   /** the message the composer answers: {room, seq, from}, or null */
   replyTo: null,
+  /** where the open room's "new messages" divider goes: its read_seq when it was opened, {room, seq}, or null */
+  unreadMarker: null,
 };
 
 export const store = {
@@ -212,6 +215,8 @@ export const store = {
   get lastTypingSent() { return s.lastTypingSent; },
   get replyTo() { return s.replyTo; },
   setReplyTo(r) { s.replyTo = r ? Object.freeze({ room: r.room, seq: r.seq, from: r.from }) : null; },
+  get unreadMarker() { return s.unreadMarker; },
+  setUnreadMarker(room, seq) { s.unreadMarker = room && Number.isInteger(seq) ? Object.freeze({ room, seq }) : null; },
 
   // ------------------------------------------------------------ session
   setLimits(limits) { s.limits = limits ? Object.freeze({ ...limits }) : null; },

@@ -4,7 +4,8 @@ import { store } from '../state.js';
 import { toast } from '../views/dom.js';
 import * as roomView from '../views/room.js';
 import * as screens from '../views/screens.js';
-import { fillGap, loadHistory, markRead, readPositionsFromServer } from './messages.js';
+import { backfillAnswered, loadHistory, markRead, onGap, readPositionsFromServer, resetBackfills } from './messages.js';
+import { notifyMessage } from './notify.js';
 import { applyRooms, refreshRoomsSoon, removeRoom } from './rooms.js';
 import { applyPresence, refreshOnline } from './people.js';
 import { onMemberFrame, onRoomFrame } from './room-admin.js';
@@ -15,6 +16,7 @@ const TYPING_SHOW_MS = 5000;
 export function onFrame(f) {
   switch (f.type) {
     case 'welcome': {
+      resetBackfills();
       applyRooms(f.rooms, true);
       readPositionsFromServer(f.rooms);
       refreshOnline();
@@ -26,6 +28,7 @@ export function onFrame(f) {
       onMessage(f);
       break;
     case 'synced':
+      backfillAnswered(f);
       roomView.renderActive();
       markRead(store.activeRoom);
       break;
@@ -73,6 +76,7 @@ export function onFrame(f) {
       break;
     }
     case 'error':
+      backfillAnswered(f);
       // An error with a ref answers a frame this client sent: a refused send is shown on the message, and
       // the client's own background frames (sync, ping; typing and read never get here) are not the
       // user's business. Nor is being asked to slow down.
@@ -89,7 +93,7 @@ export function onFrame(f) {
 function onEvent(f) {
   const room = store.room(f.room);
   if (!room) return;
-  if (room.historyLoaded && room.maxSeq > 0 && f.seq > room.maxSeq + 1) fillGap(room, room.maxSeq);
+  if (room.historyLoaded && room.maxSeq > 0 && f.seq > room.maxSeq + 1 && onGap(room)) return;
   if (!store.applyEvent(room, f)) return;
   if (f.from === store.me && f.client_id) connection()?.confirm(f.client_id);
   if (room.id === store.activeId) {
@@ -107,11 +111,13 @@ function onMessage(m) {
     room = store.upsertRoom({ id: m.room, name: '', kind: 'group' });
     refreshRoomsSoon();
   }
-  if (room.historyLoaded && room.maxSeq > 0 && m.seq > room.maxSeq + 1) fillGap(room, room.maxSeq);
+  if (room.historyLoaded && room.maxSeq > 0 && m.seq > room.maxSeq + 1 && onGap(room)) return;
   const me = store.me;
   // A message past what the welcome counted that mentions the user, in a room not being read.
-  const mentionsMe = m.seq > room.lastSeq && Array.isArray(m.mentions) && m.mentions.includes(me);
+  const live = m.seq > room.lastSeq;
+  const mentionsMe = live && Array.isArray(m.mentions) && m.mentions.includes(me);
   if (!store.addMessage(room, m)) return;
+  notifyMessage(room, m, live);
   if (mentionsMe && room.id !== store.activeId) store.addMention(room);
   if (m.from === me && m.client_id) connection()?.confirm(m.client_id);
   if (m.from === me && room.id !== store.activeId) store.advanceRead(room, m.seq);

@@ -7,6 +7,7 @@ import { store } from '../state.js';
 import { toast } from '../views/dom.js';
 import * as roomView from '../views/room.js';
 import { renderReplyBar } from '../views/reply.js';
+import { scrollToDivider } from '../views/unread.js';
 import * as screens from '../views/screens.js';
 import { removeRoom } from './rooms.js';
 import { connection } from './session.js';
@@ -21,10 +22,14 @@ export async function loadHistory(room) {
   if (room.historyLoaded || room.loadingOlder) return;
   store.setLoadingOlder(room, true);
   try {
-    const msgs = await api.messages(room.id, { limit: PAGE });
+    // Enough to reach the first unread message (up to two pages), so the "New messages" divider shows; an
+    // older one shows when the reader scrolls up to it.
+    const mark = store.unreadMarker?.room === room.id ? store.unreadMarker.seq : room.lastSeq;
+    const limit = Math.min(2 * PAGE, Math.max(PAGE, room.lastSeq - mark + 10));
+    const msgs = await api.messages(room.id, { limit });
     store.addMessages(room, msgs);
     store.setHistoryLoaded(room);
-    if (msgs.length < PAGE) store.setNoOlder(room);
+    if (msgs.length < limit) store.setNoOlder(room);
   } catch (e) {
     if (e.status === 403 || e.status === 404) { removeRoom(room.id); toast('You are no longer in that room.'); return; }
     toast(`Could not load messages: ${e.message}`);
@@ -33,6 +38,7 @@ export async function loadHistory(room) {
   }
   if (store.activeId !== room.id) return;
   roomView.renderActive({ toBottom: true });
+  scrollToDivider();
   screens.renderRooms();
   markRead(room);
   fillViewport(room);
@@ -68,8 +74,43 @@ export async function loadOlder(room) {
   fillViewport(room);
 }
 
-/** Fetches messages after `after` over HTTP when a live message shows a gap. */
-export async function fillGap(room, after) {
+/**
+ * A live frame skipped seqs. History pages hold messages in their current state but not the edits, deletions
+ * and reactions between them, so an event in the gap that changed a message already held would be lost; the
+ * gap is asked for again on the socket instead (a backfill sync), which replays every kind in seq order.
+ * Frames past the gap wait for it: they are dropped here and come again with the backfill. True when the
+ * frame is to be dropped; false when it is to be applied (no socket to ask on: the old HTTP fill is used).
+ */
+export function onGap(room) {
+  if (backfills.has(room.id)) return true;
+  const ref = connection()?.backfill(room.id, room.maxSeq);
+  if (ref) {
+    backfills.set(room.id, ref);
+    return true;
+  }
+  fillGap(room, room.maxSeq);
+  return false;
+}
+
+/** room id -> ref of its backfill sync under way */
+const backfills = new Map();
+
+/** A `synced` or `error` frame: when it answers a backfill, the room takes live frames again. */
+export function backfillAnswered(f) {
+  for (const [room, ref] of backfills) {
+    if (ref !== f.ref) continue;
+    backfills.delete(room);
+    const r = store.room(room);
+    // A refused backfill (the store could not answer): what history has, so the log at least has no hole.
+    if (f.type === 'error' && r) fillGap(r, r.maxSeq);
+  }
+}
+
+/** A new socket: its own sync covers every room from what is held, so no backfill is waited for. */
+export const resetBackfills = () => backfills.clear();
+
+/** Fetches messages after `after` over HTTP (when no socket can be asked). */
+async function fillGap(room, after) {
   try {
     for (;;) {
       const msgs = await api.messages(room.id, { after, limit: 200 });

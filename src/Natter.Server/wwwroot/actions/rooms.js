@@ -6,9 +6,11 @@ import { roomTitle, store } from '../state.js';
 import { toast } from '../views/dom.js';
 import * as roomView from '../views/room.js';
 import { renderReplyBar } from '../views/reply.js';
+import { scrollToDivider } from '../views/unread.js';
 import * as screens from '../views/screens.js';
 import { flushReads, loadHistory, markRead } from './messages.js';
 import { connection } from './session.js';
+import { followLink } from './links.js';
 
 /** Applies a full room list (welcome or GET /api/rooms); `authoritative` drops rooms not in it. */
 export function applyRooms(list, authoritative) {
@@ -22,6 +24,7 @@ export function applyRooms(list, authoritative) {
   const restore = store.takeRestoreId();
   if (restore) {
     openRoom(restore);
+    followLink(restore);
   } else if (store.activeId) {
     roomView.renderRoomHeader();
   }
@@ -49,12 +52,15 @@ export function openRoom(id) {
   const changed = store.activeId !== id;
   if (changed && store.activeId) flushReads(store.activeId);
   store.setActive(id);
+  // The "New messages" divider goes where the room was read up to when it opened, and stays while it is open.
+  if (changed) store.setUnreadMarker(id, room.unread > 0 ? room.readSeq : null);
   roomView.showRoom(changed);
   // Each room keeps its own draft: what was typed elsewhere never follows into this room.
   if (changed) roomView.setComposer(loadDraft(store.me, id));
   renderReplyBar();
   screens.renderRooms();
   roomView.renderActive({ toBottom: true });
+  if (changed) scrollToDivider();
   markRead(room);
   if (!room.historyLoaded) loadHistory(room);
   roomView.focusComposer();

@@ -10,6 +10,7 @@ import { onAcked, onFrame } from './frames.js';
 import { readRefused, resetReads } from './messages.js';
 import { startOnline, stopOnline } from './people.js';
 import { applyRooms, closeRoom } from './rooms.js';
+import { rememberLink } from './links.js';
 
 /** @type {Connection|null} */
 let conn = null;
@@ -85,6 +86,7 @@ export async function submitAuth(kind, username, password) {
 }
 
 export function startSession(username) {
+  rememberLink();
   store.startSession(username, roomInAddress());
   resetReads();
   screens.showChat();

@@ -3,6 +3,7 @@
 
 import { formatFull, h } from './dom.js';
 import { intents } from './intents.js';
+import { setFormatted } from './format.js';
 
 export const COMMON_EMOJI = [
   ['👍', 'thumbsup +1'], ['❤️', 'heart love'], ['😂', 'joy laugh'], ['🎉', 'tada party'], ['😮', 'open_mouth wow'],
@@ -16,9 +17,10 @@ export function fillParts(n, m, me) {
   n.classList.toggle('deleted', !!m.deleted);
   n.classList.toggle('mentions-me', !m.deleted && m.from !== me && (m.mentions ?? []).includes(me));
   if (m.deleted) {
+    body.formatted = null;
     body.textContent = 'message deleted';
-  } else if (body.textContent !== m.text) {
-    body.textContent = m.text;
+  } else {
+    setFormatted(body, m.text, me);
   }
   const edited = n.querySelector('.edited');
   edited.hidden = !m.edited_ts || !!m.deleted;

@@ -3,6 +3,8 @@
 import { roomTitle } from '../state.js';
 import { fillParts, openMenu } from './message-parts.js';
 import { quoteNode } from './reply.js';
+import { setFormatted } from './format.js';
+import { dividerEntry, dividerSeq, jumpEntry } from './unread.js';
 import { avatar, dayKey, dayLabel, formatFull, formatTime, h, reconcile } from './dom.js';
 
 /**
@@ -40,9 +42,11 @@ export function renderMessages(log, { room, me, pending, online, onRetry, onDisc
     return true;
   };
 
+  const divider = dividerSeq(room, me);
   for (const m of room.list) {
     const newDay = addDay(m.ts);
-    const cont = !newDay && prev && prev.from === m.from && m.ts - prev.ts < 5 * 60000;
+    if (m.seq === divider) entries.push(dividerEntry());
+    const cont = !newDay && m.seq !== divider && prev && prev.from === m.from && m.ts - prev.ts < 5 * 60000;
     entries.push({ key: `m${m.seq}`, render: (n) => messageNode(n, m, { me, cont, room }) });
     prev = m;
   }
@@ -70,6 +74,7 @@ export function renderMessages(log, { room, me, pending, online, onRetry, onDisc
       },
     });
   }
+  entries.push(jumpEntry());
   reconcile(log, entries);
 }
 
@@ -99,7 +104,7 @@ function fillMeta(n, from, ts, text, { me, cont }) {
   time.dateTime = new Date(ts).toISOString();
   time.textContent = formatTime(ts);
   time.title = formatFull(ts);
-  if (body.textContent !== text) body.textContent = text;
+  setFormatted(body, text, me);
 }
 
 function messageNode(n, m, opts) {

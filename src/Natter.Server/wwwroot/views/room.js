@@ -6,15 +6,16 @@ import { h } from './dom.js';
 import { intents } from './intents.js';
 import { renderMessages } from './messages.js';
 import { renderRoomTools } from './room-settings.js';
+import { updateJump } from './unread.js';
 
 const $ = (id) => document.getElementById(id);
 
 /** Phone-sized window: the room list and a room are two screens. */
 export const narrow = () => window.matchMedia('(max-width: 760px)').matches;
 
-/** The room id in the address (#room/<id>), if any. */
+/** The room id in the address (#room/<id>, or a message's link #room/<id>/<seq>), if any. */
 export function roomInAddress() {
-  const m = /^#room\/(.+)$/.exec(location.hash);
+  const m = /^#room\/([^/]+)(?:\/\d+)?$/.exec(location.hash);
   return m ? decodeURIComponent(m[1]) : null;
 }
 
@@ -23,7 +24,8 @@ export function showRoom(changed) {
   const room = store.activeRoom;
   if (!room) return;
   document.body.dataset.pane = 'room';
-  history.replaceState(null, '', `#room/${encodeURIComponent(room.id)}`);
+  // A link to one of its messages (#room/<id>/<seq>) stays in the address while that room is open.
+  if (roomInAddress() !== room.id) history.replaceState(null, '', `#room/${encodeURIComponent(room.id)}`);
   $('welcome-panel').hidden = true;
   $('messages').hidden = false;
   $('composer').hidden = false;
@@ -82,6 +84,7 @@ export function renderActive({ toBottom = false } = {}) {
     onDiscard: intents.discard,
   });
   if (toBottom || nearBottom) log.scrollTop = log.scrollHeight;
+  updateJump();
 }
 
 /** Where the reader is, measured from the bottom, so older messages can appear above without a jump. */

@@ -6,6 +6,7 @@ import { inDuration, setAvatar } from './dom.js';
 import { intents } from './intents.js';
 import { renderOnlineList, renderPublicRooms, renderRoomList } from './lists.js';
 import { focusHeading, renderRoomHeader } from './room.js';
+import { renderNews } from './news.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -64,8 +65,7 @@ export function renderRooms() {
   const rooms = store.rooms;
   renderRoomList($('room-list'), rooms, { activeId: store.activeId, me: store.me, onOpen: intents.openRoom });
   $('rooms-empty').hidden = rooms.length > 0;
-  const unread = rooms.reduce((n, r) => n + (r.id === store.activeId ? 0 : r.unread), 0);
-  document.title = unread ? `(${unread}) Natter` : 'Natter';
+  renderNews();
 }
 
 /** A room was closed: focus goes back to its entry in the list, or (when it was left) to what is there instead. */
