@@ -78,6 +78,10 @@ public sealed class ClusterRoomTests : IAsyncLifetime
         return socket;
     }
 
+    private static double PublishFailures(string metrics) => metrics.Split('\n')
+        .Where(l => l.StartsWith("natter_bus_publish_failures_total", StringComparison.Ordinal))
+        .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+
     private static string? Str(JsonElement e, string name) => e.TryGetProperty(name, out var p) ? p.GetString() : null;
 
     private static async Task PostAsync(TestUser user, string path, object body, HttpStatusCode expected)
@@ -170,5 +174,48 @@ public sealed class ClusterRoomTests : IAsyncLifetime
         Assert.Equal(("added", "member", "private"), (Str(added, "event"), Str(added, "role"), Str(added, "visibility")));
         var hello = await amy.PostMessageAsync(hideout, "welcome, cal");
         await calSocket.WaitForSeqAsync(hideout, hello, Delivery);
+    }
+
+    [Fact]
+    public async Task A_kick_made_on_a_node_cut_off_from_Redis_reaches_the_other_nodes_when_its_link_returns()
+    {
+        var config = ClusterConfig.Create();
+        _config = config;
+        var proxy = Own(new FaultProxy(Faults.RedisPort));
+        var node0 = Own(await TestServer.StartAsync(new ServerOptions
+        {
+            Name = "node0",
+            Cluster = config,
+            IgnoreErrorsFrom = ["Microsoft.Extensions.Diagnostics.HealthChecks"],
+        }));
+        var node1 = Own(await TestServer.StartAsync(new ServerOptions
+        {
+            Name = "node1",
+            Cluster = config,
+            Settings = [Faults.ThroughRedisProxy(proxy)],
+            IgnoreErrorsFrom = ["Microsoft.Extensions.Diagnostics.HealthChecks"],
+        }));
+        _nodes.AddRange([node0, node1]);
+        var amy = (await TestUser.RegisterAsync(node1.BaseUri, "amy")).At(node1);
+        var ben = (await TestUser.RegisterAsync(node0.BaseUri, "ben")).At(node0);
+        var room = await amy.CreateRoomAsync("club");
+        var other = await amy.CreateRoomAsync("other");
+        await ben.JoinAsync(room);
+        await ben.JoinAsync(other);
+        var benSocket = await ConnectAsync(ben, node0);
+        var seq = await amy.PostMessageAsync(room, "before");
+        await benSocket.WaitForSeqAsync(room, seq, Delivery);
+
+        // node1 loses Redis (its links reset, new ones refused); node0 keeps it and never reconnects.
+        proxy.Drop(refuse: true);
+        await Wait.UntilAsync(async () => await node1.HealthAsync() == 503, "node1 /healthz reports the lost bus", Delivery);
+        await PostAsync(amy, $"/api/rooms/{room}/kick", new { username = "ben" }, HttpStatusCode.NoContent);
+
+        // The kick's publish has failed for good (not just waited in the client's backlog) before the link returns.
+        await Wait.UntilAsync(async () => PublishFailures(await node1.MetricsAsync()) > 0, "node1 counts the kick's failed publish", Delivery);
+        proxy.Resume();
+        await Wait.UntilAsync(async () => await node1.HealthAsync() == 200, "node1 /healthz healthy again", Delivery);
+
+        await AssertRemovedAsync(benSocket, room, "ben", "kicked", amy, other);
     }
 }

@@ -30,11 +30,12 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
     private Task? _receiver;
 
     // Membership changes (ChangeId > 0): the ids this node has handed its fan-out (bounded, oldest forgotten first),
-    // the highest of them, and the ones this node published that Redis did not confirm (sent again after a reconnect).
+    // the highest of them, and the ones this node failed to publish (sent again after a reconnect, or before its
+    // next publish).
     private readonly Lock _changesGate = new();
     private readonly HashSet<long> _changesSeen = [];
     private readonly Queue<long> _changesOrder = new();
-    private readonly SortedDictionary<long, BusEvent> _unconfirmed = [];
+    private readonly SortedDictionary<long, (BusEvent Event, byte[] Payload)> _failed = [];
     private readonly int _changesCapacity;
     private readonly long _startedAt;
     private long _changeWatermark;
@@ -72,7 +73,7 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
             // Membership changes first, on either connection: this node's unconfirmed ones go out again, and the
             // change log is replayed, so a kick made anywhere while this node was cut off applies before the rooms'
             // messages are caught up below.
-            _ = ResendUnconfirmedAsync();
+            ResendFailed();
             if (e.ConnectionType == ConnectionType.Subscription)
             {
                 _ = RecoverAsync();
@@ -87,17 +88,6 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
         if (evt.ChangeId > 0)
         {
             FirstSight(evt.ChangeId);
-            if (local?.ThisNodeOnly != true)
-            {
-                lock (_changesGate)
-                {
-                    _unconfirmed[evt.ChangeId] = evt;
-                    while (_unconfirmed.Count > _changesCapacity)
-                    {
-                        _unconfirmed.Remove(_unconfirmed.Keys.First());
-                    }
-                }
-            }
         }
 
         await _local.Writer.WriteAsync(new BusDelivery(evt, local), ct);
@@ -120,6 +110,8 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
 
         // Not awaited: the multiplexer writes publishes in call order, and the ingest writer must not wait a
         // timeout per batch while Redis is down. A lost publish is a gap the other nodes fill from the store.
+        // Membership changes whose publish failed go out again first, so the others hear them before what follows.
+        ResendFailed();
         _ = PublishRemoteAsync(evt, payload);
     }
 
@@ -128,18 +120,22 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
         try
         {
             await _redis.Multiplexer.GetSubscriber().PublishAsync(_redis.Names.Events, payload);
-            if (evt.ChangeId > 0)
-            {
-                lock (_changesGate)
-                {
-                    _unconfirmed.Remove(evt.ChangeId);
-                }
-            }
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
             _metrics.BusPublishFailures.Add(1);
             Log.BusPublishFailed(_logger, evt.GetType().Name, e);
+            if (evt.ChangeId > 0)
+            {
+                lock (_changesGate)
+                {
+                    _failed[evt.ChangeId] = (evt, payload);
+                    while (_failed.Count > _changesCapacity)
+                    {
+                        _failed.Remove(_failed.Keys.First());
+                    }
+                }
+            }
         }
     }
 
@@ -334,27 +330,24 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
         }
     }
 
-    /// <summary>Publishes again, in id order, the membership changes of this node that Redis did not confirm.</summary>
-    private async Task ResendUnconfirmedAsync()
+    /// <summary>Publishes again, in id order, this node's membership changes whose publish failed (they fail again into the same list).</summary>
+    private void ResendFailed()
     {
-        KeyValuePair<long, BusEvent>[] pending;
+        KeyValuePair<long, (BusEvent Event, byte[] Payload)>[] failed;
         lock (_changesGate)
         {
-            pending = [.. _unconfirmed];
-        }
-
-        foreach (var (_, evt) in pending)
-        {
-            try
-            {
-                var payload = JsonSerializer.SerializeToUtf8Bytes(
-                    BusEnvelope.Wrap(_redis.NodeId, _clock.GetUtcNow().ToUnixTimeMilliseconds(), evt), BusJsonContext.Default.BusEnvelope);
-                await PublishRemoteAsync(evt, payload);
-            }
-            catch (ObjectDisposedException)
+            if (_failed.Count == 0)
             {
                 return;
             }
+
+            failed = [.. _failed];
+            _failed.Clear();
+        }
+
+        foreach (var (_, (evt, payload)) in failed)
+        {
+            _ = PublishRemoteAsync(evt, payload);
         }
     }
 
