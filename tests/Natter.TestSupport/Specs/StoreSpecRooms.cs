@@ -40,6 +40,18 @@ public abstract partial class StoreSpec
     }
 
     [Fact]
+    public async Task A_new_member_starts_read_up_to_the_rooms_last_seq()
+    {
+        var alice = await UserAsync("alice");
+        var bob = await UserAsync("bob");
+        var room = await Store.CreateGroupRoomAsync("news", "", RoomVisibility.Public, alice, default).WaitAsync(Timeout);
+        await Store.AppendAsync([Msg(room.Id, alice, "m1"), Msg(room.Id, alice, "m2")], default).WaitAsync(Timeout);
+        await AddAsync(room.Id, bob);
+        var mine = Assert.Single(await Store.ListRoomsOfUserAsync(bob, default).WaitAsync(Timeout));
+        Assert.Equal((2L, 2L), (mine.LastSeq, mine.ReadSeq));
+    }
+
+    [Fact]
     public async Task A_private_room_is_not_listed_and_takes_an_invitation()
     {
         var alice = await UserAsync("alice");

@@ -73,7 +73,7 @@ public sealed partial class MySqlChatStore
             return outcome;
         }
 
-        await tx.ExecuteAsync("INSERT INTO members (room_id, user_id, read_seq, joined_at, role) VALUES (@r, @u, 0, @t, 'member')", ct,
+        await tx.ExecuteAsync("INSERT INTO members (room_id, user_id, read_seq, joined_at, role) VALUES (@r, @u, (SELECT last_seq FROM rooms WHERE id = @r), @t, 'member')", ct,
             ("@r", roomId), ("@u", userId), ("@t", Now));
         await tx.CommitAsync(ct);
         return AddMemberOutcome.Added;

@@ -48,7 +48,7 @@ public sealed partial class SqliteChatStore
             return outcome;
         }
 
-        await tx.ExecuteAsync("INSERT INTO members (room_id, user_id, read_seq, joined_at, role) VALUES (@r, @u, 0, @t, 'member')", ct,
+        await tx.ExecuteAsync("INSERT INTO members (room_id, user_id, read_seq, joined_at, role) VALUES (@r, @u, (SELECT last_seq FROM rooms WHERE id = @r), @t, 'member')", ct,
             ("@r", roomId), ("@u", userId), ("@t", Now));
         await tx.CommitAsync(ct);
         return AddMemberOutcome.Added;
