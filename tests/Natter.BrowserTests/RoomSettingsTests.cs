@@ -35,13 +35,13 @@ public sealed class RoomSettingsTests(BrowserFixture browser) : BrowserTest(brow
         await alice.Page.Keyboard.PressAsync("Enter").WaitAsync(Slow, Ct);
         var settings = Dialog(alice, "Room settings");
         await Expect(settings).ToBeVisibleAsync().WaitAsync(Slow, Ct);
-        await Expect(settings.GetByRole(AriaRole.Combobox, new() { Name = "Role of bob" })).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await Expect(settings.GetByRole(AriaRole.Button, new() { Name = "Make moderator: bob" })).ToBeVisibleAsync().WaitAsync(Slow, Ct);
         await settings.GetByLabel("Topic").FillAsync("Seeds, soil and sunshine").WaitAsync(Slow, Ct);
         await settings.GetByLabel("Topic").PressAsync("Enter").WaitAsync(Slow, Ct);
         await Expect(alice.Page.Locator("#room-sub")).ToHaveTextAsync("Seeds, soil and sunshine").WaitAsync(Slow, Ct);
         await Expect(bob.Page.Locator("#room-sub")).ToHaveTextAsync("Seeds, soil and sunshine").WaitAsync(Slow, Ct);
 
-        await settings.GetByRole(AriaRole.Combobox, new() { Name = "Role of bob" }).SelectOptionAsync("moderator").WaitAsync(Slow, Ct);
+        await settings.GetByRole(AriaRole.Button, new() { Name = "Make moderator: bob" }).ClickAsync().WaitAsync(Slow, Ct);
         await Expect(settings.GetByRole(AriaRole.Listitem).Filter(new() { HasText = "bob" })).ToContainTextAsync("Moderator").WaitAsync(Slow, Ct);
         var violations = await AxeAsync(alice, "room settings desktop").WaitAsync(Slow, Ct);
         Assert.DoesNotContain(violations, v => v.Impact is "serious" or "critical");
@@ -99,6 +99,32 @@ public sealed class RoomSettingsTests(BrowserFixture browser) : BrowserTest(brow
         await Expect(bob.Page.Locator("#room-title")).ToHaveTextAsync("Welcome").WaitAsync(Slow, Ct);
         await Expect(bob.Page.Locator("#toast")).ToContainTextAsync("You were removed from #garden").WaitAsync(Slow, Ct);
         await bob.ScreenshotAsync("rooms-kicked-desktop").WaitAsync(Slow, Ct);
+        AssertNoPageErrors();
+    }
+
+    [Fact]
+    public async Task A_private_room_made_in_the_browser_is_not_listed_and_an_invited_user_sees_it_appear()
+    {
+        var alice = await UserAsync("alice");
+        var bob = await UserAsync("bob");
+        await alice.RegisterAsync().WaitAsync(Slow, Ct);
+        await bob.RegisterAsync().WaitAsync(Slow, Ct);
+        await alice.Page.GetByRole(AriaRole.Button, new() { Name = "New room", Exact = true }).ClickAsync().WaitAsync(Slow, Ct);
+        await alice.Page.GetByLabel("Room name").FillAsync("hideout").WaitAsync(Slow, Ct);
+        await alice.Page.GetByLabel("Private: only people invited by you or a moderator can join").CheckAsync().WaitAsync(Slow, Ct);
+        await alice.Page.GetByRole(AriaRole.Button, new() { Name = "Create", Exact = true }).ClickAsync().WaitAsync(Slow, Ct);
+        await Expect(alice.Page.Locator("#room-sub")).ToHaveTextAsync("Group room · Private").WaitAsync(Slow, Ct);
+
+        await bob.Page.GetByRole(AriaRole.Button, new() { Name = "Browse rooms", Exact = true }).ClickAsync().WaitAsync(Slow, Ct);
+        await Expect(bob.Page.Locator("#public-empty")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await bob.Page.Keyboard.PressAsync("Escape").WaitAsync(Slow, Ct);
+
+        await alice.Page.GetByRole(AriaRole.Button, new() { Name = "Room settings", Exact = true }).ClickAsync().WaitAsync(Slow, Ct);
+        var settings = Dialog(alice, "Room settings");
+        await settings.GetByLabel("Username to invite").FillAsync("bob").WaitAsync(Slow, Ct);
+        await settings.GetByLabel("Username to invite").PressAsync("Enter").WaitAsync(Slow, Ct);
+        await Expect(settings.GetByRole(AriaRole.Listitem).Filter(new() { HasText = "bob" })).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await Expect(bob.RoomButton("hideout")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
         AssertNoPageErrors();
     }
 }

@@ -56,7 +56,7 @@ function wire() {
   $('new-dm-button').addEventListener('click', () => openDialog('dm-dialog'));
   document.querySelectorAll('dialog [data-close]').forEach((b) => b.addEventListener('click', () => b.closest('dialog').close()));
 
-  $('create-form').addEventListener('submit', (e) => { e.preventDefault(); createRoom($('create-name').value); });
+  $('create-form').addEventListener('submit', (e) => { e.preventDefault(); createRoom($('create-name').value, $('create-private').checked); });
   $('dm-form').addEventListener('submit', (e) => { e.preventDefault(); submitDirect($('dm-name').value); });
   $('leave-button').addEventListener('click', leaveActiveRoom);
   $('members-button').addEventListener('click', openMembers);

@@ -129,7 +129,7 @@ async function unban(username) {
   if (room) await act(() => api.unban(room.id, username), `${username} may join again.`);
 }
 
-async function setRole(username, role, undo) {
+async function setRole(username, role) {
   const room = store.room(dialogRoom);
   if (!room) return;
   if (role === 'owner' && !await confirmAction({
@@ -137,7 +137,6 @@ async function setRole(username, role, undo) {
     text: `${username} becomes the owner of #${roomTitle(room, store.me)}; you stay on as a moderator and cannot take it back yourself.`,
     ok: 'Hand over',
   })) {
-    undo();
     return;
   }
 

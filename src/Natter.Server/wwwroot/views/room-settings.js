@@ -33,7 +33,7 @@ function mayAct(mine, member, me) {
 
 /**
  * A member list: avatar, name, role, online. With `actions` (the settings dialog) and the viewer's rights,
- * a role menu and Kick / Ban buttons; each control is named after the member it acts on.
+ * role buttons (the owner) and Kick / Ban; each control is named after the member it acts on.
  */
 export function renderMembers(ul, members, { actions = null } = {}) {
   const me = store.me;
@@ -54,10 +54,20 @@ export function renderMembers(ul, members, { actions = null } = {}) {
       if (can.role || can.remove) {
         const tools = h('span', { className: 'member-tools' });
         if (can.role) {
-          const select = h('select', { attrs: { 'aria-label': `Role of ${m.username}` } },
-            ...['member', 'moderator', 'owner'].map((r) => h('option', { text: r === 'owner' ? 'Owner (hand over)' : ROLE_LABEL[r], attrs: { value: r, selected: r === m.role } })));
-          select.addEventListener('change', () => actions.onRole(m.username, select.value, () => { select.value = m.role; }));
-          tools.append(select);
+          // Buttons, not a menu: a keyboard user moving through a menu's options would change the role at each step.
+          const next = m.role === 'moderator' ? 'member' : 'moderator';
+          tools.append(
+            h('button', {
+              className: 'btn secondary small', text: next === 'moderator' ? 'Make moderator' : 'Remove moderator',
+              // Named by what it shows (what a speech-input user says), then whom it acts on.
+              attrs: { type: 'button', 'aria-label': `${next === 'moderator' ? 'Make moderator' : 'Remove moderator'}: ${m.username}` },
+              on: { click: () => actions.onRole(m.username, next) },
+            }),
+            h('button', {
+              className: 'btn secondary small', text: 'Make owner',
+              attrs: { type: 'button', 'aria-label': `Make owner: ${m.username}` },
+              on: { click: () => actions.onRole(m.username, 'owner') },
+            }));
         }
 
         if (can.remove) {
