@@ -7,13 +7,17 @@ namespace Natter.LoadGen;
 internal sealed class Options
 {
     public const string Usage = """
-        usage: Natter.LoadGen <fanout|direct|idle|ingest|sync> [options]
+        usage: Natter.LoadGen <fanout|direct|idle|ingest|sync|search> [options]
           --url URL            server base URL (default http://127.0.0.1:5000); non-loopback needs --allow-remote
           --rate N             total sends per second (fanout, direct; default 1000, max 200000)
           --rooms N            rooms (fanout; default 10)            --members N   members per room (fanout, idle; default 10)
           --pairs N            user pairs (direct; default 50)       --connections N  idle sockets (idle; default 1000, max 19500)
           --senders N          senders = rooms (ingest; default 100) --window N    outstanding sends per sender (ingest; default 16)
-          --messages N         missed messages (sync; default 10000, max 1000000)
+          --messages N         missed messages (sync) or messages to fill (search); default 10000, max 1000000
+          --queries N          two-word queries (search; default 1000)  --vocabulary N  distinct words (search; default 20000)
+          --db FILE            the server's SQLite file, to measure the search index (search; optional)
+          --seed N             random seed for words and queries (search; default 1)
+          (search uses --senders, default 100, as senders and --rooms as rooms; every sender is in every room)
           --duration S         measured seconds (default 10, max 600) --warmup S  unmeasured seconds first (default 2)
           --drain S            max seconds to wait for outstanding deliveries (default 10)
           --server-pid PID     read /proc/PID for server CPU per message and RSS per connection
@@ -35,6 +39,10 @@ internal sealed class Options
     public int Senders { get; private set; } = 100;
     public int Window { get; private set; } = 16;
     public int Messages { get; private set; } = 10_000;
+    public int Queries { get; private set; } = 1000;
+    public int Vocabulary { get; private set; } = 20_000;
+    public string? Db { get; private set; }
+    public int Seed { get; private set; } = 1;
     public double Duration { get; private set; } = 10;
     public double Warmup { get; private set; } = 2;
     public double Drain { get; private set; } = 10;
@@ -48,7 +56,7 @@ internal sealed class Options
 
     public static Options Parse(string[] args)
     {
-        if (args.Length == 0 || args[0] is not ("fanout" or "direct" or "idle" or "ingest" or "sync"))
+        if (args.Length == 0 || args[0] is not ("fanout" or "direct" or "idle" or "ingest" or "sync" or "search"))
         {
             throw new ArgumentException("unknown or missing scenario");
         }
@@ -79,6 +87,10 @@ internal sealed class Options
                 case "--senders": o.Senders = Int(value, 1, 5000); break;
                 case "--window": o.Window = Int(value, 1, 1000); break;
                 case "--messages": o.Messages = Int(value, 1, 1_000_000); break;
+                case "--queries": o.Queries = Int(value, 1, 100_000); break;
+                case "--vocabulary": o.Vocabulary = Int(value, 100, 1_000_000); break;
+                case "--db": o.Db = value; break;
+                case "--seed": o.Seed = Int(value, 0, int.MaxValue); break;
                 case "--duration": o.Duration = Dbl(value, 0.5, 600); break;
                 case "--warmup": o.Warmup = Dbl(value, 0, 120); break;
                 case "--drain": o.Drain = Dbl(value, 0, 120); break;

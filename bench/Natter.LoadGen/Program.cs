@@ -20,7 +20,7 @@ Console.CancelKeyPress += (_, e) =>
     cts.Cancel();
 };
 // A hard ceiling: no run outlives its own budget (preparation of many users included).
-cts.CancelAfter(TimeSpan.FromSeconds(options.Warmup + options.Duration + options.Drain + 1800));
+cts.CancelAfter(TimeSpan.FromSeconds(options.Warmup + options.Duration + options.Drain + (options.Scenario == "search" ? 7200 : 1800)));
 
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency * 2 }) { Timeout = TimeSpan.FromSeconds(120) };
 var probe = new ServerProbe(options.ServerPid);
@@ -34,6 +34,7 @@ var report = options.Scenario switch
     "fanout" or "direct" => await new TrafficScenario(options, http, probe).RunAsync(cts.Token),
     "idle" => await new IdleScenario(options, http, probe).RunAsync(cts.Token),
     "ingest" => await new IngestScenario(options, http, probe).RunAsync(cts.Token),
+    "search" => await new SearchScenario(options, http, probe).RunAsync(cts.Token),
     _ => await new SyncScenario(options, http, probe).RunAsync(cts.Token),
 };
 

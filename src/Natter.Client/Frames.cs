@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Natter.Client;
@@ -193,6 +194,7 @@ internal sealed class ProblemDto
 [JsonSerializable(typeof(RoomDto))]
 [JsonSerializable(typeof(List<RoomDto>))]
 [JsonSerializable(typeof(ProblemDto))]
+[JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(RoomPatchBody))]
 [JsonSerializable(typeof(CreateRoomBody))]
 [JsonSerializable(typeof(RoleBody))]

@@ -6,6 +6,7 @@ using Natter.Server.Api;
 using Natter.Server.Entry;
 using Natter.Server.Hosting;
 using Natter.Server.Rooms;
+using Natter.Server.Search;
 
 namespace Natter.Server;
 
@@ -52,6 +53,7 @@ public static class NatterApp
         app.MapAccountsApi();
         app.MapRoomsApi();
         app.MapMessagesApi();
+        app.MapSearchApi();
         app.MapConfigApi();
         app.Map("/ws", (HttpContext http, SocketAcceptor sockets) => sockets.HandleAsync(http)).RequireAuthorization();
         app.MapHealthChecks("/healthz", Ready(_ => true));

@@ -104,9 +104,9 @@ public sealed class MySqlMigrationTests : IAsyncLifetime
         await using var verify = new MySqlConnection(_config.MySql);
         await verify.OpenAsync().WaitAsync(TimeSpan.FromSeconds(10));
         await using var versions = new MySqlCommand("SELECT GROUP_CONCAT(version ORDER BY version) FROM schema_migrations", verify);
-        var applied = (await versions.ExecuteScalarAsync() as string ?? "").Split(',');
-        Assert.Equal(["1", "2"], applied.Take(2));
-        Assert.Contains("5", applied); // rooms with owners
+        var applied = await versions.ExecuteScalarAsync() as string ?? "";
+        Assert.StartsWith("1,2,3", applied);
+        Assert.Contains("5", applied.Split(',')); // rooms with owners
         Assert.Empty(_node.Errors.Lines);
     }
 }

@@ -45,6 +45,7 @@ public sealed record ConfigDto(
 [JsonSerializable(typeof(MessageDto))]
 [JsonSerializable(typeof(MessageDto[]))]
 [JsonSerializable(typeof(NoChangeDto))]
+[JsonSerializable(typeof(SearchPageDto))]
 [JsonSerializable(typeof(ConfigDto))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]

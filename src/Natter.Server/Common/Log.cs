@@ -145,6 +145,10 @@ internal static partial class Log
     [LoggerMessage(62, LogLevel.Information, "Presence: this node's {Users} online users rewritten to Redis; {Announced} changes announced, {Checked} users checked against what this node's sockets were told")]
     public static partial void PresenceResynced(ILogger logger, int users, int announced, int @checked);
 
+    // 100–119: search.
+    [LoggerMessage(100, LogLevel.Information, "Search index ({Store}): {Done} of {Total} existing messages indexed")]
+    public static partial void SearchBackfill(ILogger logger, string store, long done, long total);
+
     // Rooms with owners (protocol v2 §4): event ids 140-159.
     [LoggerMessage(140, LogLevel.Information, "Bus: {Changes} membership changes replayed from the change log after a reconnect")]
     public static partial void BusChangesReplayed(ILogger logger, int changes);

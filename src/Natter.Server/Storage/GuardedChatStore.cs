@@ -80,6 +80,9 @@ public sealed partial class GuardedChatStore(IChatStore inner, StoreWriteHealth 
     public Task<long?> MarkReadAsync(string roomId, long userId, long seq, CancellationToken ct) =>
         WriteAsync(() => inner.MarkReadAsync(roomId, userId, seq, ct));
 
+    public Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken ct) =>
+        ReadAsync(() => inner.SearchAsync(query, ct));
+
     private static async Task<T> ReadAsync<T>(Func<Task<T>> call)
     {
         try

@@ -68,6 +68,15 @@ export const api = {
   remove: (id, seq, client_id) => request('DELETE', `${room(id)}/messages/${seq}`, { client_id }),
   react: (id, seq, emoji, on, client_id) =>
     request(on ? 'PUT' : 'DELETE', `${room(id)}/messages/${seq}/reactions/${encodeURIComponent(emoji)}`, { client_id }),
+  /** Search (protocol v2 §2): {results, cursor}; results newest first, cursor null on the last page. */
+  search({ q, room, from, limit, cursor }) {
+    const p = new URLSearchParams({ q });
+    if (room) p.set('room', room);
+    if (from) p.set('from', from);
+    if (limit != null) p.set('limit', String(limit));
+    if (cursor) p.set('cursor', cursor);
+    return request('GET', `/api/search?${p}`);
+  },
   /** Messages in ascending seq: the newest below `before`, or the oldest above `after`. */
   messages(id, { before, after, around, limit } = {}) {
     const q = new URLSearchParams();

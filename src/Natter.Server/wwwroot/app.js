@@ -10,6 +10,7 @@ import { browse, closeRoom, createRoom, joinRoom, leaveActiveRoom, openRoom, sta
 import { composerInput, discard, flushReads, loadOlder, markRead, retry, sendText } from './actions/messages.js';
 import { refreshOnline } from './actions/people.js';
 import { cancelReply, copyLink, deleteMessage, editMessage, jumpTo, react, startReply } from './actions/events.js';
+import { wireSearch } from './actions/search.js';
 import { connection, loadLimits, logout, startSession, submitAuth } from './actions/session.js';
 import { deleteActiveRoom, invite, openMembers, openSettings, saveSettings } from './actions/room-admin.js';
 import { store } from './state.js';
@@ -86,6 +87,7 @@ function wire() {
     input.focus(); // also after a click on Send: the next message is typed here
   });
   $('messages').addEventListener('keydown', messageKeys);
+  wireSearch();
 
   $('messages').addEventListener('scroll', () => {
     const room = store.activeRoom;

@@ -21,8 +21,9 @@ public sealed class ArchitectureTests
         ["Rooms"] = ["Common", "Api", "Storage", "Bus"],
         ["Sending"] = ["Common", "Storage", "Bus", "Rooms"],
         ["Delivery"] = ["Common", "Storage", "Bus", "Rooms"],
+        ["Search"] = ["Common", "Api", "Storage", "Rooms"],
         ["Entry"] = ["Common", "Api", "Storage", "Bus", "Rooms", "Accounts", "Sending", "Delivery"],
-        ["Hosting"] = ["Common", "Api", "Storage", "Bus", "Rooms", "Accounts", "Sending", "Delivery", "Entry"],
+        ["Hosting"] = ["Common", "Api", "Storage", "Bus", "Rooms", "Accounts", "Sending", "Delivery", "Entry", "Search"],
     };
 
     /// <summary>Types of <paramref name="root"/>.X that use a folder X may not use, as "Type -> Folder".</summary>

@@ -180,6 +180,7 @@ public sealed partial class MySqlChatStore : IChatStore
                 }
             }
 
+            await AfterMigrationAsync(conn, version, ct);
             await conn.ExecuteAsync("INSERT INTO schema_migrations (version, description, applied_at) VALUES (@v, @d, @t)", ct,
                 ("@v", version), ("@d", description), ("@t", Now));
         }
@@ -686,6 +687,8 @@ public sealed partial class MySqlChatStore : IChatStore
         {
             await ApplyAsync(tx, e, seq, ct);
         }
+
+        await IndexForSearchAsync(tx, fresh, effects, ct);
 
         // 7. Move each room's last_seq, then commit: only now are the seqs real.
         await using (var update = conn.Command(tx, "UPDATE rooms SET last_seq = @s WHERE id = @r", ("@s", 0L), ("@r", "")))

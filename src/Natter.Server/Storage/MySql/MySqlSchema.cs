@@ -11,6 +11,9 @@ internal static class MySqlSchema
 {
     public const string Charset = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
 
+    /// <summary>The longest search word kept whole (characters); a longer word is indexed and matched by its first WordMax.</summary>
+    public const int WordMax = 255;
+
     public static readonly (int Version, string Description, string[] Statements)[] Migrations =
     [
         (1, "users, sessions, rooms, members, messages",
@@ -123,6 +126,34 @@ internal static class MySqlSchema
                 seq BIGINT NOT NULL,
                 PRIMARY KEY (user_id, room_id, seq),
                 KEY mentions_by_message (room_id, seq)
+            ) {Charset}
+            """,
+        ]),
+
+        // Search (protocol v2 §2): a word table, not InnoDB FULLTEXT (docs/search.md says why). search_docs numbers
+        // each message that can be found, in the order it was stored; message_words holds its distinct normalised
+        // words (SearchWords, cut to WordMax characters), binary collation, so `word LIKE 'pre%'` is an index range.
+        // The group commit keeps both in its transaction (MySqlChatStore.Search.cs); a message row that goes takes
+        // its rows with it (ON DELETE CASCADE). Existing messages are indexed by MySqlChatStore.AfterMigrationAsync.
+        (3, "search: word index of messages",
+        [
+            $"""
+            CREATE TABLE IF NOT EXISTS search_docs (
+                id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+                room_id VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+                seq BIGINT NOT NULL,
+                sender_id BIGINT NOT NULL,
+                UNIQUE KEY search_docs_by_message (room_id, seq),
+                CONSTRAINT search_docs_message FOREIGN KEY (room_id, seq) REFERENCES messages(room_id, seq) ON DELETE CASCADE
+            ) {Charset}
+            """,
+            $"""
+            CREATE TABLE IF NOT EXISTS message_words (
+                word VARCHAR({WordMax}) NOT NULL,
+                doc_id BIGINT NOT NULL,
+                PRIMARY KEY (word, doc_id),
+                KEY message_words_by_doc (doc_id),
+                CONSTRAINT message_words_doc FOREIGN KEY (doc_id) REFERENCES search_docs(id) ON DELETE CASCADE
             ) {Charset}
             """,
         ]),

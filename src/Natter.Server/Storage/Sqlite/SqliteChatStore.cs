@@ -49,6 +49,7 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
     {
         var conn = new SqliteConnection(_connectionString);
         await conn.OpenAsync(ct);
+        RegisterSearchFunctions(conn);
 
         // A larger page cache and memory-mapped reads keep index lookups out of read() syscalls.
         await conn.ExecuteAsync($"PRAGMA synchronous={_synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; PRAGMA cache_size=-16384; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY; PRAGMA secure_delete=ON;", ct);
@@ -80,6 +81,7 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
             Log.MigrationApplying(_logger, "sqlite", version, description, ++done, pending.Count);
             await using var tx = await conn.BeginTransactionAsync(ct);
             await tx.ExecuteAsync(sql, ct);
+            await AfterMigrationAsync(tx, version, ct);
             await tx.ExecuteAsync("INSERT INTO schema_migrations (version, description, applied_at) VALUES (@v, @d, @t)", ct,
                 ("@v", version), ("@d", description), ("@t", Now));
             await tx.CommitAsync(ct);

@@ -95,6 +95,47 @@ internal static class SqliteSchema
             ) WITHOUT ROWID;
             CREATE INDEX mentions_by_message ON mentions(room_id, seq);
             """),
+
+        // Search (protocol v2 §2). search_docs numbers each message that can be found, in the order it was stored
+        // (newest first = highest id); search_index is a contentless FTS5 index of its words. Words are normalised in
+        // C# (SearchWords, registered on every connection as natter_words) so both stores agree on what a word is;
+        // unicode61 then only splits them at the spaces (every category but Z* is a token character, so a letter its
+        // Unicode 6.1 tables do not know never splits a word). detail=none: only which messages hold a word, no
+        // positions (no phrase queries are needed), and prefix indexes for the lengths most query words have, so
+        // a prefix query reads one doclist newest first and stops at the page's end instead of merging every
+        // term it starts (docs/search.md has the measurements). Triggers keep the index in the transaction that
+        // changes the message (the group commit): a message is indexed when inserted, re-indexed when edited and
+        // leaves the index when deleted (its row blanked) or removed. secure-delete makes a removal take the
+        // words out of the index's pages (with PRAGMA secure_delete the freed bytes are zeroed), not merely mask
+        // them. Existing messages are indexed by SqliteChatStore.AfterMigrationAsync, in this migration's transaction.
+        (3, "search: full-text index of messages", """
+            CREATE TABLE search_docs (
+                id INTEGER PRIMARY KEY,
+                room_id TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                sender_id INTEGER NOT NULL
+            );
+            CREATE UNIQUE INDEX search_docs_by_message ON search_docs(room_id, seq);
+            CREATE VIRTUAL TABLE search_index USING fts5(words, content='', detail=none, prefix='1 2 3 4 5 6 7 8 9 10',
+                tokenize="unicode61 remove_diacritics 2 categories 'L* M* N* P* S* C*'");
+            INSERT INTO search_index(search_index, rank) VALUES ('secure-delete', 1);
+            CREATE TRIGGER search_message_stored AFTER INSERT ON messages WHEN NEW.kind IS NULL BEGIN
+                INSERT INTO search_docs (room_id, seq, sender_id) VALUES (NEW.room_id, NEW.seq, NEW.sender_id);
+                INSERT INTO search_index (rowid, words) VALUES (last_insert_rowid(), natter_words(NEW.text));
+            END;
+            CREATE TRIGGER search_message_changed AFTER UPDATE OF text, edited_text, deleted ON messages WHEN NEW.kind IS NULL BEGIN
+                INSERT INTO search_index (search_index, rowid, words)
+                    SELECT 'delete', id, natter_words(COALESCE(OLD.edited_text, OLD.text)) FROM search_docs WHERE room_id = OLD.room_id AND seq = OLD.seq;
+                DELETE FROM search_docs WHERE room_id = OLD.room_id AND seq = OLD.seq AND COALESCE(NEW.deleted, 0) <> 0;
+                INSERT INTO search_index (rowid, words)
+                    SELECT id, natter_words(COALESCE(NEW.edited_text, NEW.text)) FROM search_docs WHERE room_id = NEW.room_id AND seq = NEW.seq;
+            END;
+            CREATE TRIGGER search_message_removed AFTER DELETE ON messages WHEN OLD.kind IS NULL BEGIN
+                INSERT INTO search_index (search_index, rowid, words)
+                    SELECT 'delete', id, natter_words(COALESCE(OLD.edited_text, OLD.text)) FROM search_docs WHERE room_id = OLD.room_id AND seq = OLD.seq;
+                DELETE FROM search_docs WHERE room_id = OLD.room_id AND seq = OLD.seq;
+            END;
+            """),
         // Protocol v2 §4: a role per membership (the creator of a group room becomes its owner), topic and
         // visibility per room, a deleted marker (a deleted room's row stays so its id is never reused and a racing
         // send finds it), bans, and the membership change log that nodes cut off from the bus replay.

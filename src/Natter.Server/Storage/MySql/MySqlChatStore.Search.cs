@@ -1,0 +1,182 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using MySqlConnector;
+
+namespace Natter.Server.Storage.MySql;
+
+/// <summary>
+/// Search on MySQL/MariaDB: a table of each message's distinct words (schema migration 3), kept by the group commit
+/// in its own transaction. Words are normalised in C# (<see cref="SearchWords"/>), as SQLite's index gets them.
+/// </summary>
+public sealed partial class MySqlChatStore
+{
+    private const int BackfillChunk = 2_000;
+
+    /// <summary>Indexes the messages already stored when migration 3 runs. Re-runnable: a cut-short run goes on where it stopped.</summary>
+    private async Task AfterMigrationAsync(MySqlConnection conn, int version, CancellationToken ct)
+    {
+        if (version != 3)
+        {
+            return;
+        }
+
+        // Oldest first, so the ids (and so "newest first") follow the order the messages were sent.
+        await conn.ExecuteAsync(
+            """
+            INSERT IGNORE INTO search_docs (room_id, seq, sender_id)
+            SELECT room_id, seq, sender_id FROM messages WHERE kind = 'message' AND deleted = 0 ORDER BY ts, room_id, seq
+            """, ct);
+        var total = Convert.ToInt64(await conn.ScalarAsync("SELECT COUNT(*) FROM search_docs", ct), CultureInfo.InvariantCulture);
+        long after = 0, done = 0, logged = 0;
+        while (true)
+        {
+            var rows = await conn.ListAsync(
+                """
+                SELECT d.id, COALESCE(m.edited_text, m.text) FROM search_docs d JOIN messages m ON m.room_id = d.room_id AND m.seq = d.seq
+                WHERE d.id > @a ORDER BY d.id LIMIT @n
+                """,
+                r => (Id: r.GetInt64(0), Text: r.GetString(1)), ct, ("@a", after), ("@n", BackfillChunk));
+            if (rows.Count == 0)
+            {
+                break;
+            }
+
+            await using (var tx = await conn.BeginTransactionAsync(ct))
+            {
+                await InsertWordsAsync(tx, rows.Select(r => (r.Id, r.Text)), ignoreDuplicates: true, ct);
+                await tx.CommitAsync(ct);
+            }
+
+            after = rows[^1].Id;
+            done += rows.Count;
+            if (done - logged >= 50_000 || rows.Count < BackfillChunk)
+            {
+                Log.SearchBackfill(_logger, "mysql", done, total);
+                logged = done;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The group commit's part in search, after the batch's rows are written: new messages get their words, then edits
+    /// and deletions in batch order re-index or remove their target (a message stored and changed in one batch ends
+    /// as it would across batches).
+    /// </summary>
+    private static async Task IndexForSearchAsync(DbTransaction tx, IReadOnlyList<StoredEvent> fresh, IReadOnlyList<(NewEvent Event, long Seq)> effects, CancellationToken ct)
+    {
+        var messages = fresh.Where(e => e.Kind == EventKind.Message).ToList();
+        foreach (var chunk in messages.Chunk(InsertChunk))
+        {
+            var sql = new StringBuilder("INSERT INTO search_docs (room_id, seq, sender_id) VALUES ");
+            var find = new StringBuilder("SELECT id, room_id, seq FROM search_docs WHERE ");
+            var args = new List<(string, object?)>(chunk.Length * 3);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@r{i}, @q{i}, @u{i})");
+                find.Append(i == 0 ? "" : " OR ").Append(CultureInfo.InvariantCulture, $"(room_id = @r{i} AND seq = @q{i})");
+                args.Add(("@r" + i, chunk[i].Room));
+                args.Add(("@q" + i, chunk[i].Seq));
+                args.Add(("@u" + i, chunk[i].SenderId));
+            }
+
+            await tx.ExecuteAsync(sql.ToString(), ct, [.. args]);
+            var ids = (await tx.ListAsync(find.ToString(), r => (Id: r.GetInt64(0), Key: new MessageKey(r.GetString(1), r.GetInt64(2))), ct, [.. args]))
+                .ToDictionary(x => x.Key, x => x.Id);
+            await InsertWordsAsync(tx, chunk.Select(m => (ids[new MessageKey(m.Room, m.Seq)], m.Text)), ignoreDuplicates: false, ct);
+        }
+
+        foreach (var (e, _) in effects)
+        {
+            switch (e.Kind)
+            {
+                case EventKind.Edit:
+                    if (await tx.ScalarAsync("SELECT id FROM search_docs WHERE room_id = @r AND seq = @g", ct, ("@r", e.Room), ("@g", e.Target)) is long id)
+                    {
+                        await tx.ExecuteAsync("DELETE FROM message_words WHERE doc_id = @d", ct, ("@d", id));
+                        await InsertWordsAsync(tx, [(id, e.Text)], ignoreDuplicates: false, ct);
+                    }
+
+                    break;
+                case EventKind.Delete:
+                    // Its words go with it (ON DELETE CASCADE).
+                    await tx.ExecuteAsync("DELETE FROM search_docs WHERE room_id = @r AND seq = @g", ct, ("@r", e.Room), ("@g", e.Target));
+                    break;
+            }
+        }
+    }
+
+    private static async Task InsertWordsAsync(DbTransaction tx, IEnumerable<(long DocId, string Text)> docs, bool ignoreDuplicates, CancellationToken ct)
+    {
+        var rows = docs.SelectMany(d => SearchWords.Of(d.Text)
+            .Select(w => SearchWords.Truncate(w, MySqlSchema.WordMax))
+            .Distinct(StringComparer.Ordinal)
+            .Select(w => (d.DocId, Word: w)));
+        foreach (var chunk in rows.Chunk(500))
+        {
+            var sql = new StringBuilder(ignoreDuplicates ? "INSERT IGNORE INTO message_words (word, doc_id) VALUES " : "INSERT INTO message_words (word, doc_id) VALUES ");
+            var args = new List<(string, object?)>(chunk.Length * 2);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@w{i}, @d{i})");
+                args.Add(("@w" + i, chunk[i].Word));
+                args.Add(("@d" + i, chunk[i].DocId));
+            }
+
+            await tx.ExecuteAsync(sql.ToString(), ct, [.. args]);
+        }
+    }
+
+    public async Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken ct)
+    {
+        if (query.Words.Count == 0)
+        {
+            return new SearchPage([], null);
+        }
+
+        // One semi-join per word: the optimiser may drive from the rarest word's index range or from the newest
+        // messages, whichever costs less. LIKE patterns are escaped (a word has only letters and digits anyway).
+        var sql = new StringBuilder(
+            """
+            SELECT d.id, d.room_id, d.seq,
+                   CASE WHEN r.kind = 'direct'
+                        THEN (SELECT username FROM users WHERE id = CASE WHEN r.user_a = @u THEN r.user_b ELSE r.user_a END)
+                        ELSE r.name END
+            FROM search_docs d
+            JOIN members m ON m.room_id = d.room_id AND m.user_id = @u
+            JOIN rooms r ON r.id = d.room_id
+            WHERE d.id < @before
+            """);
+        var args = new List<(string, object?)>
+        {
+            ("@u", query.UserId), ("@before", query.Before ?? long.MaxValue), ("@n", query.Limit + 1),
+        };
+        if (query.Room is not null)
+        {
+            sql.Append(" AND d.room_id = @room");
+            args.Add(("@room", query.Room));
+        }
+
+        if (query.From is not null)
+        {
+            sql.Append(" AND d.sender_id = (SELECT id FROM users WHERE username = @from)");
+            args.Add(("@from", query.From));
+        }
+
+        for (var i = 0; i < query.Words.Count; i++)
+        {
+            sql.Append(CultureInfo.InvariantCulture, $" AND d.id IN (SELECT doc_id FROM message_words WHERE word LIKE @w{i} ESCAPE '!')");
+            args.Add(("@w" + i, LikePrefix(SearchWords.Truncate(query.Words[i], MySqlSchema.WordMax))));
+        }
+
+        sql.Append(" ORDER BY d.id DESC LIMIT @n");
+        await using var conn = await OpenAsync(ct);
+        var hits = await conn.ListAsync(sql.ToString(), r => new SearchHit(r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetInt64(0)), ct, [.. args]);
+        return hits.Count > query.Limit
+            ? new SearchPage(hits[..query.Limit], hits[query.Limit - 1].Position)
+            : new SearchPage(hits, null);
+    }
+
+    private static string LikePrefix(string word) =>
+        word.Replace("!", "!!", StringComparison.Ordinal).Replace("%", "!%", StringComparison.Ordinal).Replace("_", "!_", StringComparison.Ordinal) + "%";
+}

@@ -1,0 +1,76 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+
+namespace Natter.Server.Storage.Sqlite;
+
+/// <summary>Search on SQLite: FTS5 over the words of each message (schema migration 3).</summary>
+public sealed partial class SqliteChatStore
+{
+    private const int BackfillChunk = 50_000;
+
+    /// <summary>natter_words(text): the text's distinct search words joined by spaces, for the index triggers.</summary>
+    private static void RegisterSearchFunctions(SqliteConnection conn) =>
+        conn.CreateFunction<string?, string>("natter_words", SearchWords.Joined, isDeterministic: true);
+
+    /// <summary>Steps of a migration that SQL alone cannot do well: indexing existing messages with progress in the log.</summary>
+    private async Task AfterMigrationAsync(DbTransaction tx, int version, CancellationToken ct)
+    {
+        if (version != 3)
+        {
+            return;
+        }
+
+        // Oldest first, so the ids (and so "newest first") follow the order the messages were sent.
+        var docs = await tx.ExecuteAsync(
+            """
+            INSERT INTO search_docs (room_id, seq, sender_id)
+            SELECT room_id, seq, sender_id FROM messages WHERE kind IS NULL AND COALESCE(deleted, 0) = 0 ORDER BY ts, room_id, seq
+            """, ct);
+        for (long done = 0; done < docs; done += BackfillChunk)
+        {
+            await tx.ExecuteAsync(
+                """
+                INSERT INTO search_index (rowid, words)
+                SELECT d.id, natter_words(COALESCE(m.edited_text, m.text))
+                FROM search_docs d JOIN messages m ON m.room_id = d.room_id AND m.seq = d.seq
+                WHERE d.id > @a AND d.id <= @b
+                """, ct, ("@a", done), ("@b", done + BackfillChunk));
+            Log.SearchBackfill(_logger, "sqlite", Math.Min(done + BackfillChunk, docs), docs);
+        }
+    }
+
+    public async Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken ct)
+    {
+        if (query.Words.Count == 0)
+        {
+            return new SearchPage([], null);
+        }
+
+        // Each word a quoted string (no FTS5 syntax can get in), matched as a prefix; all of them must match.
+        var match = string.Join(" AND ", query.Words.Select(w => "\"" + w.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"*"));
+        var filters = (query.Room is null ? "" : " AND d.room_id = @room")
+            + (query.From is null ? "" : " AND d.sender_id = (SELECT id FROM users WHERE username = @from)");
+
+        // CROSS JOIN keeps the full-text index as the outer loop: it yields rowids newest first, and the LIMIT stops it.
+        await using var conn = await OpenAsync(ct);
+        var hits = await conn.ListAsync(
+            $"""
+            SELECT d.id, d.room_id, d.seq,
+                   CASE WHEN r.kind = 'direct'
+                        THEN (SELECT username FROM users WHERE id = CASE WHEN r.user_a = @u THEN r.user_b ELSE r.user_a END)
+                        ELSE r.name END
+            FROM search_index s
+            CROSS JOIN search_docs d ON d.id = s.rowid
+            CROSS JOIN members m ON m.room_id = d.room_id AND m.user_id = @u
+            CROSS JOIN rooms r ON r.id = d.room_id
+            WHERE search_index MATCH @q AND s.rowid < @before{filters}
+            ORDER BY s.rowid DESC LIMIT @n
+            """,
+            r => new SearchHit(r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetInt64(0)), ct,
+            ("@u", query.UserId), ("@q", match), ("@before", query.Before ?? long.MaxValue), ("@n", query.Limit + 1),
+            ("@room", query.Room), ("@from", query.From));
+        return hits.Count > query.Limit
+            ? new SearchPage(hits[..query.Limit], hits[query.Limit - 1].Position)
+            : new SearchPage(hits, null);
+    }
+}

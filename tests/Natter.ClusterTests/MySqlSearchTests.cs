@@ -1,0 +1,86 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using MySqlConnector;
+
+namespace Natter.ClusterTests;
+
+/// <summary>
+/// Search in cluster mode: a v1 MariaDB database (Fixtures/natter-v1-mysql.sql) is indexed when a node migrates it,
+/// and a message sent, edited or deleted on one node is found (or not) by its current text on another.
+/// </summary>
+public sealed class MySqlSearchTests : IAsyncLifetime
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(20) };
+    private readonly List<TestServer> _nodes = [];
+    private ClusterConfig? _config;
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+
+        if (_config is not null)
+        {
+            await _config.DropDatabaseAsync();
+        }
+    }
+
+    private static async Task<string[]> SearchAsync(TestServer node, string token, string q)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(node.BaseUri, "/api/search?q=" + Uri.EscapeDataString(q)));
+        request.Headers.Authorization = new("Bearer", token);
+        using var response = await Http.SendAsync(request, TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        Assert.True(response.IsSuccessStatusCode, body.ToString());
+        return [.. body.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("text").GetString()!)];
+    }
+
+    private static async Task CallAsync(HttpMethod method, Uri uri, string token, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, uri) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Authorization = new("Bearer", token);
+        using var response = await Http.SendAsync(request, TestContext.Current.CancellationToken);
+        Assert.True(response.IsSuccessStatusCode, $"{method} {uri}: {(int)response.StatusCode}");
+    }
+
+    [Fact]
+    public async Task A_migrated_v1_database_is_searchable_and_changes_on_one_node_are_searched_on_another()
+    {
+        _config = ClusterConfig.Create();
+        await using (var conn = new MySqlConnection(new MySqlConnectionStringBuilder(TestServices.MySql) { Database = "" }.ConnectionString))
+        {
+            await conn.OpenAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+            await using var create = new MySqlCommand($"CREATE DATABASE `{_config.Database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin; USE `{_config.Database}`;", conn);
+            await create.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+            await using var load = new MySqlCommand(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Fixtures", "natter-v1-mysql.sql"), TestContext.Current.CancellationToken), conn);
+            await load.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        var a = await TestServer.StartAsync(new ServerOptions { Name = "node0", Cluster = _config });
+        _nodes.Add(a);
+        var b = await TestServer.StartAsync(new ServerOptions { Name = "node1", Cluster = _config });
+        _nodes.Add(b);
+        var alice = (await TestUser.LoginAsync(a.BaseUri, "alice", "password-alice")).Token;
+        var bob = (await TestUser.LoginAsync(b.BaseUri, "bob", "password-bob")).Token;
+
+        // What v1 stored is found, with its accents folded.
+        Assert.Equal(["Ünïcödé and emoji 👨‍👩‍👧"], await SearchAsync(a, alice, "unicode EMOJI"));
+        Assert.Equal(["thanks alice 😀"], await SearchAsync(b, bob, "thanks ali"));
+
+        // Changed on node a, searched on node b: the edit by its new words only, the deletion not at all.
+        var group = JsonSerializer.Deserialize<JsonElement[]>(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Fixtures", "history-room.json"), TestContext.Current.CancellationToken))![0]
+            .GetProperty("room").GetString()!;
+        await CallAsync(HttpMethod.Patch, new Uri(a.BaseUri, $"/api/rooms/{group}/messages/1"), alice, new { text = "greetings @bob, edited" });
+        await CallAsync(HttpMethod.Delete, new Uri(a.BaseUri, $"/api/rooms/{group}/messages/4"), bob);
+        await CallAsync(HttpMethod.Post, new Uri(a.BaseUri, $"/api/rooms/{group}/messages"), alice, new { text = "Ein Grüßchen aus Köln", client_id = "k1" });
+
+        Assert.Equal(["greetings @bob, edited"], await SearchAsync(b, bob, "greet"));
+        Assert.Empty(await SearchAsync(b, bob, "hello welcome"));
+        Assert.Empty(await SearchAsync(b, bob, "unicode"));
+        Assert.Equal(["Ein Grüßchen aus Köln"], await SearchAsync(b, bob, "koln grußchen"));
+    }
+}
