@@ -62,7 +62,7 @@ public sealed class RoomModeration(IChatStore store, RoomDirectory rooms, RoomSe
             return (null, RoomRefusal.NoRoom);
         }
 
-        if (updated != room)
+        if ((updated.Name, updated.Topic, updated.Visibility) != (room!.Name, room.Topic, room.Visibility))
         {
             rooms.Rename(roomId, updated.Name);
             await changes.PublishAsync(roomId, new RoomUpdated(RoomView.Of(updated), await service.StaffAsync(roomId, ct), []), ct);
