@@ -37,6 +37,17 @@ internal sealed class ServerFrame
     public int? Members { get; set; }
     public string? Role { get; set; }
     public long? LastSeq { get; set; }
+    public List<FileDto>? Files { get; set; }
+}
+
+internal sealed class FileDto
+{
+    public string Id { get; set; } = "";
+    public string Name { get; set; } = "";
+    public long Size { get; set; }
+    public string ContentType { get; set; } = "";
+    public string Url { get; set; } = "";
+    public string? ThumbUrl { get; set; }
 }
 
 internal sealed class RoomDto
@@ -89,6 +100,7 @@ internal sealed class SendFrame
     public string Text { get; set; } = "";
     public string ClientId { get; set; } = "";
     public long? ReplyTo { get; set; }
+    public List<string>? Files { get; set; }
 }
 
 /// <summary>edit, delete and react: fields a frame does not use stay null and are left out.</summary>
@@ -161,6 +173,7 @@ internal sealed class MessageDto
     public long? EditedTs { get; set; }
     public bool Deleted { get; set; }
     public List<ReactionDto>? Reactions { get; set; }
+    public List<FileDto>? Files { get; set; }
 }
 
 internal sealed class ReactionDto
@@ -194,6 +207,7 @@ internal sealed class ProblemDto
 [JsonSerializable(typeof(RoomDto))]
 [JsonSerializable(typeof(List<RoomDto>))]
 [JsonSerializable(typeof(ProblemDto))]
+[JsonSerializable(typeof(FileDto))]
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(RoomPatchBody))]
 [JsonSerializable(typeof(CreateRoomBody))]

@@ -21,6 +21,18 @@ public sealed record ChatMessage(string Room, long Seq, string From, string Text
 
     /// <summary>Reactions in first-use order (history only).</summary>
     public IReadOnlyList<ReactionSummary> Reactions { get; init; } = [];
+
+    /// <summary>The files the message lists, in order (none once deleted).</summary>
+    public IReadOnlyList<ChatFile> Files { get; init; } = [];
+}
+
+/// <summary>
+/// A shared file (protocol v2 §3). <see cref="Url"/> gives its bytes to its uploader and to members of a room where a
+/// message lists it; <see cref="ThumbUrl"/> (images only: png, jpeg, gif, webp) a picture at most 400×400.
+/// </summary>
+public sealed record ChatFile(string Id, string Name, long Size, string ContentType, string Url, string? ThumbUrl)
+{
+    public bool IsImage => ThumbUrl is not null;
 }
 
 /// <summary>One emoji on a message and who reacted with it, in the order they did.</summary>

@@ -690,6 +690,7 @@ public sealed partial class NatterClient : IAsyncDisposable
                         ReplyTo = f.ReplyTo,
                         Mentions = NoneIfEmpty(f.Mentions),
                         Deleted = f.Deleted,
+                        Files = ToFiles(f.Files),
                     });
                 }
                 break;
@@ -955,6 +956,7 @@ public sealed partial class NatterClient : IAsyncDisposable
         EditedTs = m.EditedTs,
         Deleted = m.Deleted,
         Reactions = m.Reactions is { Count: > 0 } reactions ? [.. reactions.Select(r => new ReactionSummary(r.Emoji, r.Users))] : [],
+        Files = ToFiles(m.Files),
     };
 
     // The shared empty list for none, so a ChatMessage without mentions equals one built without them.

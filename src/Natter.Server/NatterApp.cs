@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Natter.Server.Accounts;
 using Natter.Server.Api;
 using Natter.Server.Entry;
+using Natter.Server.Files;
 using Natter.Server.Hosting;
 using Natter.Server.Rooms;
 using Natter.Server.Search;
@@ -53,6 +54,7 @@ public static class NatterApp
         app.MapAccountsApi();
         app.MapRoomsApi();
         app.MapMessagesApi();
+        app.MapFilesApi();
         app.MapSearchApi();
         app.MapConfigApi();
         app.Map("/ws", (HttpContext http, SocketAcceptor sockets) => sockets.HandleAsync(http)).RequireAuthorization();

@@ -104,9 +104,7 @@ public sealed class MySqlMigrationTests : IAsyncLifetime
         await using var verify = new MySqlConnection(_config.MySql);
         await verify.OpenAsync().WaitAsync(TimeSpan.FromSeconds(10));
         await using var versions = new MySqlCommand("SELECT GROUP_CONCAT(version ORDER BY version) FROM schema_migrations", verify);
-        var applied = await versions.ExecuteScalarAsync() as string ?? "";
-        Assert.StartsWith("1,2,3", applied);
-        Assert.Contains("5", applied.Split(',')); // rooms with owners
+        Assert.Equal(string.Join(',', Natter.Server.Storage.MySql.MySqlSchema.Migrations.Select(m => m.Version)), await versions.ExecuteScalarAsync() as string);
         Assert.Empty(_node.Errors.Lines);
     }
 }

@@ -86,6 +86,17 @@ public sealed partial class ServerProcess : IServerUnderTest, IAsyncDisposable
         return server;
     }
 
+    /// <summary>
+    /// The process's memory from /proc: its resident set now and its peak so far (VmRSS, VmHWM), in bytes.
+    /// </summary>
+    public (long Rss, long Peak) Memory()
+    {
+        long Read(string[] lines, string key) =>
+            long.Parse(lines.Single(l => l.StartsWith(key + ":", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        var status = File.ReadAllLines($"/proc/{_process.Id.ToString(CultureInfo.InvariantCulture)}/status");
+        return (Read(status, "VmRSS"), Read(status, "VmHWM"));
+    }
+
     /// <summary>SIGKILL: no shutdown, no flush, no goodbye to Redis or the sockets.</summary>
     public void Kill()
     {

@@ -109,8 +109,8 @@ public sealed class MigrationTests
             }
         }
 
-        Assert.Equal([1, 2, 3], versions.Where(v => v <= 3));
-        Assert.Contains(5L, versions); // rooms with owners
+        // Every migration ran once, in order: the v1 database is now at the current version.
+        Assert.Equal(Natter.Server.Storage.Sqlite.SqliteSchema.Migrations.Select(m => (long)m.Version), versions);
     }
 
     [Fact]

@@ -17,10 +17,14 @@ public sealed record PublicRoomDto(string Id, string Name, int Members);
 
 /// <summary>
 /// A message in its current state (history, and the answer to an HTTP send): v1's fields plus reply_to, mentions,
-/// files (none until uploads exist), edited_ts (null if never edited), deleted and reactions in first-use order.
+/// files (file objects, protocol v2 §3), edited_ts (null if never edited), deleted and reactions in first-use order.
 /// </summary>
 public sealed record MessageDto(string Room, long Seq, string From, string Text, long Ts, string ClientId,
-    long? ReplyTo, string[] Mentions, string[] Files, long? EditedTs, bool Deleted, ReactionDto[] Reactions);
+    long? ReplyTo, string[] Mentions, FileDto[] Files, long? EditedTs, bool Deleted, ReactionDto[] Reactions);
+
+/// <summary>The file object of protocol v2 §3: thumb_url only for images (png, jpeg, gif, webp by their bytes).</summary>
+public sealed record FileDto(string Id, string Name, long Size, string ContentType, string Url,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ThumbUrl);
 
 public sealed record ReactionDto(string Emoji, string[] Users);
 
@@ -29,7 +33,7 @@ public sealed record NoChangeDto(long? Seq);
 
 public sealed record ConfigDto(
     int MaxText, int SendsPerSecond, int SendBurst, int EventsPerSecond, string UsernamePattern,
-    int UsernameMin, int UsernameMax, int PasswordMin, int PasswordMax, int RoomNameMax);
+    int UsernameMin, int UsernameMax, int PasswordMin, int PasswordMax, int RoomNameMax, long MaxUploadBytes = 0);
 
 /// <summary>HTTP JSON in protocol v1's snake_case, source-generated.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
@@ -45,6 +49,7 @@ public sealed record ConfigDto(
 [JsonSerializable(typeof(MessageDto))]
 [JsonSerializable(typeof(MessageDto[]))]
 [JsonSerializable(typeof(NoChangeDto))]
+[JsonSerializable(typeof(FileDto))]
 [JsonSerializable(typeof(SearchPageDto))]
 [JsonSerializable(typeof(ConfigDto))]
 [JsonSerializable(typeof(ProblemDetails))]

@@ -27,6 +27,7 @@ public static class ConfigApi
             UsernameMax: Validation.UsernameMax,
             PasswordMin: Validation.PasswordMin,
             PasswordMax: Validation.PasswordMax,
-            RoomNameMax: Validation.RoomNameMax));
+            RoomNameMax: Validation.RoomNameMax,
+            MaxUploadBytes: options.Value.Files.MaxUploadBytes));
     }
 }

@@ -20,9 +20,14 @@ public sealed class SecurityHeaders(RequestDelegate next)
             var headers = context.Response.Headers;
             headers.XContentTypeOptions = "nosniff";
             headers.XFrameOptions = "DENY";
-            headers.ContentSecurityPolicy = ContentSecurityPolicy;
+            if (headers.ContentSecurityPolicy.Count == 0)
+            {
+                // A file answer sets its own, stricter policy (sandbox) before it starts.
+                headers.ContentSecurityPolicy = ContentSecurityPolicy;
+            }
+
             headers["Referrer-Policy"] = "no-referrer";
-            if (context.Request.Path.StartsWithSegments("/api"))
+            if (context.Request.Path.StartsWithSegments("/api") && headers.CacheControl.Count == 0)
             {
                 headers.CacheControl = "no-store";
             }

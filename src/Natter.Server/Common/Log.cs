@@ -148,6 +148,24 @@ internal static partial class Log
     // 100–119: search.
     [LoggerMessage(100, LogLevel.Information, "Search index ({Store}): {Done} of {Total} existing messages indexed")]
     public static partial void SearchBackfill(ILogger logger, string store, long done, long total);
+    // Files (protocol v2 §3): event ids 120-139.
+    [LoggerMessage(120, LogLevel.Debug, "File uploaded by {Username}: {Size} bytes, {ContentType}")]
+    public static partial void FileUploaded(ILogger logger, string username, long size, string contentType);
+
+    [LoggerMessage(121, LogLevel.Information, "Upload by {Username} refused: over its limit of {Limit} bytes")]
+    public static partial void UploadTooLarge(ILogger logger, string username, long limit);
+
+    [LoggerMessage(122, LogLevel.Information, "Upload by {Username} refused: an image of {Width} x {Height} pixels is over the pixel limit")]
+    public static partial void ImageTooLarge(ILogger logger, string username, int width, int height);
+
+    [LoggerMessage(123, LogLevel.Warning, "No thumbnail for file {FileId} ({ErrorType}: {Error}); it is kept as a plain file")]
+    public static partial void ThumbnailFailed(ILogger logger, string fileId, string errorType, string error);
+
+    [LoggerMessage(124, LogLevel.Information, "Files swept: {Count} freed or abandoned files removed with their bytes")]
+    public static partial void FilesSwept(ILogger logger, int count);
+
+    [LoggerMessage(125, LogLevel.Warning, "File sweep failed ({ErrorType}: {Error}); it runs again later")]
+    public static partial void FileSweepFailed(ILogger logger, string errorType, string error);
 
     // Rooms with owners (protocol v2 §4): event ids 140-159.
     [LoggerMessage(140, LogLevel.Information, "Bus: {Changes} membership changes replayed from the change log after a reconnect")]

@@ -22,6 +22,8 @@ public sealed class NatterOptions
     public NetworkOptions Network { get; set; } = new();
     [ValidateObjectMembers]
     public MetricsOptions Metrics { get; set; } = new();
+    [ValidateObjectMembers]
+    public FilesOptions Files { get; set; } = new();
 
     /// <summary>Name of this node in logs and metrics; defaults to the machine name and process id.</summary>
     public string? NodeName { get; set; }

@@ -75,7 +75,7 @@ public static partial class Frames
                 }
 
                 WriteMentions(w, e.Mentions);
-                WriteNoFiles(w);
+                WriteFiles(w, e.Files);
                 if (e.Deleted)
                 {
                     w.WriteBoolean("deleted"u8, true);
@@ -116,10 +116,33 @@ public static partial class Frames
         w.WriteEndArray();
     }
 
-    // Files are attached by a later part of protocol v2; until then every message and edit lists none.
+    // An edit changes the text only: its frame lists no files (the message keeps its own).
     private static void WriteNoFiles(Utf8JsonWriter w)
     {
         w.WriteStartArray("files"u8);
+        w.WriteEndArray();
+    }
+
+    /// <summary>File objects (protocol v2 §3): id, name, size, content_type, url, and thumb_url for an image.</summary>
+    private static void WriteFiles(Utf8JsonWriter w, IReadOnlyList<FileRef> files)
+    {
+        w.WriteStartArray("files"u8);
+        foreach (var f in files)
+        {
+            w.WriteStartObject();
+            w.WriteString("id"u8, f.Id);
+            w.WriteString("name"u8, f.Name);
+            w.WriteNumber("size"u8, f.Size);
+            w.WriteString("content_type"u8, f.ContentType);
+            w.WriteString("url"u8, f.Url);
+            if (f.ThumbUrl is { } thumb)
+            {
+                w.WriteString("thumb_url"u8, thumb);
+            }
+
+            w.WriteEndObject();
+        }
+
         w.WriteEndArray();
     }
 

@@ -61,7 +61,7 @@ public static class MessagesApi
 
         if (!result.Duplicate)
         {
-            var dto = RoomsApi.ToDto(new MessageState(e.Room, e.Seq, e.SenderId, e.From, e.Text, e.Ts, e.ClientId) { ReplyTo = e.ReplyTo, Mentions = e.Mentions });
+            var dto = RoomsApi.ToDto(new MessageState(e.Room, e.Seq, e.SenderId, e.From, e.Text, e.Ts, e.ClientId) { ReplyTo = e.ReplyTo, Mentions = e.Mentions, Files = e.Files });
             return TypedResults.Created($"/api/rooms/{id}/messages?after={dto.Seq - 1}&limit=1", dto);
         }
 

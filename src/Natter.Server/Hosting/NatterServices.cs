@@ -8,6 +8,7 @@ using Natter.Server.Bus;
 using Natter.Server.Bus.InProcess;
 using Natter.Server.Bus.Redis;
 using Natter.Server.Entry;
+using Natter.Server.Files;
 using Natter.Server.Delivery;
 using Natter.Server.Sending;
 using Natter.Server.Rooms;
@@ -48,6 +49,10 @@ public static class NatterServices
         services.AddSingleton<RoomService>();
         services.AddSingleton<RoomChanges>();
         services.AddSingleton<RoomModeration>();
+        services.AddSingleton<FileSweepSignal>();
+        services.AddSingleton<Thumbnailer>();
+        services.AddSingleton<FileUploads>();
+        services.AddHostedService<FileSweeper>();
 
         // The path of a message: entry → sending → store → bus → delivery.
         services.AddSingleton<SocketPresence>();
@@ -119,10 +124,12 @@ public static class NatterServices
         {
             case "sqlite":
                 services.AddSingleton<SqliteChatStore>();
+                services.AddSingleton<IFileBytes, FolderFileBytes>();
                 services.AddSingleton<IChatStore>(sp => new GuardedChatStore(sp.GetRequiredService<SqliteChatStore>(), sp.GetRequiredService<StoreWriteHealth>()));
                 break;
             case "mysql":
                 services.AddSingleton<MySqlChatStore>();
+                services.AddSingleton<IFileBytes, MySqlFileBytes>();
                 services.AddSingleton<IChatStore>(sp => new GuardedChatStore(sp.GetRequiredService<MySqlChatStore>(), sp.GetRequiredService<StoreWriteHealth>()));
                 break;
             default:

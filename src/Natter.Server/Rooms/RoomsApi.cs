@@ -182,7 +182,9 @@ public static class RoomsApi
         return [.. below.Skip(below.Count - takeBelow), .. above.Take(takeAbove)];
     }
 
-    public static MessageDto ToDto(MessageState m) => new(m.Room, m.Seq, m.From, m.Text, m.Ts, m.ClientId, m.ReplyTo, [.. m.Mentions], [],
+    public static FileDto ToDto(FileRef f) => new(f.Id, f.Name, f.Size, f.ContentType, f.Url, f.ThumbUrl);
+
+    public static MessageDto ToDto(MessageState m) => new(m.Room, m.Seq, m.From, m.Text, m.Ts, m.ClientId, m.ReplyTo, [.. m.Mentions], [.. m.Files.Select(ToDto)],
         m.EditedTs, m.Deleted, [.. m.Reactions.Select(r => new ReactionDto(r.Emoji, [.. r.Users]))]);
 
     private static bool TryLong(Microsoft.Extensions.Primitives.StringValues raw, out long? value)

@@ -16,7 +16,7 @@ namespace Natter.Server.Sending;
 /// in the waiting lane until that lane has stored all of its events, so each room's events keep their order.
 /// </summary>
 public sealed class IngestQueue(IChatStore store, StoreHealth health, IMessageBus bus, NatterMetrics metrics, IOptions<NatterOptions> options,
-    ILogger<IngestQueue> logger)
+    ILogger<IngestQueue> logger, FileSweepSignal? fileSweep = null)
     : BackgroundService
 {
     private readonly Channel<PendingEvent> _queue = Channel.CreateBounded<PendingEvent>(
@@ -255,6 +255,12 @@ public sealed class IngestQueue(IChatStore store, StoreHealth health, IMessageBu
             }
 
             (stored ??= new List<StoredEvent>(batch.Count)).Add(results[i].Event!);
+            if (results[i].Event!.Kind == EventKind.Delete)
+            {
+                // The deletion may have freed files: their bytes go now, after the commit (docs/protocol.md, files).
+                fileSweep?.Wake();
+            }
+
             if (batch[i].Stored(results[i]) is { } ack)
             {
                 (acks ??= new List<PendingAck>(batch.Count)).Add(ack);

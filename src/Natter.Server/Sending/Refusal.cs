@@ -25,7 +25,7 @@ public static class Refusals
     public static Refusal Of(AppendOutcome outcome, EventKind kind) => outcome switch
     {
         AppendOutcome.NotFound when kind == EventKind.Message =>
-            new(ErrorCodes.NotFound, "reply_to is not a message of this room, or it was deleted."),
+            new(ErrorCodes.NotFound, "reply_to is not a message of this room (or it was deleted), or a file is no longer available."),
         AppendOutcome.NotFound => new(ErrorCodes.NotFound, "No such message in this room, or it was deleted."),
         AppendOutcome.Forbidden when kind == EventKind.Edit => new(ErrorCodes.Forbidden, "Only the author may edit a message."),
         AppendOutcome.Forbidden =>

@@ -14,7 +14,7 @@ public readonly record struct SendRequest(string? Room, string? To, string? Text
 /// stored by the group commit (which also checks that reply_to is a live message of the room) and answered as
 /// <see cref="PendingEvent"/> says.
 /// </summary>
-public sealed class SendService(EventIntake intake, RoomService roomService, MentionFinder mentions, TimeProvider clock)
+public sealed class SendService(EventIntake intake, RoomService roomService, MentionFinder mentions, IChatStore store, TimeProvider clock)
 {
     /// <summary>A socket send: checked and queued; null when queued (the ack or an error reaches <paramref name="target"/> later).</summary>
     public async ValueTask<Refusal?> SubmitAsync(Caller caller, SendRequest request, IAckTarget target, string? reference, CancellationToken ct) =>
@@ -31,6 +31,12 @@ public sealed class SendService(EventIntake intake, RoomService roomService, Men
     {
         var (roomId, to, text, clientId, replyTo, files) = request;
         var badText = intake.CheckText(text, out var trimmed);
+        if (badText is { Code: ErrorCodes.BadRequest } && files is { Count: > 0 } && string.IsNullOrWhiteSpace(text))
+        {
+            // A message may be its files alone: the text may then be empty (or left out).
+            badText = null;
+        }
+
         if ((intake.CheckRunning() ?? badText ?? EventIntake.CheckClientId(clientId)) is { } refused)
         {
             return (null, refused);
@@ -44,12 +50,6 @@ public sealed class SendService(EventIntake intake, RoomService roomService, Men
         if (files is { Count: > Validation.FilesMax })
         {
             return Refuse(ErrorCodes.BadRequest, $"A message lists at most {Validation.FilesMax} files.");
-        }
-
-        if (files is { Count: > 0 })
-        {
-            // Uploads come with a later part of protocol v2: until then no file id is known.
-            return Refuse(ErrorCodes.NotFound, $"No file '{files[0]}'.");
         }
 
         if (roomId is null)
@@ -77,6 +77,12 @@ public sealed class SendService(EventIntake intake, RoomService roomService, Men
             return (null, notInRoom);
         }
 
+        var (attached, badFile) = await FindFilesAsync(caller, files, ct);
+        if (badFile is { } refusedFile)
+        {
+            return (null, refusedFile);
+        }
+
         if (intake.TakeRate(caller) is { } tooFast)
         {
             return (null, tooFast);
@@ -86,7 +92,45 @@ public sealed class SendService(EventIntake intake, RoomService roomService, Men
         {
             ReplyTo = replyTo,
             Mentions = await mentions.FindAsync(roomId, trimmed, ct),
+            Files = attached,
         }, default);
+    }
+
+    /// <summary>
+    /// The files a send lists, in order, each once: every one must be a ready file (not_found) that the sender
+    /// uploaded (forbidden). The group commit checks again that none was freed in the meantime.
+    /// </summary>
+    private async Task<(IReadOnlyList<FileRef> Files, Refusal? Refusal)> FindFilesAsync(Caller caller, IReadOnlyList<string>? files, CancellationToken ct)
+    {
+        if (files is not { Count: > 0 })
+        {
+            return ([], null);
+        }
+
+        var ids = files.Distinct(StringComparer.Ordinal).ToList();
+        if (ids.FirstOrDefault(id => !FileIds.IsValid(id)) is { } bad)
+        {
+            return ([], new Refusal(ErrorCodes.NotFound, $"No file '{bad}'."));
+        }
+
+        var found = (await store.FindFilesAsync(ids, ct)).ToDictionary(f => f.File.Id, StringComparer.Ordinal);
+        var list = new List<FileRef>(ids.Count);
+        foreach (var id in ids)
+        {
+            if (!found.TryGetValue(id, out var file))
+            {
+                return ([], new Refusal(ErrorCodes.NotFound, $"No file '{id}'."));
+            }
+
+            if (file.UploaderId != caller.UserId)
+            {
+                return ([], new Refusal(ErrorCodes.Forbidden, $"File '{id}' was uploaded by someone else: only its uploader may attach it."));
+            }
+
+            list.Add(file.File);
+        }
+
+        return (list, null);
     }
 
     private static (NewEvent?, Refusal) Refuse(string code, string message) => (null, new Refusal(code, message));

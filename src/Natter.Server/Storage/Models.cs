@@ -80,6 +80,9 @@ public sealed record StoredEvent(string Room, long Seq, EventKind Kind, long Sen
     /// <summary>Message: the seq of the message it answers.</summary>
     public long? ReplyTo { get; init; }
 
+    /// <summary>Message: the files it lists, in order (none once it is deleted).</summary>
+    public IReadOnlyList<FileRef> Files { get; init; } = [];
+
     /// <summary>Message: deleted since it was sent.</summary>
     public bool Deleted { get; init; }
 
@@ -99,7 +102,8 @@ public sealed record StoredEvent(string Room, long Seq, EventKind Kind, long Sen
         && (Room, Seq, Kind, SenderId, From, Ts, ClientId, Text, ReplyTo, Deleted, Target, Emoji, On)
             == (other.Room, other.Seq, other.Kind, other.SenderId, other.From, other.Ts, other.ClientId, other.Text, other.ReplyTo,
                 other.Deleted, other.Target, other.Emoji, other.On)
-        && Mentions.SequenceEqual(other.Mentions);
+        && Mentions.SequenceEqual(other.Mentions)
+        && Files.SequenceEqual(other.Files);
 
     public override int GetHashCode() => HashCode.Combine(Room, Seq, Kind);
 }
@@ -115,6 +119,9 @@ public sealed record NewEvent(string Room, long SenderId, string From, EventKind
     public IReadOnlyList<Mention> Mentions { get; init; } = [];
 
     public long? ReplyTo { get; init; }
+
+    /// <summary>Message: the files it lists (checked before the queue: ready, uploaded by the sender; the commit checks they are not freed).</summary>
+    public IReadOnlyList<FileRef> Files { get; init; } = [];
 
     public long Target { get; init; }
 
@@ -137,6 +144,7 @@ public sealed record NewEvent(string Room, long SenderId, string From, EventKind
         Text = Text,
         Mentions = Mentions.Count == 0 ? [] : [.. Mentions.Select(m => m.Username)],
         ReplyTo = ReplyTo,
+        Files = Files,
         Target = Target,
         Emoji = Emoji,
         On = On,
@@ -187,6 +195,9 @@ public sealed record MessageState(string Room, long Seq, long SenderId, string F
     public long? EditedTs { get; init; }
 
     public bool Deleted { get; init; }
+
+    /// <summary>The files it lists, in order (none once deleted).</summary>
+    public IReadOnlyList<FileRef> Files { get; init; } = [];
 
     /// <summary>In first-use order: an emoji's place is that of its earliest reaction still on.</summary>
     public IReadOnlyList<Reaction> Reactions { get; init; } = [];

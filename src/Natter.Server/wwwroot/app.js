@@ -12,6 +12,7 @@ import { refreshOnline } from './actions/people.js';
 import { cancelReply, copyLink, deleteMessage, editMessage, jumpTo, react, startReply } from './actions/events.js';
 import { wireSearch } from './actions/search.js';
 import { connection, loadLimits, logout, startSession, submitAuth } from './actions/session.js';
+import { addFiles, bindDrop, pasted } from './actions/files.js';
 import { deleteActiveRoom, invite, openMembers, openSettings, saveSettings } from './actions/room-admin.js';
 import { store } from './state.js';
 import { toast } from './views/dom.js';
@@ -88,6 +89,12 @@ function wire() {
   });
   $('messages').addEventListener('keydown', messageKeys);
   wireSearch();
+
+  // Files: the attach button, pasting an image into the message box, dropping files onto the room.
+  $('attach-button').addEventListener('click', () => $('file-input').click());
+  $('file-input').addEventListener('change', (e) => { addFiles([...e.target.files]); e.target.value = ''; });
+  input.addEventListener('paste', pasted);
+  bindDrop($('room-pane'));
 
   $('messages').addEventListener('scroll', () => {
     const room = store.activeRoom;

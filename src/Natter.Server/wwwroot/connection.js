@@ -67,6 +67,7 @@ export class Connection extends EventTarget {
         p.ref = this.#ref('s');
         const frame = { type: 'send', ref: p.ref, room: p.room, text: p.text, client_id: p.client_id };
         if (Number.isInteger(p.reply_to)) frame.reply_to = p.reply_to;
+        if (Array.isArray(p.files) && p.files.length) frame.files = p.files.map((f) => f.id);
         this.send(frame);
       },
       onChange: () => this.dispatchEvent(new CustomEvent('outbox')),
@@ -134,7 +135,7 @@ export class Connection extends EventTarget {
   }
 
   /** Queues a chat message; it is shown as pending until acked and resent after reconnects. */
-  sendMessage(room, text, replyTo = null) { return this.#outbox.add(room, text, replyTo); }
+  sendMessage(room, text, replyTo = null, files = []) { return this.#outbox.add(room, text, replyTo, files); }
 
   /** Sends a failed message again with its original client_id, so it is stored at most once. */
   retry(clientId) { this.#outbox.retry(clientId); }

@@ -49,8 +49,8 @@ export class Outbox {
   get list() { return [...this.#items.values()]; }
 
   /** Queues a chat message; it is pending until acked and sent again after reconnects. */
-  add(room, text, replyTo = null) {
-    const p = { client_id: newClientId(), room, text, reply_to: replyTo, status: 'pending', error: null, ref: null, sentAt: 0, createdAt: Date.now() };
+  add(room, text, replyTo = null, files = []) {
+    const p = { client_id: newClientId(), room, text, reply_to: replyTo, files, status: 'pending', error: null, ref: null, sentAt: 0, createdAt: Date.now() };
     this.#items.set(p.client_id, p);
     this.#send(p);
     this.changed();
@@ -124,7 +124,7 @@ export class Outbox {
   #save() {
     if (!this.#storageKey) return;
     try {
-      const items = this.list.map(({ client_id, room, text, reply_to, status, error, createdAt }) => ({ client_id, room, text, reply_to, status, error, createdAt }));
+      const items = this.list.map(({ client_id, room, text, reply_to, files, status, error, createdAt }) => ({ client_id, room, text, reply_to, files, status, error, createdAt }));
       if (items.length) localStorage.setItem(this.#storageKey, JSON.stringify(items));
       else localStorage.removeItem(this.#storageKey);
     } catch { /* storage full or disabled: the outbox still lives in memory */ }

@@ -148,7 +148,7 @@ function applyToMessage(m, f) {
       if (m.deleted) return m;
       return { ...m, text: String(f.text ?? ''), mentions: f.mentions ?? [], edited_ts: f.ts, rev: (m.rev ?? 0) + 1 };
     case 'delete':
-      return { ...m, deleted: true, text: '', mentions: [], reactions: [], rev: (m.rev ?? 0) + 1 };
+      return { ...m, deleted: true, text: '', mentions: [], reactions: [], files: [], rev: (m.rev ?? 0) + 1 };
     case 'reaction': {
       if (m.deleted || typeof f.emoji !== 'string') return m;
       const list = (m.reactions ?? []).map((r) => ({ emoji: r.emoji, users: [...r.users] }));

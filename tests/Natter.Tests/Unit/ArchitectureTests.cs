@@ -19,11 +19,12 @@ public sealed class ArchitectureTests
         ["Bus"] = ["Common", "Storage"],
         ["Accounts"] = ["Common", "Api", "Storage", "Bus"],
         ["Rooms"] = ["Common", "Api", "Storage", "Bus"],
+        ["Files"] = ["Common", "Api", "Storage"],
         ["Sending"] = ["Common", "Storage", "Bus", "Rooms"],
         ["Delivery"] = ["Common", "Storage", "Bus", "Rooms"],
         ["Search"] = ["Common", "Api", "Storage", "Rooms"],
         ["Entry"] = ["Common", "Api", "Storage", "Bus", "Rooms", "Accounts", "Sending", "Delivery"],
-        ["Hosting"] = ["Common", "Api", "Storage", "Bus", "Rooms", "Accounts", "Sending", "Delivery", "Entry", "Search"],
+        ["Hosting"] = ["Common", "Api", "Storage", "Bus", "Rooms", "Accounts", "Sending", "Delivery", "Entry", "Search", "Files"],
     };
 
     /// <summary>Types of <paramref name="root"/>.X that use a folder X may not use, as "Type -> Folder".</summary>

@@ -553,6 +553,7 @@ public sealed partial class MySqlChatStore : IChatStore
         var (targets, reactions) = live.Any(e => !e.IsPlainMessage)
             ? await ReadTargetsAsync(tx, live, ct)
             : ([], []);
+        var usableFiles = live.Any(e => e.Files.Count > 0) ? await LockUsableFilesAsync(tx, live, ct) : [];
         var moderators = await ReadModeratorsAsync(tx, live, ct);
 
         // 4. Decide in batch order; a client_id seen earlier in the batch is a duplicate of that one.
@@ -580,6 +581,12 @@ public sealed partial class MySqlChatStore : IChatStore
             if (!lastSeq.TryGetValue(e.Room, out var last))
             {
                 throw new InvalidOperationException($"Room {e.Room} does not exist.");
+            }
+
+            if (e.Files.Any(f => usableFiles.GetValueOrDefault(f.Id) != e.SenderId))
+            {
+                results[i] = AppendResult.Of(AppendOutcome.NotFound);
+                continue;
             }
 
             if (!e.IsPlainMessage)
@@ -680,6 +687,8 @@ public sealed partial class MySqlChatStore : IChatStore
 
             await tx.ExecuteAsync(sql.ToString(), ct, [.. args]);
         }
+
+        await LinkFilesAsync(tx, fresh.Where(e => e.Files.Count > 0), ct);
 
         // 6. The current state: new messages' mentions, then edits, deletions and reactions in batch order.
         await InsertMentionsAsync(tx, mentions, ct);
@@ -789,6 +798,7 @@ public sealed partial class MySqlChatStore : IChatStore
                     """, ct, ("@r", e.Room), ("@g", e.Target));
                 await tx.ExecuteAsync("DELETE FROM reactions WHERE room_id = @r AND target = @g", ct, ("@r", e.Room), ("@g", e.Target));
                 await tx.ExecuteAsync("DELETE FROM mentions WHERE room_id = @r AND seq = @g", ct, ("@r", e.Room), ("@g", e.Target));
+                await UnlinkFilesAsync(tx, e.Room, e.Target, ct);
                 break;
             case EventKind.Reaction when e.On:
                 await tx.ExecuteAsync("INSERT INTO reactions (room_id, target, emoji, user_id, seq) VALUES (@r, @g, @e, @u, @s)", ct,
@@ -817,7 +827,7 @@ public sealed partial class MySqlChatStore : IChatStore
             list.Reverse();
         }
 
-        return list;
+        return await FileRows.WithFilesAsync(conn, null, roomId, list, ct);
     }
 
     public async Task<IReadOnlyList<MessageState>> ReadMessagesAsync(string roomId, long afterSeq, long beforeSeq, int limit, bool oldestFirst, CancellationToken ct)
@@ -849,8 +859,9 @@ public sealed partial class MySqlChatStore : IChatStore
             WHERE x.room_id = @r AND x.target >= @lo AND x.target <= @hi ORDER BY x.target, x.seq
             """,
             r => (r.GetInt64(0), r.GetString(1), r.GetString(2)), ct, ("@r", roomId), ("@lo", list[0].Seq), ("@hi", list[^1].Seq));
+        var withFiles = await FileRows.WithFilesAsync(conn, tx, roomId, Rows.WithReactions(list, reactions), ct);
         await tx.CommitAsync(ct);
-        return Rows.WithReactions(list, reactions);
+        return withFiles;
     }
 
     public async Task<long?> MarkReadAsync(string roomId, long userId, long seq, CancellationToken ct)

@@ -7,7 +7,7 @@ namespace Natter.Server.Storage.MySql;
 /// carry only one DDL statement portably. client_id is VARBINARY (its UTF-8 bytes): the utf8mb4 collations pad
 /// trailing spaces, and two client_ids that differ only there must stay distinct, as in SQLite.
 /// </summary>
-internal static class MySqlSchema
+internal static partial class MySqlSchema
 {
     public const string Charset = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
 
@@ -157,6 +157,7 @@ internal static class MySqlSchema
             ) {Charset}
             """,
         ]),
+        (4, "files and the messages that list them", FilesMigration),
         // Protocol v2 §4 (see SqliteSchema, migration 5). One ALTER per table, each atomic; a re-run that finds the
         // columns is taken as done. The owner UPDATE is harmless to repeat.
         (5, "rooms: roles, topic, visibility, bans, deletion, membership change log",

@@ -355,7 +355,7 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
                 lastSeq[e.Room] = last;
             }
 
-            if (!e.IsPlainMessage)
+            if (!e.IsPlainMessage || e.Files.Count > 0)
             {
                 // A repeated client_id is answered with the first event before any rule: its target may have changed since.
                 if (await FindByClientIdAsync(more, e, ct) is { } first)
@@ -364,7 +364,9 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
                     continue;
                 }
 
-                var outcome = await CheckAsync(more, e, ct);
+                var outcome = e.Files.Count > 0 && !await FilesUsableAsync(more, e, ct) ? AppendOutcome.NotFound
+                    : e.IsPlainMessage ? AppendOutcome.Stored
+                    : await CheckAsync(more, e, ct);
                 if (outcome != AppendOutcome.Stored)
                 {
                     results[i] = AppendResult.Of(outcome);
@@ -407,6 +409,11 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
             if (!plain)
             {
                 await ApplyAsync(more, e, seq, ct);
+            }
+
+            if (e.Files.Count > 0)
+            {
+                await LinkFilesAsync(more, e, seq, ct);
             }
 
             deleted |= e.Kind == EventKind.Delete;
@@ -479,6 +486,7 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
                     ct, ("@r", e.Room), ("@g", e.Target));
                 await cmds.ExecuteAsync("DELETE FROM reactions WHERE room_id = @r AND target = @g", ct, ("@r", e.Room), ("@g", e.Target));
                 await cmds.ExecuteAsync("DELETE FROM mentions WHERE room_id = @r AND seq = @g", ct, ("@r", e.Room), ("@g", e.Target));
+                await UnlinkFilesAsync(cmds, e.Room, e.Target, ct);
                 break;
             case EventKind.Reaction when e.On:
                 await cmds.ExecuteAsync("INSERT INTO reactions (room_id, target, emoji, user_id, seq) VALUES (@r, @g, @e, @u, @s)", ct,
@@ -537,7 +545,7 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
             list.Reverse();
         }
 
-        return list;
+        return await FileRows.WithFilesAsync(conn, null, roomId, list, ct);
     }
 
     public async Task<IReadOnlyList<MessageState>> ReadMessagesAsync(string roomId, long afterSeq, long beforeSeq, int limit, bool oldestFirst, CancellationToken ct)
@@ -568,7 +576,7 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
             WHERE x.room_id = @r AND x.target >= @lo AND x.target <= @hi ORDER BY x.target, x.seq
             """,
             r => (r.GetInt64(0), r.GetString(1), r.GetString(2)), ct, ("@r", roomId), ("@lo", list[0].Seq), ("@hi", list[^1].Seq));
-        return Rows.WithReactions(list, reactions);
+        return await FileRows.WithFilesAsync(conn, tx, roomId, Rows.WithReactions(list, reactions), ct);
     }
 
     public async Task<long?> MarkReadAsync(string roomId, long userId, long seq, CancellationToken ct)

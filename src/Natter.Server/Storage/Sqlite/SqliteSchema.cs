@@ -4,7 +4,7 @@ namespace Natter.Server.Storage.Sqlite;
 /// Numbered migrations; each runs once, in its own transaction, recorded in schema_migrations. A migration only adds:
 /// a database of an earlier version is migrated in place and keeps serving what it held.
 /// </summary>
-internal static class SqliteSchema
+internal static partial class SqliteSchema
 {
     public static readonly (int Version, string Description, string Sql)[] Migrations =
     [
@@ -136,6 +136,7 @@ internal static class SqliteSchema
                 DELETE FROM search_docs WHERE room_id = OLD.room_id AND seq = OLD.seq;
             END;
             """),
+        (4, "files and the messages that list them", FilesMigration),
         // Protocol v2 §4: a role per membership (the creator of a group room becomes its owner), topic and
         // visibility per room, a deleted marker (a deleted room's row stays so its id is never reused and a racing
         // send finds it), bans, and the membership change log that nodes cut off from the bus replay.

@@ -134,7 +134,7 @@ function onMessage(m) {
 export function onAcked(p, ack) {
   const room = store.room(ack.room ?? p.room);
   if (!room) return;
-  store.addMessage(room, { room: room.id, seq: ack.seq, from: store.me, text: p.text, ts: ack.ts, client_id: p.client_id, reply_to: p.reply_to ?? null });
+  store.addMessage(room, { room: room.id, seq: ack.seq, from: store.me, text: p.text, ts: ack.ts, client_id: p.client_id, reply_to: p.reply_to ?? null, files: p.files ?? [] });
   if (room.id === store.activeId) {
     roomView.renderActive({ toBottom: true });
     markRead(room);

@@ -11,6 +11,7 @@ import { scrollToDivider } from '../views/unread.js';
 import * as screens from '../views/screens.js';
 import { removeRoom } from './rooms.js';
 import { connection } from './session.js';
+import { hasFiles, takeFiles, uploading } from './files.js';
 
 const PAGE = 50;
 const TYPING_SEND_EVERY_MS = 3000;
@@ -176,11 +177,13 @@ export function sendText(raw) {
   const room = store.activeRoom;
   const text = raw.trim();
   const conn = connection();
-  if (!room || !text || !conn) return false;
+  if (room && uploading(room.id)) { toast('A file is still uploading: send when it is done, or cancel it.'); return false; }
+  if (!room || (!text && !hasFiles(room.id)) || !conn) return false;
   const max = store.limits?.max_text;
   if (max && [...text].length > max) { toast(`Messages can be at most ${max} characters.`); return false; }
+  const files = takeFiles(room.id);
   const reply = store.replyTo?.room === room.id ? store.replyTo.seq : null;
-  conn.sendMessage(room.id, text, reply);
+  conn.sendMessage(room.id, text, reply, files);
   store.setReplyTo(null);
   renderReplyBar();
   store.setLastTypingSent(0);

@@ -6,6 +6,7 @@ import { roomTitle, store } from '../state.js';
 import { toast } from '../views/dom.js';
 import * as roomView from '../views/room.js';
 import { renderReplyBar } from '../views/reply.js';
+import { renderUploads } from './files.js';
 import { scrollToDivider } from '../views/unread.js';
 import * as screens from '../views/screens.js';
 import { flushReads, loadHistory, markRead } from './messages.js';
@@ -58,6 +59,7 @@ export function openRoom(id) {
   // Each room keeps its own draft: what was typed elsewhere never follows into this room.
   if (changed) roomView.setComposer(loadDraft(store.me, id));
   renderReplyBar();
+  renderUploads();
   screens.renderRooms();
   roomView.renderActive({ toBottom: true });
   if (changed) scrollToDivider();

@@ -3,6 +3,7 @@
 
 import { formatFull, h } from './dom.js';
 import { intents } from './intents.js';
+import { renderFiles } from './files.js';
 import { setFormatted } from './format.js';
 
 export const COMMON_EMOJI = [
@@ -22,6 +23,7 @@ export function fillParts(n, m, me) {
   } else {
     setFormatted(body, m.text, me);
   }
+  renderFiles(n, m);
   const edited = n.querySelector('.edited');
   edited.hidden = !m.edited_ts || !!m.deleted;
   n.classList.toggle('is-edited', !edited.hidden);
