@@ -430,4 +430,23 @@ public sealed class RoomModerationTests
         using var deleted = await Send(ben, HttpMethod.Delete, $"/api/rooms/{room}/messages/{seq}");
         Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
     }
+
+    [Fact]
+    public async Task Deleting_a_room_frees_the_files_its_messages_listed()
+    {
+        await using var server = await TestServer.StartAsync();
+        var amy = await Named(server, "amy");
+        var room = await CreateAsync(amy, "album");
+        var file = await amy.UploadOkAsync("photo.bin", [1, 2, 3]);
+        var url = Str(file, "url");
+        await (await amy.SendAsync(room, new { text = "look", files = new[] { Str(file, "id") } })).JsonAsync(HttpStatusCode.Created);
+        using (var before = await amy.GetAsync(url))
+        {
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        }
+
+        await Expect(HttpStatusCode.NoContent, Send(amy, HttpMethod.Delete, $"/api/rooms/{room}"));
+        using var after = await amy.GetAsync(url);
+        Assert.Equal(HttpStatusCode.NotFound, after.StatusCode);
+    }
 }

@@ -180,6 +180,16 @@ public sealed partial class MySqlChatStore
         }
 
         var members = await tx.ListAsync("SELECT user_id FROM members WHERE room_id = @r", r => r.GetInt64(0), ct, ("@r", roomId));
+        // The files its messages list go with them: each one no other room's message lists is freed (the sweeper
+        // removes its bytes), as when the messages are deleted one by one.
+        var files = (await tx.ListAsync("SELECT f.id FROM message_files mf JOIN files f ON f.id = mf.file_id WHERE mf.room_id = @r ORDER BY f.id FOR UPDATE",
+            Rows.FirstString, ct, ("@r", roomId))).Distinct(StringComparer.Ordinal).ToList();
+        await tx.ExecuteAsync("DELETE FROM message_files WHERE room_id = @r", ct, ("@r", roomId));
+        foreach (var file in files)
+        {
+            await tx.ExecuteAsync(FileRows.FreeIfUnlisted, ct, ("@f", file));
+        }
+
         foreach (var sql in RoomSql.DeleteContent)
         {
             await tx.ExecuteAsync(sql, ct, ("@r", roomId), ("@t", Now));

@@ -158,6 +158,15 @@ public sealed partial class SqliteChatStore
             }
 
             var members = await tx.ListAsync("SELECT user_id FROM members WHERE room_id = @r", r => r.GetInt64(0), ct, ("@r", roomId));
+            // The files its messages list go with them: each one no other room's message lists is freed (the sweeper
+            // removes its bytes), as when the messages are deleted one by one.
+            var files = await tx.ListAsync("SELECT DISTINCT file_id FROM message_files WHERE room_id = @r", Rows.FirstString, ct, ("@r", roomId));
+            await tx.ExecuteAsync("DELETE FROM message_files WHERE room_id = @r", ct, ("@r", roomId));
+            foreach (var file in files)
+            {
+                await tx.ExecuteAsync(FileRows.FreeIfUnlisted, ct, ("@f", file));
+            }
+
             foreach (var sql in RoomSql.DeleteContent)
             {
                 await tx.ExecuteAsync(sql, ct, ("@r", roomId), ("@t", Now));
