@@ -32,6 +32,11 @@ internal sealed class ServerFrame
     public bool Deleted { get; set; }
     public string? Emoji { get; set; }
     public bool On { get; set; }
+    public string? Topic { get; set; }
+    public string? Visibility { get; set; }
+    public int? Members { get; set; }
+    public string? Role { get; set; }
+    public long? LastSeq { get; set; }
     public List<FileDto>? Files { get; set; }
 }
 
@@ -54,6 +59,36 @@ internal sealed class RoomDto
     public long ReadSeq { get; set; }
     public long Members { get; set; }
     public int MentionCount { get; set; }
+    public string Topic { get; set; } = "";
+    public string Visibility { get; set; } = "public";
+    public string Role { get; set; } = "member";
+}
+
+internal sealed class RoomPatchBody
+{
+    public string? Name { get; set; }
+    public string? Topic { get; set; }
+    public string? Visibility { get; set; }
+}
+
+internal sealed class CreateRoomBody
+{
+    public string Name { get; set; } = "";
+    public string? Topic { get; set; }
+    public string? Visibility { get; set; }
+}
+
+internal sealed class RoleBody
+{
+    public string Role { get; set; } = "";
+}
+
+internal sealed class MemberDto
+{
+    public string Username { get; set; } = "";
+    public string? DisplayName { get; set; }
+    public string Role { get; set; } = "member";
+    public bool Online { get; set; }
 }
 
 internal sealed class SendFrame
@@ -174,4 +209,9 @@ internal sealed class ProblemDto
 [JsonSerializable(typeof(ProblemDto))]
 [JsonSerializable(typeof(FileDto))]
 [JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(RoomPatchBody))]
+[JsonSerializable(typeof(CreateRoomBody))]
+[JsonSerializable(typeof(RoleBody))]
+[JsonSerializable(typeof(List<MemberDto>))]
+[JsonSerializable(typeof(List<string>))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext;

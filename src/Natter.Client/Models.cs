@@ -63,10 +63,44 @@ public sealed record EventAck(string Room, long? Seq, long Ts, string ClientId)
 }
 
 /// <summary>One of the caller's rooms, as listed by the welcome frame or GET /api/rooms.</summary>
-public sealed record RoomSummary(string Id, string Name, string Kind, long LastSeq, long ReadSeq, int MentionCount = 0);
+public sealed record RoomSummary(string Id, string Name, string Kind, long LastSeq, long ReadSeq, int MentionCount = 0)
+{
+    /// <summary>The room's topic ("" when none).</summary>
+    public string Topic { get; init; } = "";
+
+    /// <summary>"public" or "private".</summary>
+    public string Visibility { get; init; } = "public";
+
+    /// <summary>How many members the room has.</summary>
+    public int Members { get; init; }
+
+    /// <summary>The caller's role: "owner", "moderator" or "member".</summary>
+    public string Role { get; init; } = "member";
+}
 
 /// <summary>A room the user was added to (for example by a first direct message), or created/joined over HTTP.</summary>
-public sealed record RoomInfo(string Id, string Name, string Kind);
+public sealed record RoomInfo(string Id, string Name, string Kind)
+{
+    public string Topic { get; init; } = "";
+
+    public string Visibility { get; init; } = "public";
+
+    public int Members { get; init; }
+
+    /// <summary>The user's role: "owner", "moderator" or "member".</summary>
+    public string Role { get; init; } = "member";
+
+    public long LastSeq { get; init; }
+}
+
+/// <summary>
+/// A `room` frame: <see cref="Event"/> is "added" (the user became a member), "updated" (name, topic, visibility or
+/// the user's role changed), "removed" (kicked or banned) or "deleted" (then only <see cref="RoomInfo.Id"/> is set).
+/// </summary>
+public sealed record RoomChange(string Event, RoomInfo Room);
+
+/// <summary>A member of a room with their role, and whether they are online.</summary>
+public sealed record RoomMember(string Username, string DisplayName, string Role, bool Online);
 
 /// <summary>A user sharing a room with the client came online or went offline.</summary>
 public sealed record PresenceEvent(string Username, bool Online);
@@ -77,8 +111,14 @@ public sealed record TypingEvent(string Room, string Username);
 /// <summary>Another member's read marker moved.</summary>
 public sealed record ReadEvent(string Room, string Username, long Seq);
 
-/// <summary>A member joined or left a room; <see cref="Event"/> is "joined" or "left".</summary>
-public sealed record MemberEvent(string Room, string Username, string Event);
+/// <summary>
+/// A member joined or left a room; <see cref="Event"/> is "joined", "left", "kicked", "banned" or "role" (then
+/// <see cref="Role"/> is the member's new role).
+/// </summary>
+public sealed record MemberEvent(string Room, string Username, string Event)
+{
+    public string? Role { get; init; }
+}
 
 /// <summary>An error frame: the server refused a frame; the connection stays open.</summary>
 public sealed record ErrorEvent(string Code, string Message, string? Ref);

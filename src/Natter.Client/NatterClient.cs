@@ -167,14 +167,14 @@ public sealed partial class NatterClient : IAsyncDisposable
     {
         var dto = await CallAsync(HttpMethod.Post, "api/rooms",
             Json(new NameBody { Name = name }, ClientJsonContext.Default.NameBody), ClientJsonContext.Default.RoomDto, cancellationToken).ConfigureAwait(false);
-        return new RoomInfo(dto.Id, dto.Name, dto.Kind);
+        return ToInfo(dto);
     }
 
     public async Task<RoomInfo> JoinRoomAsync(string roomId, CancellationToken cancellationToken = default)
     {
         var dto = await CallAsync(HttpMethod.Post, $"api/rooms/{Uri.EscapeDataString(roomId)}/join", null,
             ClientJsonContext.Default.RoomDto, cancellationToken).ConfigureAwait(false);
-        return new RoomInfo(dto.Id, dto.Name, dto.Kind);
+        return ToInfo(dto);
     }
 
     public async Task LeaveRoomAsync(string roomId, CancellationToken cancellationToken = default)
@@ -194,7 +194,7 @@ public sealed partial class NatterClient : IAsyncDisposable
     public async Task<IReadOnlyList<RoomSummary>> GetRoomsAsync(CancellationToken cancellationToken = default)
     {
         var list = await CallAsync(HttpMethod.Get, "api/rooms", null, ClientJsonContext.Default.ListRoomDto, cancellationToken).ConfigureAwait(false);
-        return [.. list.Select(r => new RoomSummary(r.Id, r.Name, r.Kind, r.LastSeq, r.ReadSeq, r.MentionCount))];
+        return [.. list.Select(ToSummary)];
     }
 
     /// <summary>GET /api/rooms/{id}/messages: with <paramref name="after"/> the oldest above it, else the newest below <paramref name="before"/>.</summary>
@@ -474,7 +474,7 @@ public sealed partial class NatterClient : IAsyncDisposable
                 throw new NatterException(ErrorCodes.BadRequest, $"expected welcome, got {first?.Type ?? "close"}");
             }
             var welcome = new WelcomeInfo(first.Username ?? "",
-                [.. (first.Rooms ?? []).Select(r => new RoomSummary(r.Id, r.Name, r.Kind, r.LastSeq, r.ReadSeq, r.MentionCount))]);
+                [.. (first.Rooms ?? []).Select(r => ToSummary(r))]);
             Username = welcome.Username;
             var sync = new SyncFrame { Ref = "sync" + Interlocked.Increment(ref _nextRef).ToString(CultureInfo.InvariantCulture) };
             PendingSend[] resend;
@@ -746,10 +746,10 @@ public sealed partial class NatterClient : IAsyncDisposable
                 Raise(Read, new ReadEvent(f.Room ?? "", f.Username ?? "", f.Seq ?? 0));
                 break;
             case "member":
-                Raise(MemberChanged, new MemberEvent(f.Room ?? "", f.Username ?? "", f.Event ?? ""));
+                Raise(MemberChanged, new MemberEvent(f.Room ?? "", f.Username ?? "", f.Event ?? "") { Role = f.Role });
                 break;
             case "room":
-                Raise(RoomAdded, new RoomInfo(f.Id ?? "", f.Name ?? "", f.Kind ?? ""));
+                OnRoomFrame(f);
                 break;
             case "error":
                 {

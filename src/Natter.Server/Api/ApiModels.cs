@@ -6,7 +6,12 @@ namespace Natter.Server.Api;
 public sealed record UserDto(string Username);
 public sealed record LoginResponse(string Token, string Username);
 public sealed record UserStatusDto(string Username, bool Online);
-public sealed record RoomDto(string Id, string Name, string Kind, long LastSeq, long ReadSeq, int MentionCount);
+/// <summary>The room object (protocol v2 §4 adds topic, visibility, members as a count and the caller's role).</summary>
+public sealed record RoomDto(string Id, string Name, string Kind, long LastSeq, long ReadSeq, int MentionCount,
+    string Topic, string Visibility, int Members, string Role);
+
+/// <summary>A member of a room as GET /api/rooms/{id}/members lists them.</summary>
+public sealed record MemberDto(string Username, string DisplayName, string? AvatarUrl, string Role, bool Online);
 public sealed record RoomRefDto(string Id, string Name, string Kind);
 public sealed record PublicRoomDto(string Id, string Name, int Members);
 
@@ -36,6 +41,9 @@ public sealed record ConfigDto(
 [JsonSerializable(typeof(LoginResponse))]
 [JsonSerializable(typeof(UserStatusDto[]))]
 [JsonSerializable(typeof(RoomDto[]))]
+[JsonSerializable(typeof(RoomDto))]
+[JsonSerializable(typeof(MemberDto[]))]
+[JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(RoomRefDto))]
 [JsonSerializable(typeof(PublicRoomDto[]))]
 [JsonSerializable(typeof(MessageDto))]

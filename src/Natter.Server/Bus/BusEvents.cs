@@ -3,7 +3,14 @@ using Natter.Server.Storage;
 namespace Natter.Server.Bus;
 
 /// <summary>What travels between the message path and every node's fan-out.</summary>
-public abstract record BusEvent;
+public abstract record BusEvent
+{
+    /// <summary>
+    /// A membership change's id in the store's change log (0: not logged). A node replays the log after losing the
+    /// bus and skips a change it has seen (protocol v2 §4: membership changes are not lost while a node is cut off).
+    /// </summary>
+    public long ChangeId { get; init; }
+}
 
 /// <summary>Room log entries (messages, edits, deletions, reactions) just committed, in commit order (per room: ascending seq).</summary>
 public sealed record EventsStored(IReadOnlyList<StoredEvent> Events) : BusEvent;
@@ -13,7 +20,17 @@ public sealed record TypingEvent(string Room, long UserId, string Username) : Bu
 public sealed record ReadEvent(string Room, long UserId, string Username, long Seq) : BusEvent;
 
 /// <summary>A user joined or left a group room. LastSeq is the room's seq when it happened: live delivery to the joiner starts after it.</summary>
-public sealed record MemberEvent(string Room, long UserId, string Username, bool Joined, long LastSeq) : BusEvent;
+public sealed record MemberEvent(string Room, long UserId, string Username, bool Joined, long LastSeq) : BusEvent
+{
+    /// <summary>A removal by a moderator: "kicked" or "banned" (null: joined or left).</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>The room as the member sees it: their sockets get a `room` frame "added" (joined) or "removed" (Reason set).</summary>
+    public RoomView? View { get; init; }
+
+    /// <summary>The member's role (for the "added" frame).</summary>
+    public string Role { get; init; } = RoomRoles.Member;
+}
 
 /// <summary>A direct room was created or a member re-added: both members' sockets learn of it.</summary>
 public sealed record DirectRoomEvent(string Room, long UserA, string UsernameA, long UserB, string UsernameB, long LastSeq) : BusEvent;

@@ -167,6 +167,10 @@ internal static partial class Log
     [LoggerMessage(125, LogLevel.Warning, "File sweep failed ({ErrorType}: {Error}); it runs again later")]
     public static partial void FileSweepFailed(ILogger logger, string errorType, string error);
 
+    // Rooms with owners (protocol v2 §4): event ids 140-159.
+    [LoggerMessage(140, LogLevel.Information, "Bus: {Changes} membership changes replayed from the change log after a reconnect")]
+    public static partial void BusChangesReplayed(ILogger logger, int changes);
+
 
     // Accounts (protocol v2 §5): ids 160-179.
     [LoggerMessage(160, LogLevel.Information, "User {Username} changed their password; {Revoked} other sessions revoked")]

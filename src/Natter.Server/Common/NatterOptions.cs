@@ -180,6 +180,21 @@ public sealed class LimitOptions
     /// <summary>Distinct reaction emoji one message may carry; a new one past it is refused with "limit" (protocol v2: 20).</summary>
     [Range(1, 1000)]
     public int MaxReactionEmoji { get; set; } = 20;
+
+    /// <summary>Members one group room may have; a join or invitation past it is refused with "limit" (HTTP 409).</summary>
+    [Range(2, 10_000_000)]
+    public int MaxRoomMembers { get; set; } = 10_000;
+
+    /// <summary>Longest room topic, in code points after trimming (an empty topic is allowed).</summary>
+    [Range(1, 1024)]
+    public int MaxTopicCodePoints { get; set; } = 500;
+
+    /// <summary>
+    /// How long the membership change log keeps a change: a node cut off from the bus longer than this misses the
+    /// older changes when it replays the log (its sockets recover on reconnect).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:01:00", "90.00:00:00")]
+    public TimeSpan RoomChangeRetention { get; set; } = TimeSpan.FromDays(7);
 }
 
 public sealed class SocketOptions

@@ -9,7 +9,7 @@ namespace Natter.Server.Delivery;
 /// Server-to-client frames, written straight to UTF-8 bytes. A stored event is serialized once and the same
 /// bytes go to every member's socket.
 /// </summary>
-public static class Frames
+public static partial class Frames
 {
     // Relaxed escaping keeps non-ASCII text readable on the wire; JSON stays valid and the browser renders text as text.
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -201,6 +201,10 @@ public static class Frames
             w.WriteNumber("last_seq"u8, r.LastSeq);
             w.WriteNumber("read_seq"u8, r.ReadSeq);
             w.WriteNumber("mention_count"u8, r.MentionCount);
+            w.WriteString("topic"u8, r.Topic);
+            w.WriteString("visibility"u8, r.Visibility);
+            w.WriteNumber("members"u8, r.Members);
+            w.WriteString("role"u8, r.Role);
             w.WriteEndObject();
         }
 
@@ -235,14 +239,5 @@ public static class Frames
         w.WriteString("room"u8, s.room);
         w.WriteString("username"u8, s.username);
         w.WriteString("event"u8, s.joined ? "joined"u8 : "left"u8);
-    });
-
-    public static byte[] Room(string id, string name, string kind, long lastSeq) => Write((id, name, kind, lastSeq), static (w, s) =>
-    {
-        w.WriteString("type"u8, "room"u8);
-        w.WriteString("id"u8, s.id);
-        w.WriteString("name"u8, s.name);
-        w.WriteString("kind"u8, s.kind);
-        w.WriteNumber("last_seq"u8, s.lastSeq);
     });
 }

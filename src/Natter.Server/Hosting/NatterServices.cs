@@ -49,6 +49,8 @@ public static class NatterServices
         services.AddSingleton<RoomCreationLimit>();
         services.AddSingleton<RoomDirectory>();
         services.AddSingleton<RoomService>();
+        services.AddSingleton<RoomChanges>();
+        services.AddSingleton<RoomModeration>();
         services.AddSingleton<FileSweepSignal>();
         services.AddSingleton<Thumbnailer>();
         services.AddSingleton<FileUploads>();

@@ -96,6 +96,12 @@ public sealed class RoomDirectory(IChatStore store, ILocalInterest interest, IOp
 
     public void ApplyLeave(string roomId, long userId) => Update(roomId, e => e.Without(userId));
 
+    /// <summary>A deleted room: forgotten, so the next use finds it gone in the store.</summary>
+    public void Forget(string roomId) => _rooms.TryRemove(roomId, out _);
+
+    /// <summary>Keeps the cached name current after a rename.</summary>
+    public void Rename(string roomId, string name) => Update(roomId, e => e.Room.Name == name ? e : new Entry(e.Room with { Name = name }, e.Members));
+
     /// <summary>Caches a room known to exist with these members (a new room or direct room).</summary>
     public void Put(Room room, params long[] members)
     {

@@ -21,14 +21,17 @@ public static class RoomsApi
         api.MapPost("/rooms/{id}/leave", Leave);
         api.MapPost("/direct", Direct);
         api.MapGet("/rooms/{id}/messages", History);
+        RoomAdminApi.Map(api);
         return api;
     }
 
     public static async Task<Ok<RoomDto[]>> MyRooms(HttpContext http, IChatStore store, CancellationToken ct)
     {
         var rooms = await store.ListRoomsOfUserAsync(Caller.From(http.User).UserId, ct);
-        return TypedResults.Ok(rooms.Select(r => new RoomDto(r.Id, r.Name, r.Kind, r.LastSeq, r.ReadSeq, r.MentionCount)).ToArray());
+        return TypedResults.Ok(rooms.Select(ToDto).ToArray());
     }
+
+    public static RoomDto ToDto(MyRoom r) => new(r.Id, r.Name, r.Kind, r.LastSeq, r.ReadSeq, r.MentionCount, r.Topic, r.Visibility, r.Members, r.Role);
 
     public static async Task<Ok<PublicRoomDto[]>> PublicRooms(IChatStore store, CancellationToken ct)
     {
@@ -36,7 +39,7 @@ public static class RoomsApi
         return TypedResults.Ok(rooms.Select(r => new PublicRoomDto(r.Id, r.Name, r.Members)).ToArray());
     }
 
-    public static async Task<Results<Created<RoomRefDto>, ProblemHttpResult>> Create(
+    public static async Task<Results<Created<RoomDto>, ProblemHttpResult>> Create(
         HttpContext http, RoomService rooms, RoomCreationLimit limit, IOptions<NatterOptions> options, CancellationToken ct)
     {
         var (body, error) = await JsonBody.ReadAsync(http.Request, options.Value.Limits.MaxHttpBodyBytes);
@@ -59,26 +62,30 @@ public static class RoomsApi
                 return Problems.BadRequest($"A room name has 1–{Validation.RoomNameMax} characters, shows something, and has no control or invisible formatting characters.");
             }
 
+            var (topic, badTopic) = RoomAdminApi.ReadTopic(body, options.Value.Limits.MaxTopicCodePoints);
+            var (visibility, badVisibility) = RoomAdminApi.ReadVisibility(body);
+            if ((badTopic ?? badVisibility) is { } invalid)
+            {
+                return invalid;
+            }
+
             var caller = Caller.From(http.User);
             if (limit.TryCreate(caller.UserId) is { } wait)
             {
                 return Problems.TooMany(http.Response, wait, "Too many new rooms; try again in {0} s.");
             }
 
-            var room = await rooms.CreateAsync(caller, name, ct);
-            return TypedResults.Created($"/api/rooms/{room.Id}", new RoomRefDto(room.Id, room.Name, room.Kind));
+            var room = await rooms.CreateAsync(caller, name, topic ?? "", visibility ?? RoomVisibility.Public, ct);
+            return TypedResults.Created($"/api/rooms/{room.Id}", ToDto(room));
         }
     }
 
-    public static async Task<Results<Ok<RoomRefDto>, ProblemHttpResult>> Join(string id, HttpContext http, RoomService rooms, CancellationToken ct)
+    public static async Task<Results<Ok<RoomDto>, ProblemHttpResult>> Join(string id, HttpContext http, RoomService rooms, CancellationToken ct)
     {
-        var (outcome, room) = await rooms.JoinAsync(Caller.From(http.User), id, ct);
-        return outcome switch
-        {
-            JoinOutcome.NotFound => Problems.NotFound("No such room."),
-            JoinOutcome.DirectRoom => Problems.Forbidden("A direct room cannot be joined."),
-            _ => TypedResults.Ok(new RoomRefDto(id, room?.Name ?? "", RoomKinds.Group)),
-        };
+        var (room, refusal) = await rooms.JoinAsync(Caller.From(http.User), id, ct);
+        return refusal is not null ? RoomAdminApi.Problem(refusal)
+            : room is null ? Problems.NotFound("No such room.")
+            : TypedResults.Ok(ToDto(room));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Leave(string id, HttpContext http, RoomService rooms, CancellationToken ct) =>

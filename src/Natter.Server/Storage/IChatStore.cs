@@ -5,7 +5,7 @@ namespace Natter.Server.Storage;
 /// Each room has one log: messages, edits, deletions and reaction changes, numbered by one gapless seq that
 /// <see cref="AppendAsync"/> assigns inside its transaction, where it also updates each message's current state.
 /// </summary>
-public interface IChatStore : ISearchStore, IFileStore, IAccountStore
+public interface IChatStore : ISearchStore, IFileStore, IRoomAdminStore, IAccountStore
 {
     /// <summary>Creates or migrates the schema; logs progress.</summary>
     Task InitializeAsync(CancellationToken ct);

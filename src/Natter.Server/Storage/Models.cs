@@ -17,7 +17,17 @@ public sealed record Room(string Id, string Name, string Kind);
 /// One of the caller's rooms, with the numbers the welcome frame and GET /api/rooms list. MentionCount: messages
 /// above ReadSeq, not deleted, whose current text mentions the caller.
 /// </summary>
-public sealed record MyRoom(string Id, string Name, string Kind, long LastSeq, long ReadSeq, int MentionCount = 0);
+public sealed record MyRoom(string Id, string Name, string Kind, long LastSeq, long ReadSeq, int MentionCount = 0)
+{
+    /// <summary>Protocol v2 §4: the room's topic, "public" or "private", the caller's role and the member count.</summary>
+    public string Topic { get; init; } = "";
+
+    public string Visibility { get; init; } = "public";
+
+    public string Role { get; init; } = "member";
+
+    public int Members { get; init; }
+}
 
 public sealed record PublicRoom(string Id, string Name, int Members);
 

@@ -7,8 +7,8 @@ internal readonly record struct TargetState(EventKind Kind, long SenderId, bool 
     public bool IsLiveMessage => Kind == EventKind.Message && !Deleted;
 }
 
-/// <summary>What the delete rule needs to know of the room: a group room's creator is its owner.</summary>
-internal readonly record struct RoomFacts(string Kind, long? CreatedBy);
+/// <summary>What the delete rule needs to know of the room: its kind and whether the sender is its owner or a moderator.</summary>
+internal readonly record struct RoomFacts(string Kind, bool SenderModerates);
 
 /// <summary>
 /// The rules of the room log that depend on its state, so they are decided inside the group commit's transaction,
@@ -25,7 +25,7 @@ internal static class RoomLogRules
         _ when target is not { IsLiveMessage: true } => AppendOutcome.NotFound,
         EventKind.Edit => target.Value.SenderId == e.SenderId ? AppendOutcome.Stored : AppendOutcome.Forbidden,
         EventKind.Delete => target.Value.SenderId == e.SenderId || e.ByAdmin
-            || (room.Kind == RoomKinds.Group && room.CreatedBy == e.SenderId) ? AppendOutcome.Stored : AppendOutcome.Forbidden,
+            || (room.Kind == RoomKinds.Group && room.SenderModerates) ? AppendOutcome.Stored : AppendOutcome.Forbidden,
         EventKind.Reaction => AppendOutcome.Stored,
         _ => throw new ArgumentOutOfRangeException(nameof(e)),
     };

@@ -28,9 +28,15 @@ internal static class Rows
     /// <summary>id, name, member count.</summary>
     public static PublicRoom PublicRoom(DbDataReader r) => new(r.GetString(0), r.GetString(1), checked((int)r.GetInt64(2)));
 
-    /// <summary>id, name, kind, last_seq, read_seq, mention count.</summary>
+    /// <summary>id, name, kind, last_seq, read_seq, mention count, topic, visibility, role, member count.</summary>
     public static MyRoom MyRoomWithMentions(DbDataReader r) =>
-        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4), checked((int)r.GetInt64(5)));
+        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4), checked((int)r.GetInt64(5)))
+        {
+            Topic = r.GetString(6),
+            Visibility = r.GetString(2) == RoomKinds.Direct ? RoomVisibility.Private : r.GetString(7),
+            Role = r.GetString(2) == RoomKinds.Direct ? RoomRoles.Member : r.GetString(8),
+            Members = checked((int)r.GetInt64(9)),
+        };
 
     /// <summary>
     /// The columns <see cref="Event"/> reads, in its order (m = messages, u = users), with the store's expression for

@@ -13,6 +13,7 @@ import { cancelReply, copyLink, deleteMessage, editMessage, jumpTo, react, start
 import { wireSearch } from './actions/search.js';
 import { connection, loadLimits, logout, startSession, submitAuth } from './actions/session.js';
 import { addFiles, bindDrop, pasted } from './actions/files.js';
+import { deleteActiveRoom, invite, openMembers, openSettings, saveSettings } from './actions/room-admin.js';
 import { blockByName, changePassword, findUsers, openAccount, openAdmin, renderBlockButton, saveProfile, toggleBlockActive } from './actions/account.js';
 import { store } from './state.js';
 import { toast } from './views/dom.js';
@@ -59,9 +60,14 @@ function wire() {
   $('new-dm-button').addEventListener('click', () => openDialog('dm-dialog'));
   document.querySelectorAll('dialog [data-close]').forEach((b) => b.addEventListener('click', () => b.closest('dialog').close()));
 
-  $('create-form').addEventListener('submit', (e) => { e.preventDefault(); createRoom($('create-name').value); });
+  $('create-form').addEventListener('submit', (e) => { e.preventDefault(); createRoom($('create-name').value, $('create-private').checked); });
   $('dm-form').addEventListener('submit', (e) => { e.preventDefault(); submitDirect($('dm-name').value); });
   $('leave-button').addEventListener('click', leaveActiveRoom);
+  $('members-button').addEventListener('click', openMembers);
+  $('settings-button').addEventListener('click', openSettings);
+  $('settings-form').addEventListener('submit', (e) => { e.preventDefault(); saveSettings(); });
+  $('invite-form').addEventListener('submit', (e) => { e.preventDefault(); invite($('invite-name').value); });
+  $('delete-room-button').addEventListener('click', deleteActiveRoom);
   $('account-button').addEventListener('click', openAccount);
   $('admin-button').addEventListener('click', openAdmin);
   $('block-button').addEventListener('click', toggleBlockActive);

@@ -22,11 +22,16 @@ class Room {
   /** seqs of applied events that are not messages (edits, deletions, reactions, unknown kinds) */
   #events = new Set();
 
-  constructor({ id, name, kind, last_seq = 0, read_seq = 0 }) {
+  constructor({ id, name, kind, last_seq = 0, read_seq = 0, topic, visibility, members, role }) {
     this.#d = {
       id,
       name: name ?? '',
       kind: kind ?? 'group',
+      // Protocol v2 §4: the room's topic and visibility, its member count and the user's role in it.
+      topic: topic ?? '',
+      visibility: visibility ?? (kind === 'direct' ? 'private' : 'public'),
+      members: Number.isInteger(members) ? members : 0,
+      role: role ?? 'member',
       lastSeq: last_seq,
       readSeq: read_seq,
       mentionCount: 0,
@@ -43,6 +48,12 @@ class Room {
   get id() { return this.#d.id; }
   get name() { return this.#d.name; }
   get kind() { return this.#d.kind; }
+  get topic() { return this.#d.topic; }
+  get visibility() { return this.#d.visibility; }
+  get members() { return this.#d.members; }
+  get role() { return this.#d.role; }
+  /** Owner or moderator: may change the settings, invite, kick and ban. */
+  get moderates() { return this.#d.kind === 'group' && (this.#d.role === 'owner' || this.#d.role === 'moderator'); }
   get lastSeq() { return this.#d.lastSeq; }
   get readSeq() { return this.#d.readSeq; }
   /** Unread messages that mention the user (the server's mention_count, plus live ones). */
@@ -107,8 +118,12 @@ class Room {
     return true;
   }
 
-  [UPDATE]({ name, kind, last_seq, read_seq, mention_count }) {
+  [UPDATE]({ name, kind, last_seq, read_seq, mention_count, topic, visibility, members, role }) {
     const d = this.#d;
+    if (typeof topic === 'string') d.topic = topic;
+    if (typeof visibility === 'string') d.visibility = visibility;
+    if (Number.isInteger(members)) d.members = members;
+    if (typeof role === 'string') d.role = role;
     // A room list older than what this client holds (answered before a live mention arrived) keeps the live count.
     if (Number.isInteger(mention_count) && !(Number.isInteger(last_seq) && last_seq < d.lastSeq)) d.mentionCount = mention_count;
     if (name != null) d.name = name;

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using Natter.Server.Storage;
 
@@ -20,6 +21,8 @@ public sealed class BusEnvelope
     public SessionRevoked? Revoked { get; set; }
     public SessionsExpired? Expired { get; set; }
     public UserSessionsRevoked? UserRevoked { get; set; }
+    public RoomUpdated? RoomUpdated { get; set; }
+    public RoomDeleted? RoomDeleted { get; set; }
 
     public static BusEnvelope Wrap(string node, long sentAt, BusEvent evt)
     {
@@ -35,6 +38,8 @@ public sealed class BusEnvelope
             case SessionRevoked x: e.Revoked = x; break;
             case SessionsExpired x: e.Expired = x; break;
             case UserSessionsRevoked x: e.UserRevoked = x; break;
+            case RoomUpdated x: e.RoomUpdated = x; break;
+            case RoomDeleted x: e.RoomDeleted = x; break;
             default: throw new NotSupportedException($"Bus event {evt.GetType().Name} has no wire form.");
         }
 
@@ -43,7 +48,7 @@ public sealed class BusEnvelope
 
     public BusEvent? Unwrap() =>
         (BusEvent?)Stored ?? (BusEvent?)Typing ?? (BusEvent?)Read ?? (BusEvent?)Member ?? (BusEvent?)Direct
-        ?? (BusEvent?)Presence ?? (BusEvent?)Revoked ?? (BusEvent?)Expired
+        ?? (BusEvent?)Presence ?? (BusEvent?)Revoked ?? (BusEvent?)Expired ?? (BusEvent?)RoomUpdated ?? (BusEvent?)RoomDeleted
         ?? UserRevoked;
 }
 
@@ -53,4 +58,24 @@ public sealed class BusEnvelope
 [JsonSerializable(typeof(StoredEvent))]
 internal sealed partial class BusJsonContext : JsonSerializerContext
 {
+}
+
+/// <summary>A bus event as text, for the membership change log (the same form the Redis bus sends).</summary>
+public static class BusWire
+{
+    public static string Encode(BusEvent evt) =>
+        JsonSerializer.Serialize(BusEnvelope.Wrap("", 0, evt), BusJsonContext.Default.BusEnvelope);
+
+    /// <summary>Null when the text is not a bus event this version knows.</summary>
+    public static BusEvent? Decode(string payload)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(payload, BusJsonContext.Default.BusEnvelope)?.Unwrap();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 }

@@ -29,6 +29,18 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
     private ChannelMessageQueue? _subscription;
     private Task? _receiver;
 
+    // Membership changes (ChangeId > 0): the ids this node has handed its fan-out (bounded, oldest forgotten first),
+    // the highest of them, and the ones this node failed to publish (sent again after a reconnect, or before its
+    // next publish).
+    private readonly Lock _changesGate = new();
+    private readonly HashSet<long> _changesSeen = [];
+    private readonly Queue<long> _changesOrder = new();
+    private readonly SortedDictionary<long, (BusEvent Event, byte[] Payload)> _failed = [];
+    private readonly int _changesCapacity;
+    private readonly long _startedAt;
+    private long _changeWatermark;
+    private int _replaying;
+
     public RedisBus(RedisConnection redis, IChatStore store, IOptions<NatterOptions> options, TimeProvider clock, NatterMetrics metrics,
         ILogger<RedisBus> logger)
     {
@@ -38,6 +50,8 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
         _clock = clock;
         _logger = logger;
         _seen = new RoomSeqMap(options.Value.Limits.TrackedRooms);
+        _changesCapacity = options.Value.Limits.TrackedRooms;
+        _startedAt = clock.GetUtcNow().ToUnixTimeMilliseconds();
         _local = Channel.CreateBounded<BusDelivery>(new BoundedChannelOptions(options.Value.Limits.IngestQueueCapacity)
         {
             SingleReader = true,
@@ -56,6 +70,10 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
         _subscription = await sub.SubscribeAsync(_redis.Names.Events);
         _redis.Multiplexer.ConnectionRestored += (_, e) =>
         {
+            // Membership changes first, on either connection: this node's unconfirmed ones go out again, and the
+            // change log is replayed, so a kick made anywhere while this node was cut off applies before the rooms'
+            // messages are caught up below.
+            ResendFailed();
             if (e.ConnectionType == ConnectionType.Subscription)
             {
                 _ = RecoverAsync();
@@ -67,6 +85,11 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
     public async ValueTask PublishAsync(BusEvent evt, LocalEnvelope? local, CancellationToken ct)
     {
         Remember(evt);
+        if (evt.ChangeId > 0)
+        {
+            FirstSight(evt.ChangeId);
+        }
+
         await _local.Writer.WriteAsync(new BusDelivery(evt, local), ct);
         if (local?.ThisNodeOnly == true)
         {
@@ -87,6 +110,8 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
 
         // Not awaited: the multiplexer writes publishes in call order, and the ingest writer must not wait a
         // timeout per batch while Redis is down. A lost publish is a gap the other nodes fill from the store.
+        // Membership changes whose publish failed go out again first, so the others hear them before what follows.
+        ResendFailed();
         _ = PublishRemoteAsync(evt, payload);
     }
 
@@ -100,6 +125,17 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
         {
             _metrics.BusPublishFailures.Add(1);
             Log.BusPublishFailed(_logger, evt.GetType().Name, e);
+            if (evt.ChangeId > 0)
+            {
+                lock (_changesGate)
+                {
+                    _failed[evt.ChangeId] = (evt, payload);
+                    while (_failed.Count > _changesCapacity)
+                    {
+                        _failed.Remove(_failed.Keys.First());
+                    }
+                }
+            }
         }
     }
 
@@ -135,6 +171,11 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
             }
 
             _metrics.BusLag.Record(Math.Max(0, _clock.GetUtcNow().ToUnixTimeMilliseconds() - envelope.SentAt));
+            if (evt.ChangeId > 0 && !FirstSight(evt.ChangeId))
+            {
+                continue; // a membership change this node replayed from the log already (or one sent again)
+            }
+
             Remember(evt);
             try
             {
@@ -180,6 +221,7 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
             for (var pass = 0; pass < 2 && !_stopping.IsCancellationRequested; pass++)
             {
                 await Task.Delay(pass == 0 ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(1), _stopping.Token);
+                await ReplayChangesAsync();
                 var rooms = 0;
                 foreach (var (room, seen) in _seen.Snapshot())
                 {
@@ -206,6 +248,106 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
         catch (Exception e)
         {
             Log.BusRecoveryFailed(_logger, e);
+        }
+    }
+
+    /// <summary>True the first time this node meets a membership change (then it is remembered).</summary>
+    private bool FirstSight(long changeId)
+    {
+        lock (_changesGate)
+        {
+            if (!_changesSeen.Add(changeId))
+            {
+                return false;
+            }
+
+            _changesOrder.Enqueue(changeId);
+            while (_changesOrder.Count > _changesCapacity)
+            {
+                _changesSeen.Remove(_changesOrder.Dequeue());
+            }
+
+            _changeWatermark = Math.Max(_changeWatermark, changeId);
+            return true;
+        }
+    }
+
+    // Changes are numbered when written, and two nodes' writes may commit out of that order; the replay starts
+    // this far below the highest id seen and skips what was seen, so a change that committed late is not missed.
+    private const long ReplayOverlap = 1000;
+    private const int ReplayPage = 1000;
+
+    /// <summary>
+    /// Hands the fan-out (this node only) every membership change in the store's log that this node has not seen:
+    /// those published while it could not hear. Starts a little below the highest change seen (or at this node's
+    /// start), in id order.
+    /// </summary>
+    private async Task ReplayChangesAsync()
+    {
+        if (Interlocked.Exchange(ref _replaying, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            long after;
+            lock (_changesGate)
+            {
+                after = Math.Max(0, _changeWatermark - ReplayOverlap);
+            }
+
+            var since = _startedAt - (long)TimeSpan.FromMinutes(1).TotalMilliseconds;
+            var replayed = 0;
+            while (!_stopping.IsCancellationRequested)
+            {
+                var page = await _store.ReadRoomChangesAsync(after, since, ReplayPage, _stopping.Token);
+                foreach (var row in page)
+                {
+                    after = row.Id;
+                    if (BusWire.Decode(row.Payload) is not { } evt || !FirstSight(row.Id))
+                    {
+                        continue;
+                    }
+
+                    evt = evt with { ChangeId = row.Id };
+                    Remember(evt);
+                    await _local.Writer.WriteAsync(new BusDelivery(evt, LocalEnvelope.ThisNode), _stopping.Token);
+                    replayed++;
+                }
+
+                if (page.Count < ReplayPage)
+                {
+                    break;
+                }
+            }
+
+            Log.BusChangesReplayed(_logger, replayed);
+        }
+        finally
+        {
+            Volatile.Write(ref _replaying, 0);
+        }
+    }
+
+    /// <summary>Publishes again, in id order, this node's membership changes whose publish failed (they fail again into the same list).</summary>
+    private void ResendFailed()
+    {
+        KeyValuePair<long, (BusEvent Event, byte[] Payload)>[] failed;
+        lock (_changesGate)
+        {
+            if (_failed.Count == 0)
+            {
+                return;
+            }
+
+            failed = [.. _failed];
+            _failed.Clear();
+        }
+
+        foreach (var (_, (evt, payload)) in failed)
+        {
+            _ = PublishRemoteAsync(evt, payload);
         }
     }
 

@@ -300,6 +300,7 @@ public sealed partial class MySqlChatStore : IChatStore
         await tx.ExecuteAsync("INSERT INTO rooms (id, name, kind, created_by, created_at) VALUES (@id, @n, 'group', @u, @t)", ct,
             ("@id", id), ("@n", name), ("@u", creatorId), ("@t", Now));
         await AddMemberAsync(tx, id, creatorId, ct);
+        await tx.ExecuteAsync("UPDATE members SET role = 'owner' WHERE room_id = @r AND user_id = @u", ct, ("@r", id), ("@u", creatorId));
         await tx.CommitAsync(ct);
         return new Room(id, name, RoomKinds.Group);
     }
@@ -321,7 +322,7 @@ public sealed partial class MySqlChatStore : IChatStore
     public async Task<Room?> FindRoomAsync(string roomId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        return await conn.FirstOrDefaultAsync("SELECT id, name, kind FROM rooms WHERE id = @id", Rows.Room, ct, ("@id", roomId));
+        return await conn.FirstOrDefaultAsync("SELECT id, name, kind FROM rooms WHERE id = @id AND deleted_at IS NULL", Rows.Room, ct, ("@id", roomId));
     }
 
     public async Task<IReadOnlyList<RoomMember>> ListMembersAsync(string roomId, CancellationToken ct)
@@ -342,7 +343,8 @@ public sealed partial class MySqlChatStore : IChatStore
                         THEN (SELECT username FROM users WHERE id = CASE WHEN r.user_a = @u THEN r.user_b ELSE r.user_a END)
                         ELSE r.name END,
                    r.kind, r.last_seq, m.read_seq,
-                   (SELECT COUNT(*) FROM mentions x WHERE x.user_id = @u AND x.room_id = r.id AND x.seq > m.read_seq)
+                   (SELECT COUNT(*) FROM mentions x WHERE x.user_id = @u AND x.room_id = r.id AND x.seq > m.read_seq),
+                   r.topic, r.visibility, m.role, (SELECT COUNT(*) FROM members c WHERE c.room_id = r.id)
             FROM members m JOIN rooms r ON r.id = m.room_id
             WHERE m.user_id = @u
             ORDER BY r.created_at, r.id
@@ -356,7 +358,7 @@ public sealed partial class MySqlChatStore : IChatStore
         return await conn.ListAsync(
             """
             SELECT r.id, r.name, (SELECT COUNT(*) FROM members m WHERE m.room_id = r.id)
-            FROM rooms r WHERE r.kind = 'group' ORDER BY r.created_at DESC, r.id LIMIT @l
+            FROM rooms r WHERE r.kind = 'group' AND r.visibility = 'public' AND r.deleted_at IS NULL ORDER BY r.created_at DESC, r.id LIMIT @l
             """,
             Rows.PublicRoom, ct, ("@l", limit));
     }
@@ -501,7 +503,7 @@ public sealed partial class MySqlChatStore : IChatStore
             var sql = $"SELECT id, last_seq, kind, created_by FROM rooms WHERE id IN ({string.Join(", ", names)}) ORDER BY id FOR UPDATE{(skipBusy ? " SKIP LOCKED" : "")}";
             var rows = await tx.ListAsync(
                 firstChunk ? SessionLimits(conn) + "; " + sql : sql,
-                r => (Id: r.GetString(0), LastSeq: r.GetInt64(1), Facts: new RoomFacts(r.GetString(2), r.IsDBNull(3) ? null : r.GetInt64(3))), ct,
+                r => (Id: r.GetString(0), LastSeq: r.GetInt64(1), Facts: new RoomFacts(r.GetString(2), SenderModerates: false)), ct,
                 [.. chunk.Select((r, i) => (names[i], (object?)r)), .. firstChunk ? SessionLimitArgs : []]);
             firstChunk = false;
             foreach (var (id, last, roomFacts) in rows)
@@ -552,6 +554,7 @@ public sealed partial class MySqlChatStore : IChatStore
             ? await ReadTargetsAsync(tx, live, ct)
             : ([], []);
         var usableFiles = live.Any(e => e.Files.Count > 0) ? await LockUsableFilesAsync(tx, live, ct) : [];
+        var moderators = await ReadModeratorsAsync(tx, live, ct);
 
         // 4. Decide in batch order; a client_id seen earlier in the batch is a duplicate of that one.
         var results = new AppendResult[batch.Count];
@@ -589,7 +592,8 @@ public sealed partial class MySqlChatStore : IChatStore
             if (!e.IsPlainMessage)
             {
                 var targetSeq = e.Kind == EventKind.Message ? e.ReplyTo!.Value : e.Target;
-                var outcome = RoomLogRules.Check(e, targets.TryGetValue(new MessageKey(e.Room, targetSeq), out var t) ? t : null, facts[e.Room]);
+                var outcome = RoomLogRules.Check(e, targets.TryGetValue(new MessageKey(e.Room, targetSeq), out var t) ? t : null,
+                    facts[e.Room] with { SenderModerates = moderators.Contains((e.Room, e.SenderId)) });
                 if (outcome == AppendOutcome.Stored && e.Kind == EventKind.Reaction)
                 {
                     outcome = RoomLogRules.CheckReaction(e, reactions.GetValueOrDefault(new MessageKey(e.Room, e.Target)) ?? [], _maxReactionEmoji);

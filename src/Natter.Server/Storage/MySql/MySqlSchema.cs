@@ -158,6 +158,37 @@ internal static partial class MySqlSchema
             """,
         ]),
         (4, "files and the messages that list them", FilesMigration),
+        // Protocol v2 §4 (see SqliteSchema, migration 5). One ALTER per table, each atomic; a re-run that finds the
+        // columns is taken as done. The owner UPDATE is harmless to repeat.
+        (5, "rooms: roles, topic, visibility, bans, deletion, membership change log",
+        [
+            "ALTER TABLE members ADD COLUMN role VARCHAR(16) NOT NULL DEFAULT 'member'",
+            """
+            ALTER TABLE rooms
+                ADD COLUMN topic VARCHAR(1024) NOT NULL DEFAULT '',
+                ADD COLUMN visibility VARCHAR(8) NOT NULL DEFAULT 'public',
+                ADD COLUMN deleted_at BIGINT NULL
+            """,
+            """
+            UPDATE members m JOIN rooms r ON r.id = m.room_id SET m.role = 'owner'
+            WHERE r.kind = 'group' AND r.created_by = m.user_id
+            """,
+            $"""
+            CREATE TABLE IF NOT EXISTS room_bans (
+                room_id VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+                user_id BIGINT NOT NULL,
+                banned_by BIGINT NOT NULL,
+                banned_at BIGINT NOT NULL,
+                PRIMARY KEY (room_id, user_id)
+            ) {Charset}
+            """,
+            $"""
+            CREATE TABLE IF NOT EXISTS room_changes (
+                id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+                room_id VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+                payload MEDIUMTEXT NOT NULL,
+                ts BIGINT NOT NULL,
+                KEY room_changes_by_ts (ts)
 
         // Accounts (see SqliteSchema, migration 6). Each ALTER is atomic; a re-run that finds the columns is taken as done.
         (6, "accounts: display names, avatars, session details, blocks",

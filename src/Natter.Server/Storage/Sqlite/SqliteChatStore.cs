@@ -191,6 +191,7 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
         await tx.ExecuteAsync("INSERT INTO rooms (id, name, kind, created_by, created_at) VALUES (@id, @n, 'group', @u, @t)", ct,
             ("@id", id), ("@n", name), ("@u", creatorId), ("@t", Now));
         await AddMemberAsync(tx, id, creatorId, ct);
+        await tx.ExecuteAsync("UPDATE members SET role = 'owner' WHERE room_id = @r AND user_id = @u", ct, ("@r", id), ("@u", creatorId));
         await tx.CommitAsync(ct);
         return new Room(id, name, RoomKinds.Group);
     }
@@ -203,7 +204,7 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
     public async Task<Room?> FindRoomAsync(string roomId, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        return await conn.FirstOrDefaultAsync("SELECT id, name, kind FROM rooms WHERE id = @id", Rows.Room, ct, ("@id", roomId));
+        return await conn.FirstOrDefaultAsync("SELECT id, name, kind FROM rooms WHERE id = @id AND deleted_at IS NULL", Rows.Room, ct, ("@id", roomId));
     }
 
     public async Task<IReadOnlyList<RoomMember>> ListMembersAsync(string roomId, CancellationToken ct)
@@ -224,7 +225,8 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
                         THEN (SELECT username FROM users WHERE id = CASE WHEN r.user_a = @u THEN r.user_b ELSE r.user_a END)
                         ELSE r.name END,
                    r.kind, r.last_seq, m.read_seq,
-                   (SELECT COUNT(*) FROM mentions x WHERE x.user_id = @u AND x.room_id = r.id AND x.seq > m.read_seq)
+                   (SELECT COUNT(*) FROM mentions x WHERE x.user_id = @u AND x.room_id = r.id AND x.seq > m.read_seq),
+                   r.topic, r.visibility, m.role, (SELECT COUNT(*) FROM members c WHERE c.room_id = r.id)
             FROM members m JOIN rooms r ON r.id = m.room_id
             WHERE m.user_id = @u
             ORDER BY r.created_at, r.id
@@ -238,7 +240,7 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
         return await conn.ListAsync(
             """
             SELECT r.id, r.name, (SELECT COUNT(*) FROM members m WHERE m.room_id = r.id)
-            FROM rooms r WHERE r.kind = 'group' ORDER BY r.created_at DESC, r.id LIMIT @l
+            FROM rooms r WHERE r.kind = 'group' AND r.visibility = 'public' AND r.deleted_at IS NULL ORDER BY r.created_at DESC, r.id LIMIT @l
             """,
             Rows.PublicRoom, ct, ("@l", limit));
     }
@@ -445,8 +447,9 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
         var target = (await cmds.ListAsync("SELECT COALESCE(kind, 'message'), sender_id, COALESCE(deleted, 0) FROM messages WHERE room_id = @r AND seq = @s",
             r => (TargetState?)new TargetState(EventKinds.Parse(r.GetString(0)), r.GetInt64(1), r.GetInt64(2) != 0), ct,
             ("@r", e.Room), ("@s", targetSeq))).FirstOrDefault();
-        var room = e.Kind != EventKind.Delete ? default : (await cmds.ListAsync("SELECT kind, created_by FROM rooms WHERE id = @r",
-            r => new RoomFacts(r.GetString(0), r.IsDBNull(1) ? null : r.GetInt64(1)), ct, ("@r", e.Room))).Single();
+        var room = e.Kind != EventKind.Delete ? default : (await cmds.ListAsync(
+            "SELECT r.kind, m.role FROM rooms r LEFT JOIN members m ON m.room_id = r.id AND m.user_id = @u WHERE r.id = @r",
+            r => new RoomFacts(r.GetString(0), RoomRoles.Moderates(r.IsDBNull(1) ? null : r.GetString(1))), ct, ("@r", e.Room), ("@u", e.SenderId))).Single();
         var outcome = RoomLogRules.Check(e, target, room);
         if (outcome != AppendOutcome.Stored || e.Kind != EventKind.Reaction)
         {

@@ -137,6 +137,30 @@ internal static partial class SqliteSchema
             END;
             """),
         (4, "files and the messages that list them", FilesMigration),
+        // Protocol v2 §4: a role per membership (the creator of a group room becomes its owner), topic and
+        // visibility per room, a deleted marker (a deleted room's row stays so its id is never reused and a racing
+        // send finds it), bans, and the membership change log that nodes cut off from the bus replay.
+        (5, "rooms: roles, topic, visibility, bans, deletion, membership change log", """
+            ALTER TABLE members ADD COLUMN role TEXT NOT NULL DEFAULT 'member';
+            ALTER TABLE rooms ADD COLUMN topic TEXT NOT NULL DEFAULT '';
+            ALTER TABLE rooms ADD COLUMN visibility TEXT NOT NULL DEFAULT 'public';
+            ALTER TABLE rooms ADD COLUMN deleted_at INTEGER NULL;
+            UPDATE members SET role = 'owner'
+            WHERE EXISTS (SELECT 1 FROM rooms r WHERE r.id = members.room_id AND r.kind = 'group' AND r.created_by = members.user_id);
+            CREATE TABLE room_bans (
+                room_id TEXT NOT NULL,
+                user_id INTEGER NOT NULL,
+                banned_by INTEGER NOT NULL,
+                banned_at INTEGER NOT NULL,
+                PRIMARY KEY (room_id, user_id)
+            ) WITHOUT ROWID;
+            CREATE TABLE room_changes (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                room_id TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                ts INTEGER NOT NULL
+            );
+            CREATE INDEX room_changes_by_ts ON room_changes(ts);
 
         // Accounts (protocol v2 §5): a display name (NULL shows the username) and an avatar file id per user, when a
         // session was last used and by which client, and who blocks whom.

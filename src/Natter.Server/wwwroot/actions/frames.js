@@ -8,6 +8,7 @@ import { backfillAnswered, loadHistory, markRead, onGap, readPositionsFromServer
 import { notifyMessage } from './notify.js';
 import { applyRooms, refreshRoomsSoon, removeRoom } from './rooms.js';
 import { applyPresence, refreshOnline } from './people.js';
+import { onMemberFrame, onRoomFrame } from './room-admin.js';
 import { connection } from './session.js';
 
 const TYPING_SHOW_MS = 5000;
@@ -32,12 +33,13 @@ export function onFrame(f) {
       markRead(store.activeRoom);
       break;
     case 'room':
-      store.upsertRoom(f);
-      screens.renderRooms();
+      onRoomFrame(f);
+      if (f.event === 'removed' || f.event === 'deleted') break;
       refreshRoomsSoon();
       refreshOnline();
       break;
     case 'member':
+      onMemberFrame(f);
       if (f.username === store.me) {
         if (f.event === 'left') removeRoom(f.room);
         else refreshRoomsSoon();

@@ -77,12 +77,13 @@ export function closeRoom() {
   if (closed) screens.focusAfterClose(closed);
 }
 
-export async function createRoom(name) {
+export async function createRoom(name, isPrivate = false) {
   name = name.trim();
   if (!name) { screens.setFormError('create-error', 'Give the room a name.'); return; }
   try {
-    const room = store.upsertRoom(await api.createRoom(name));
+    const room = store.upsertRoom(await api.createRoom(name, isPrivate ? { visibility: 'private' } : {}));
     screens.closeDialog('create-dialog');
+    document.getElementById('create-private').checked = false;
     refreshRoomsSoon();
     if (room) openRoom(room.id);
   } catch (err) {

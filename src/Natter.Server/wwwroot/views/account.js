@@ -157,6 +157,6 @@ export function confirmAction({ title, text, confirm }) {
       if (back && back.isConnected) back.focus();
     }, { once: true });
     d.showModal();
-    d.querySelector('[data-close]').focus();
+    (document.getElementById('confirm-cancel') ?? d.querySelector('[data-close]'))?.focus();
   });
 }

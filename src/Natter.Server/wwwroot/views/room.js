@@ -5,6 +5,7 @@ import { roomTitle, store } from '../state.js';
 import { h } from './dom.js';
 import { intents } from './intents.js';
 import { renderMessages } from './messages.js';
+import { renderRoomTools } from './room-settings.js';
 import { updateJump } from './unread.js';
 
 const $ = (id) => document.getElementById(id);
@@ -45,6 +46,8 @@ export function showNoRoom() {
   $('messages').replaceChildren();
   $('composer').hidden = true;
   $('leave-button').hidden = true;
+  $('members-button').hidden = true;
+  $('settings-button').hidden = true;
   $('block-button').hidden = true;
   $('typing').textContent = '';
   $('room-title').textContent = 'Welcome';
@@ -64,6 +67,7 @@ export function renderRoomHeader() {
     $('room-sub').textContent = 'Group room';
   }
   $('leave-button').hidden = room.kind === 'direct';
+  renderRoomTools();
   intents.headerDrawn();
 }
 
