@@ -189,6 +189,9 @@ internal static partial class MySqlSchema
                 payload MEDIUMTEXT NOT NULL,
                 ts BIGINT NOT NULL,
                 KEY room_changes_by_ts (ts)
+            ) {Charset}
+            """,
+        ]),
 
         // Accounts (see SqliteSchema, migration 6). Each ALTER is atomic; a re-run that finds the columns is taken as done.
         (6, "accounts: display names, avatars, session details, blocks",

@@ -161,6 +161,7 @@ internal static partial class SqliteSchema
                 ts INTEGER NOT NULL
             );
             CREATE INDEX room_changes_by_ts ON room_changes(ts);
+            """),
 
         // Accounts (protocol v2 §5): a display name (NULL shows the username) and an avatar file id per user, when a
         // session was last used and by which client, and who blocks whom.
