@@ -72,6 +72,41 @@ public sealed class AccountPagesTests(BrowserFixture browser) : BrowserTest(brow
     }
 
     [Fact]
+    public async Task A_picture_uploaded_on_the_profile_page_is_the_avatar_another_user_sees_until_it_is_removed()
+    {
+        var alice = await UserAsync("alice");
+        await alice.RegisterAsync().WaitAsync(Slow, Ct);
+        var bob = await UserAsync("bob");
+        await bob.RegisterAsync().WaitAsync(Slow, Ct);
+        await alice.CreateRoomAsync("tea").WaitAsync(Slow, Ct);
+        await bob.JoinPublicRoomAsync("tea").WaitAsync(Slow, Ct);
+
+        await alice.Page.GetByRole(AriaRole.Button, new() { NameRegex = new("Profile and account$") }).ClickAsync().WaitAsync(Slow, Ct);
+        var account = Dialog(alice, "Profile and account");
+        await Expect(account.GetByRole(AriaRole.Button, new() { Name = "Remove picture" })).ToBeHiddenAsync().WaitAsync(Slow, Ct);
+
+        // A file that is not an image is refused with the server's reason, and nothing changes.
+        await alice.Page.Locator("#avatar-file").SetInputFilesAsync(new FilePayload { Name = "notes.txt", MimeType = "text/plain", Buffer = "not a picture"u8.ToArray() }).WaitAsync(Slow, Ct);
+        await Expect(account.Locator("#profile-error")).ToContainTextAsync("Picture not saved").WaitAsync(Slow, Ct);
+        await Expect(account.Locator("#profile-avatar")).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex("has-image")).WaitAsync(Slow, Ct);
+
+        await alice.Page.Locator("#avatar-file").SetInputFilesAsync(new FilePayload { Name = "me.png", MimeType = "image/png", Buffer = TestImages.Make(96, 96) }).WaitAsync(Slow, Ct);
+        await Expect(account.Locator("#profile-avatar")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("has-image")).WaitAsync(Slow, Ct);
+        await Expect(account.GetByText("Your picture is shown to others.")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await ShotAsync(alice, "profile-picture-desktop");
+
+        // Any signed-in user may fetch the picture (it is alice's avatar); bob's page asks for it.
+        var url = await alice.Page.EvaluateAsync<string>("() => getComputedStyle(document.getElementById('profile-avatar')).backgroundImage.slice(5, -2)");
+        Assert.Equal(200, await bob.Page.EvaluateAsync<int>("async u => (await fetch(u)).status", url));
+
+        await account.GetByRole(AriaRole.Button, new() { Name = "Remove picture" }).ClickAsync().WaitAsync(Slow, Ct);
+        await Expect(account.GetByText("No picture: others see your initials.")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await Expect(account.Locator("#profile-avatar")).ToHaveTextAsync("AL").WaitAsync(Slow, Ct);
+        await Expect(account.Locator("#profile-avatar")).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex("has-image")).WaitAsync(Slow, Ct);
+        AssertNoPageErrors();
+    }
+
+    [Fact]
     public async Task A_password_changed_on_the_account_page_signs_out_the_other_browser()
     {
         var alice = await UserAsync("alice");

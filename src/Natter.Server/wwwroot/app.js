@@ -14,7 +14,7 @@ import { wireSearch } from './actions/search.js';
 import { connection, loadLimits, logout, startSession, submitAuth } from './actions/session.js';
 import { addFiles, bindDrop, pasted } from './actions/files.js';
 import { deleteActiveRoom, invite, openMembers, openSettings, saveSettings } from './actions/room-admin.js';
-import { blockByName, changePassword, findUsers, openAccount, openAdmin, renderBlockButton, saveProfile, toggleBlockActive } from './actions/account.js';
+import { blockByName, changePassword, findUsers, openAccount, openAdmin, removeAvatar, renderBlockButton, saveProfile, toggleBlockActive, uploadAvatar } from './actions/account.js';
 import { store } from './state.js';
 import { toast } from './views/dom.js';
 import { bindIntents } from './views/intents.js';
@@ -72,6 +72,9 @@ function wire() {
   $('admin-button').addEventListener('click', openAdmin);
   $('block-button').addEventListener('click', toggleBlockActive);
   $('profile-form').addEventListener('submit', (e) => { e.preventDefault(); saveProfile(); });
+  $('avatar-upload').addEventListener('click', () => $('avatar-file').click());
+  $('avatar-file').addEventListener('change', (e) => uploadAvatar(e.target.files?.[0]));
+  $('avatar-remove').addEventListener('click', () => removeAvatar());
   $('password-form').addEventListener('submit', (e) => { e.preventDefault(); changePassword(); });
   $('block-form').addEventListener('submit', (e) => { e.preventDefault(); blockByName($('block-name').value); });
   $('admin-form').addEventListener('submit', (e) => { e.preventDefault(); findUsers($('admin-query').value); });

@@ -74,6 +74,48 @@ export async function saveProfile() {
   }
 }
 
+/**
+ * A new profile picture: the image is uploaded as a file (POST /api/files), then named as the avatar
+ * (PATCH /api/me {avatar}); the server checks that it is an image this user uploaded.
+ */
+export async function uploadAvatar(file) {
+  if (!file) return;
+  $('profile-error').textContent = '';
+  $('avatar-upload').disabled = true;
+  $('avatar-note').textContent = `Uploading ${file.name}…`;
+  try {
+    const form = new FormData();
+    form.append('file', file, file.name);
+    const res = await fetch('/api/files', { method: 'POST', body: form, headers: { Accept: 'application/json, application/problem+json' } });
+    const body = await res.json().catch(() => null);
+    if (res.status !== 201 || !body?.id) throw new Error(body?.detail || body?.title || `the server answered ${res.status}`);
+    await setAvatar(body.id, 'Picture saved.');
+  } catch (e) {
+    $('profile-error').textContent = `Picture not saved: ${describe(e)}`;
+    view.renderProfile();
+  } finally {
+    $('avatar-upload').disabled = false;
+    $('avatar-file').value = '';
+  }
+}
+
+export async function removeAvatar() {
+  $('profile-error').textContent = '';
+  try {
+    await setAvatar(null, 'Picture removed.');
+  } catch (e) {
+    $('profile-error').textContent = describe(e);
+  }
+}
+
+async function setAvatar(fileId, done) {
+  const me = await api.updateProfile({ avatar: fileId });
+  store.setProfiles([me]);
+  view.renderProfile();
+  redrawNames();
+  toast(done);
+}
+
 export async function changePassword() {
   const current = $('password-current').value;
   const next = $('password-new').value;

@@ -52,7 +52,10 @@ export function renderProfile() {
   $('profile-display-name').value = store.displayName(me);
   $('profile-hint').textContent = `Shown to others beside your username @${me}. Up to 64 characters.`;
   $('password-username').value = me;
-  $('avatar-note').textContent = store.profile(me)?.avatar_url ? 'Your picture is shown to others.' : 'No picture: others see your initials.';
+  const hasPicture = !!store.profile(me)?.avatar_url;
+  $('avatar-note').textContent = hasPicture ? 'Your picture is shown to others.' : 'No picture: others see your initials.';
+  $('avatar-upload').textContent = hasPicture ? 'Change picture' : 'Upload picture';
+  $('avatar-remove').hidden = !hasPicture;
 }
 
 /** "Firefox on Linux" from a User-Agent header, or the header itself when it is not one of the usual browsers. */
