@@ -95,6 +95,10 @@ public sealed class AccountPagesTests(BrowserFixture browser) : BrowserTest(brow
         await Expect(account.GetByText("Your picture is shown to others.")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
         await ShotAsync(alice, "profile-picture-desktop");
 
+        // Bob's online list shows the picture with its next refresh (every 10 s).
+        var online = bob.Page.GetByRole(AriaRole.List, new() { Name = "Online users" });
+        await Expect(online.Locator(".avatar.has-image")).ToHaveCountAsync(1, new() { Timeout = 25_000 }).WaitAsync(Slow, Ct);
+
         // Any signed-in user may fetch the picture (it is alice's avatar); bob's page asks for it.
         var url = await alice.Page.EvaluateAsync<string>("() => getComputedStyle(document.getElementById('profile-avatar')).backgroundImage.slice(5, -2)");
         Assert.Equal(200, await bob.Page.EvaluateAsync<int>("async u => (await fetch(u)).status", url));

@@ -42,8 +42,8 @@ export function renderRoomList(ul, rooms, { activeId, me, onOpen }) {
  */
 export function renderOnlineList(ul, usernames, { onMessage }) {
   reconcile(ul, [...usernames].sort().map((name) => ({
-    // Keyed by the display name too: a changed name draws the entry anew.
-    key: `${name}\u0000${store.displayName(name)}`,
+    // Keyed by the display name and picture too: a changed name or avatar draws the entry anew.
+    key: `${name}\u0000${store.displayName(name)}\u0000${store.profile(name)?.avatar_url ?? ''}`,
     render(li) {
       const shown = store.displayName(name);
       return li ?? h('li', {}, h('button', {
