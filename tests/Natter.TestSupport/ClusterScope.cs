@@ -76,12 +76,7 @@ public sealed class ClusterScope : IAsyncDisposable
     }
 
     /// <summary>The user's socket on the node, once welcomed; owned.</summary>
-    public async Task<TestSocket> ConnectAsync(TestUser user, IServerUnderTest node)
-    {
-        var socket = Own(await user.At(node).ConnectAsync());
-        await socket.WelcomeAsync();
-        return socket;
-    }
+    public async Task<TestSocket> ConnectAsync(TestUser user, IServerUnderTest node) => Own(await user.At(node).ConnectWelcomedAsync());
 
     /// <summary>Fails when an in-process node has logged an error so far (before the test's end checks them anyway).</summary>
     public void AssertNoServerErrors()
