@@ -8,19 +8,14 @@ namespace Natter.ClusterTests;
 /// Several nodes on one MariaDB database and one Redis: each test gets its own database and Redis key prefix,
 /// so tests never hear each other. Nodes run in this process (TestServer) except the one a test kills (ServerProcess).
 /// </summary>
-public sealed class ClusterTests : IAsyncLifetime
+public sealed class ClusterTests : ClusterTest
 {
     private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(20);
-    private readonly ClusterScope _cluster = new();
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public ValueTask DisposeAsync() => _cluster.DisposeAsync();
 
     [Fact]
     public async Task Clients_on_three_nodes_see_every_room_and_direct_message_once_in_order()
     {
-        var nodes = await _cluster.StartNodesAsync(ClusterConfig.Create(), 3);
+        var nodes = await Cluster.StartNodesAsync(ClusterConfig.Create(), 3);
         string[] names = ["ann", "ben", "cat"];
 
         // Every token comes from node0's login: sessions live in the shared store, so they work on every node.
@@ -36,7 +31,7 @@ public sealed class ClusterTests : IAsyncLifetime
         var clients = new TestSocket[3];
         for (var i = 0; i < 3; i++)
         {
-            clients[i] = await _cluster.ConnectAsync(users[i], nodes[i]);
+            clients[i] = await Cluster.ConnectAsync(users[i], nodes[i]);
         }
 
         foreach (var node in nodes)
@@ -99,14 +94,14 @@ public sealed class ClusterTests : IAsyncLifetime
         var metrics = await nodes[1].MetricsAsync();
         Assert.Contains("natter_messages_delivered", metrics, StringComparison.Ordinal);
         Assert.Contains("natter_bus_lag", metrics, StringComparison.Ordinal);
-        _cluster.AssertNoServerErrors();
+        Cluster.AssertNoServerErrors();
     }
 
     [Fact]
     public async Task Concurrent_writers_on_two_nodes_never_produce_a_duplicate_or_missing_seq()
     {
         var config = ClusterConfig.Create();
-        var nodes = await _cluster.StartNodesAsync(config, 2);
+        var nodes = await Cluster.StartNodesAsync(config, 2);
         string[] names = ["writer0", "writer1", "writer2", "writer3"];
         var users = new TestUser[names.Length];
         for (var i = 0; i < names.Length; i++)
@@ -123,7 +118,7 @@ public sealed class ClusterTests : IAsyncLifetime
         var clients = new TestSocket[names.Length];
         for (var i = 0; i < names.Length; i++)
         {
-            clients[i] = await _cluster.ConnectAsync(users[i], nodes[i % 2]);
+            clients[i] = await Cluster.ConnectAsync(users[i], nodes[i % 2]);
         }
 
         // Four writers, two per node, each with eight sends in flight: both nodes commit batches into the same room at once.
@@ -154,15 +149,15 @@ public sealed class ClusterTests : IAsyncLifetime
             c.AssertGapless(room, total);
         }
 
-        _cluster.AssertNoServerErrors();
+        Cluster.AssertNoServerErrors();
     }
 
     [Fact]
     public async Task A_node_killed_mid_stream_loses_nothing_its_clients_resync_elsewhere_and_its_users_go_offline_in_time()
     {
         var config = ClusterConfig.Create();
-        var nodes = await _cluster.StartNodesAsync(config, 2);
-        var victim = await _cluster.StartProcessAsync(ClusterScope.Node(config, "victim"));
+        var nodes = await Cluster.StartNodesAsync(config, 2);
+        var victim = await Cluster.StartProcessAsync(ClusterScope.Node(config, "victim"));
 
         var amy = await TestUser.RegisterAsync(nodes[0].BaseUri, "amy");
         var bob = await TestUser.RegisterAsync(nodes[1].BaseUri, "bob");
@@ -173,10 +168,10 @@ public sealed class ClusterTests : IAsyncLifetime
         await kim.JoinAsync(room);
         await zed.JoinAsync(room);
 
-        var amyC = await _cluster.ConnectAsync(amy, nodes[0]);
-        var bobC = await _cluster.ConnectAsync(bob, nodes[1]);
-        var kimOld = await _cluster.ConnectAsync(kim, victim);
-        await _cluster.ConnectAsync(zed, victim); // zed stays on the victim and never comes back
+        var amyC = await Cluster.ConnectAsync(amy, nodes[0]);
+        var bobC = await Cluster.ConnectAsync(bob, nodes[1]);
+        var kimOld = await Cluster.ConnectAsync(kim, victim);
+        await Cluster.ConnectAsync(zed, victim); // zed stays on the victim and never comes back
         string[] everyone = ["amy", "bob", "kim", "zed"];
         await Wait.UntilAsync(async () => (await amy.At(nodes[1]).OnlineAsync()).SequenceEqual(everyone), "all four online", TimeSpan.FromSeconds(5));
 
@@ -206,7 +201,7 @@ public sealed class ClusterTests : IAsyncLifetime
                 catch (Exception e) when (e is InvalidOperationException or TimeoutException && current == kimOld)
                 {
                     await kimOld.Closed.WaitAsync(TimeSpan.FromSeconds(20));
-                    current = kimNew = await _cluster.ConnectAsync(kim, nodes[0]);
+                    current = kimNew = await Cluster.ConnectAsync(kim, nodes[0]);
                     await current.SyncAsync(new Dictionary<string, long> { [room] = kimOld.LastSeq(room) });
                     k--;
                 }
@@ -251,20 +246,20 @@ public sealed class ClusterTests : IAsyncLifetime
         }
 
         Assert.True(offlineAfter <= config.PresenceTtl, $"zed went offline {offlineAfter.TotalSeconds:F1} s after the kill");
-        _cluster.AssertNoServerErrors();
+        Cluster.AssertNoServerErrors();
     }
 
     [Fact]
     public async Task After_Redis_restarts_mid_stream_delivery_resumes_and_gaps_are_filled()
     {
-        var redis = _cluster.Own(await RedisProcess.StartAsync());
-        var nodes = await _cluster.StartNodesAsync(ClusterConfig.Create(redis.Endpoint), 2);
+        var redis = Cluster.Own(await RedisProcess.StartAsync());
+        var nodes = await Cluster.StartNodesAsync(ClusterConfig.Create(redis.Endpoint), 2);
         var amy = await TestUser.RegisterAsync(nodes[0].BaseUri, "amy");
         var bob = await TestUser.RegisterAsync(nodes[1].BaseUri, "bob");
         var room = await amy.CreateRoomAsync("weather");
         await bob.JoinAsync(room);
-        var amyC = await _cluster.ConnectAsync(amy, nodes[0]);
-        var bobC = await _cluster.ConnectAsync(bob, nodes[1]);
+        var amyC = await Cluster.ConnectAsync(amy, nodes[0]);
+        var bobC = await Cluster.ConnectAsync(bob, nodes[1]);
 
         var acked = new ConcurrentDictionary<string, long>();
         using var stop = new CancellationTokenSource();
@@ -309,7 +304,7 @@ public sealed class ClusterTests : IAsyncLifetime
         // The outage left gaps, and this node filled them (each node has its own counters, even in one process).
         var gaps = (await nodes[0].MetricsAsync()).Split('\n').Single(l => l.StartsWith("natter_bus_gaps_filled_total{", StringComparison.Ordinal));
         Assert.True(double.Parse(gaps[(gaps.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture) > 0, gaps);
-        _cluster.AssertNoServerErrors();
+        Cluster.AssertNoServerErrors();
     }
 
     [Fact]
@@ -317,7 +312,7 @@ public sealed class ClusterTests : IAsyncLifetime
     {
         var closed = TestServices.FreePort();
         var good = ClusterConfig.Create();
-        _cluster.Use(good);
+        Cluster.Use(good);
 
         var e1 = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(
             ClusterScope.Node(good, "no-redis", $"Natter:Bus:RedisConnectionString=127.0.0.1:{closed}", "Natter:Bus:RedisConnectTimeout=00:00:01")));

@@ -9,18 +9,13 @@ namespace Natter.ClusterTests;
 /// the other nodes keep acking, presence agrees with the open sockets everywhere, and the logs stay readable.
 /// Every wait is a generous liveness bound, never a timing claim.
 /// </summary>
-public sealed class PartitionTests : IAsyncLifetime
+public sealed class PartitionTests : ClusterTest
 {
     private static readonly TimeSpan Catchup = TimeSpan.FromSeconds(30);
-    private readonly ClusterScope _cluster = new();
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public ValueTask DisposeAsync() => _cluster.DisposeAsync();
 
     /// <summary>A node in this process; it fails the test when it logged an error (checked as it stops).</summary>
     private Task<TestServer> NodeAsync(ClusterConfig config, string name, params string[] settings) =>
-        _cluster.StartNodeAsync(new ServerOptions { Name = name, Cluster = config, Settings = settings.Length == 0 ? Faults.StoreTimeouts : settings });
+        Cluster.StartNodeAsync(new ServerOptions { Name = name, Cluster = config, Settings = settings.Length == 0 ? Faults.StoreTimeouts : settings });
 
     private static async Task<TestUser> UserAsync(TestServer node, string name) => (await TestUser.RegisterAsync(node.BaseUri, name)).At(node);
 
@@ -28,7 +23,7 @@ public sealed class PartitionTests : IAsyncLifetime
     {
         var chatter = new Chatter(user, node, rooms, history);
         await chatter.ConnectAsync();
-        _cluster.Own(new Closer(chatter));
+        Cluster.Own(new Closer(chatter));
         return chatter;
     }
 
@@ -36,11 +31,11 @@ public sealed class PartitionTests : IAsyncLifetime
     public async Task A_sync_that_meets_a_dead_store_is_answered_internal_and_the_socket_keeps_answering()
     {
         var config = ClusterConfig.Create();
-        var mysql = _cluster.Own(new FaultProxy(Faults.MySqlPort));
+        var mysql = Cluster.Own(new FaultProxy(Faults.MySqlPort));
         var node = await NodeAsync(config, "node0", Faults.ThroughMySqlProxy(config, mysql));
         var user = await UserAsync(node, "amy");
         var room = await user.CreateRoomAsync("notes");
-        var amy = _cluster.Own(await TestSocket.ConnectAsync(new Uri(node.BaseUri, "/ws"), user.Token, name: "amy"));
+        var amy = Cluster.Own(await TestSocket.ConnectAsync(new Uri(node.BaseUri, "/ws"), user.Token, name: "amy"));
         await amy.WelcomeAsync();
         for (var k = 0; k < 3; k++)
         {
@@ -68,7 +63,7 @@ public sealed class PartitionTests : IAsyncLifetime
         var socket = amy;
         if (!Chatter.IsOpen(amy))
         {
-            socket = _cluster.Own(await TestSocket.ConnectAsync(new Uri(node.BaseUri, "/ws"), user.Token, name: "amy"));
+            socket = Cluster.Own(await TestSocket.ConnectAsync(new Uri(node.BaseUri, "/ws"), user.Token, name: "amy"));
             await socket.WelcomeAsync();
         }
 
@@ -93,7 +88,7 @@ public sealed class PartitionTests : IAsyncLifetime
     public async Task A_node_cut_off_from_MariaDB_while_it_holds_a_room_lock_stops_no_other_room_and_that_room_only_briefly()
     {
         var config = ClusterConfig.Create();
-        var mysql = _cluster.Own(new FaultProxy(Faults.MySqlPort));
+        var mysql = Cluster.Own(new FaultProxy(Faults.MySqlPort));
         var healthy = await NodeAsync(config, "node0");
         var cut = await NodeAsync(config, "node1", Faults.ThroughMySqlProxy(config, mysql));
 
@@ -153,7 +148,7 @@ public sealed class PartitionTests : IAsyncLifetime
     public async Task After_a_node_is_cut_off_from_Redis_past_half_the_TTL_every_node_and_every_client_agree_on_who_is_online()
     {
         var config = ClusterConfig.Create();
-        var redis = _cluster.Own(new FaultProxy(Faults.RedisPort));
+        var redis = Cluster.Own(new FaultProxy(Faults.RedisPort));
         var node0 = await NodeAsync(config, "node0");
         var node1 = await NodeAsync(config, "node1", [.. Faults.StoreTimeouts, Faults.ThroughRedisProxy(redis)]);
         var users = new Dictionary<string, TestUser>();
@@ -170,7 +165,7 @@ public sealed class PartitionTests : IAsyncLifetime
 
         async Task<TestSocket> ConnectAsync(string name, IServerUnderTest node)
         {
-            var socket = _cluster.Own(await TestSocket.ConnectAsync(new Uri(node.BaseUri, "/ws"), users[name].Token, name: name));
+            var socket = Cluster.Own(await TestSocket.ConnectAsync(new Uri(node.BaseUri, "/ws"), users[name].Token, name: name));
             await socket.WelcomeAsync();
             return socket;
         }
@@ -248,10 +243,10 @@ public sealed class PartitionTests : IAsyncLifetime
     public async Task A_store_outage_is_logged_once_going_with_a_count_while_gone_and_once_back_not_once_per_failed_commit()
     {
         var config = ClusterConfig.Create();
-        var mysql = _cluster.Own(new FaultProxy(Faults.MySqlPort));
+        var mysql = Cluster.Own(new FaultProxy(Faults.MySqlPort));
 
         // Its own process: the test reads the node's log as an operator would.
-        var node = await _cluster.StartProcessAsync(new ServerOptions
+        var node = await Cluster.StartProcessAsync(new ServerOptions
         {
             Name = "node0",
             Cluster = config,
@@ -291,8 +286,8 @@ public sealed class PartitionTests : IAsyncLifetime
     public async Task A_node_cut_from_MariaDB_and_then_from_Redis_mid_stream_loses_no_acked_message_leaves_no_zombie_and_presence_converges()
     {
         var config = ClusterConfig.Create();
-        var mysql = _cluster.Own(new FaultProxy(Faults.MySqlPort));
-        var redis = _cluster.Own(new FaultProxy(Faults.RedisPort));
+        var mysql = Cluster.Own(new FaultProxy(Faults.MySqlPort));
+        var redis = Cluster.Own(new FaultProxy(Faults.RedisPort));
         var node0 = await NodeAsync(config, "node0");
         var node1 = await NodeAsync(config, "node1");
         var node2 = await NodeAsync(config, "node2", [.. Faults.ThroughMySqlProxy(config, mysql), Faults.ThroughRedisProxy(redis)]);
