@@ -71,6 +71,7 @@ public sealed class ReplyTests(BrowserFixture browser) : BrowserTest(browser)
         var bob = await UserAsync("bob", size == "phone" ? ChatUser.Phone : ChatUser.Desktop);
         await bob.RegisterAsync().WaitAsync(Slow, Ct);
         await bob.JoinPublicRoomAsync("marks").WaitAsync(Slow, Ct);
+        await Expect(bob.Log.Locator($".msg[data-seq='{original}']")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
         await SendReplyAsync(alice, roomId, original, "shipping it");
 
         var quote = bob.Log.Locator(".msg[data-seq]").Filter(new() { HasText = "shipping it" }).Locator(".quote .quote-text");
