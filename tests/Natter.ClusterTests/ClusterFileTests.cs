@@ -79,4 +79,34 @@ public sealed class ClusterFileTests : ClusterTest
 
         await Wait.UntilAsync(async () => await ChunkRowsAsync(ids[0]) + await ChunkRowsAsync(ids[1]) == 0, "the freed files' chunks are removed");
     }
+
+    [Fact]
+    public async Task Uploads_to_two_nodes_at_once_never_pass_the_uploaders_quota_together()
+    {
+        var config = ClusterConfig.Create();
+        var a = await Cluster.StartNodeAsync(ClusterScope.Node(config, "node0", "Natter:Files:QuotaBytes=1000"));
+        var b = await Cluster.StartNodeAsync(ClusterScope.Node(config, "node1", "Natter:Files:QuotaBytes=1000"));
+        var amy = await a.UserAsync("amy");
+
+        // Every upload begins with the whole quota free; only three of 300 bytes fit, whichever node takes them.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => amy.At(i % 2 == 0 ? a : b).UploadAsync($"part{i}.bin", new byte[300])));
+        try
+        {
+            Assert.Equal(3, answers.Count(r => r.StatusCode == HttpStatusCode.Created));
+            Assert.All(answers.Where(r => r.StatusCode != HttpStatusCode.Created), r => Assert.Equal(HttpStatusCode.RequestEntityTooLarge, r.StatusCode));
+        }
+        finally
+        {
+            foreach (var r in answers)
+            {
+                r.Dispose();
+            }
+        }
+
+        // The refused uploads left no chunk rows: only the three files' bytes remain.
+        await using var conn = new MySqlConnection(config.MySql);
+        await conn.OpenAsync(Ct);
+        await using var cmd = new MySqlCommand("SELECT COUNT(DISTINCT file_key) FROM file_chunks", conn);
+        Assert.Equal(3L, Convert.ToInt64(await cmd.ExecuteScalarAsync(Ct), System.Globalization.CultureInfo.InvariantCulture));
+    }
 }
