@@ -538,28 +538,9 @@ public sealed partial class MySqlChatStore : IChatStore
             }
         }
 
-        // 2. Which client_ids are stored already (any kind): only when the insert met one (see AppendAsync). A row
-        //    constructor IN list: the optimiser builds its ranges far faster than for the same pairs OR'ed.
-        var existing = new Dictionary<ClientKey, StoredEvent>();
+        // 2. Which client_ids are stored already (any kind): only when the insert met one (see AppendAsync).
         var live = busy is null ? batch : [.. batch.Where(m => !busy.Contains(m.Room))];
-        var keys = lookUp ? live.Select(m => new ClientKey(m.Room, m.SenderId, m.ClientId)).Distinct().ToList() : [];
-        foreach (var chunk in keys.Chunk(LookupChunk))
-        {
-            var sql = new StringBuilder($"SELECT {Rows.EventColumns(ClientIdText)}, m.room_id FROM messages m JOIN users u ON u.id = m.sender_id WHERE (m.room_id, m.sender_id, m.client_id) IN (");
-            var args = new List<(string, object?)>(chunk.Length * 3);
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@r{i}, @s{i}, @c{i})");
-                args.Add(("@r" + i, chunk[i].Room));
-                args.Add(("@s" + i, chunk[i].Sender));
-                args.Add(("@c" + i, ClientIdBytes(chunk[i].ClientId)));
-            }
-
-            foreach (var e in await tx.ListAsync(sql.Append(')').ToString(), r => Rows.Event(r, r.GetString(13)), ct, [.. args]))
-            {
-                existing[new ClientKey(e.Room, e.SenderId, e.ClientId)] = e;
-            }
-        }
+        var existing = lookUp ? await StoredClientIdsAsync(tx, live.Select(m => new ClientKey(m.Room, m.SenderId, m.ClientId)), ct) : [];
 
         // 3. The state the other events' rules need: their targets, and the reactions on reaction targets.
         var (targets, reactions) = live.Any(e => !e.IsPlainMessage)
@@ -654,6 +635,22 @@ public sealed partial class MySqlChatStore : IChatStore
             }
         }
 
+        // An event the rules refused may be the resend of a stored one, which answers with that event whatever the
+        // state is now: without the lookup, those few are looked up here (refusals change nothing, so the rest stands).
+        if (!lookUp && results.Any(r => r.Outcome is not (AppendOutcome.Stored or AppendOutcome.Duplicate or AppendOutcome.Busy)))
+        {
+            var refused = Enumerable.Range(0, batch.Count)
+                .Where(i => results[i].Outcome is not (AppendOutcome.Stored or AppendOutcome.Duplicate or AppendOutcome.Busy)).ToList();
+            var stored = await StoredClientIdsAsync(tx, refused.Select(i => new ClientKey(batch[i].Room, batch[i].SenderId, batch[i].ClientId)), ct);
+            foreach (var i in refused)
+            {
+                if (stored.TryGetValue(new ClientKey(batch[i].Room, batch[i].SenderId, batch[i].ClientId), out var first))
+                {
+                    results[i] = new AppendResult(AppendOutcome.Duplicate, first);
+                }
+            }
+        }
+
         // 5. One script (one round trip): the new log entries, many rows per statement (plain messages with v1's six
         //    columns, the others with every column), the new messages' search index, and every room's last_seq.
         var script = new MySqlScript(conn, tx);
@@ -691,6 +688,34 @@ public sealed partial class MySqlChatStore : IChatStore
         // 7. Commit: only now are the seqs real.
         await tx.CommitAsync(ct);
         return results;
+    }
+
+    /// <summary>
+    /// The stored events with these client_ids (any kind). A row constructor IN list: the optimiser builds its ranges
+    /// far faster than for the same triples OR'ed.
+    /// </summary>
+    private static async Task<Dictionary<ClientKey, StoredEvent>> StoredClientIdsAsync(DbTransaction tx, IEnumerable<ClientKey> wanted, CancellationToken ct)
+    {
+        var existing = new Dictionary<ClientKey, StoredEvent>();
+        foreach (var chunk in wanted.Distinct().Chunk(LookupChunk))
+        {
+            var sql = new StringBuilder($"SELECT {Rows.EventColumns(ClientIdText)}, m.room_id FROM messages m JOIN users u ON u.id = m.sender_id WHERE (m.room_id, m.sender_id, m.client_id) IN (");
+            var args = new List<(string, object?)>(chunk.Length * 3);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@r{i}, @s{i}, @c{i})");
+                args.Add(("@r" + i, chunk[i].Room));
+                args.Add(("@s" + i, chunk[i].Sender));
+                args.Add(("@c" + i, ClientIdBytes(chunk[i].ClientId)));
+            }
+
+            foreach (var e in await tx.ListAsync(sql.Append(')').ToString(), r => Rows.Event(r, r.GetString(13)), ct, [.. args]))
+            {
+                existing[new ClientKey(e.Room, e.SenderId, e.ClientId)] = e;
+            }
+        }
+
+        return existing;
     }
 
     /// <summary>The batch's new log entries: plain messages with v1's six columns (the statement v1 sent), the others with every column.</summary>
