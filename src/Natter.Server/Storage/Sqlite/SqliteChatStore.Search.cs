@@ -39,6 +39,34 @@ public sealed partial class SqliteChatStore
         }
     }
 
+    /// <summary>
+    /// Indexes the messages a group commit stores, in its transaction, one row at a time (schema migration 7 replaced
+    /// the insert trigger with this). Run as statements of their own, the inserts open no statement savepoint: FTS5
+    /// writes its in-memory terms to disk at every savepoint, so from a trigger each message became a segment of its
+    /// own, merged again and again; here the whole batch's terms become one segment at the commit.
+    /// </summary>
+    private sealed class SearchIndexWriter(SqliteConnection conn, DbTransaction tx) : IAsyncDisposable
+    {
+        private readonly DbCommand _doc = conn.Command(tx, "INSERT INTO search_docs (room_id, seq, sender_id) VALUES (@r, @s, @u)", ("@r", ""), ("@s", 0L), ("@u", 0L));
+        private readonly DbCommand _words = conn.Command(tx, "INSERT INTO search_index (rowid, words) VALUES (last_insert_rowid(), @w)", ("@w", ""));
+
+        public async Task AddAsync(string room, long seq, long senderId, string text, CancellationToken ct)
+        {
+            _doc.Parameters[0].Value = room;
+            _doc.Parameters[1].Value = seq;
+            _doc.Parameters[2].Value = senderId;
+            await _doc.ExecuteNonQueryAsync(ct);
+            _words.Parameters[0].Value = SearchWords.Joined(text);
+            await _words.ExecuteNonQueryAsync(ct);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _doc.DisposeAsync();
+            await _words.DisposeAsync();
+        }
+    }
+
     public async Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken ct)
     {
         if (query.Words.Count == 0)

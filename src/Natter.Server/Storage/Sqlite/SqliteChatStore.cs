@@ -340,6 +340,7 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
         // values, as in v1; what other events need is prepared on first use.
         await using var readSeq = conn.Command(tx, "SELECT last_seq FROM rooms WHERE id = @r", ("@r", ""));
         await using var insertMessage = conn.Command(tx, InsertMessage, ("@r", ""), ("@s", 0L), ("@u", 0L), ("@x", ""), ("@t", 0L), ("@c", ""));
+        await using var index = new SearchIndexWriter(conn, tx);
         await using var more = new CommandCache(conn, tx);
 
         var lastSeq = new Dictionary<string, long>();
@@ -406,6 +407,11 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
             }
 
             lastSeq[e.Room] = seq;
+            if (e.Kind == EventKind.Message)
+            {
+                await index.AddAsync(e.Room, seq, e.SenderId, e.Text, ct);
+            }
+
             if (!plain)
             {
                 await ApplyAsync(more, e, seq, ct);

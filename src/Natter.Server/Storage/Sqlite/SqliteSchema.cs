@@ -178,5 +178,14 @@ internal static partial class SqliteSchema
                 PRIMARY KEY (blocker_id, blocked_id)
             ) WITHOUT ROWID;
             """),
+
+        // Search indexing moves out of the insert trigger into the group commit (SqliteChatStore.SearchIndexWriter):
+        // a statement with a trigger that writes to FTS5 opens a statement savepoint, and FTS5 flushes its pending
+        // terms to a new segment at every savepoint, so each message was a one-row segment, merged over and over.
+        // The index and its rows stay as they are; edits, deletions and removals keep their triggers (rare, and a
+        // savepoint there costs one segment per edit).
+        (7, "search: new messages indexed by the group commit, not by a trigger", """
+            DROP TRIGGER search_message_stored;
+            """),
     ];
 }
