@@ -190,4 +190,8 @@ internal static partial class Log
 
     [LoggerMessage(165, LogLevel.Debug, "A session's last_seen could not be written; the request goes on")]
     public static partial void SessionTouchFailed(ILogger logger, Exception exception);
+
+    // sqlite (issue 13, durable ingest on SQLite): ids 180-189.
+    [LoggerMessage(180, LogLevel.Information, "Search rows (sqlite): {Done} of {Total} linked to their messages")]
+    public static partial void SearchDocsLinked(ILogger logger, long done, long total);
 }
