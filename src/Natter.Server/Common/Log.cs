@@ -191,7 +191,7 @@ internal static partial class Log
     [LoggerMessage(165, LogLevel.Debug, "A session's last_seen could not be written; the request goes on")]
     public static partial void SessionTouchFailed(ILogger logger, Exception exception);
 
-    // debts (search limit, upload quota, unattached uploads): ids 210-219.
+    // Search limit, upload quota, unattached uploads: ids 210-219.
     [LoggerMessage(210, LogLevel.Information, "Search by {Username} refused: over the limit of {PerMinute} searches a minute")]
     public static partial void SearchLimited(ILogger logger, string username, int perMinute);
 
@@ -200,4 +200,8 @@ internal static partial class Log
 
     [LoggerMessage(212, LogLevel.Information, "Files swept: {Count} uploads never attached to a message freed")]
     public static partial void UnattachedFilesFreed(ILogger logger, int count);
+
+    // SQLite store maintenance: ids 180-189.
+    [LoggerMessage(180, LogLevel.Information, "Search rows (sqlite): {Done} of {Total} linked to their messages")]
+    public static partial void SearchDocsLinked(ILogger logger, long done, long total);
 }
