@@ -66,10 +66,10 @@ public sealed partial class SqliteChatStore
     /// writes its in-memory terms to disk at every savepoint, so from a trigger each message became a segment of its
     /// own, merged again and again; here the whole batch's terms become one segment at the commit.
     /// </summary>
-    private sealed class SearchIndexWriter(SqliteConnection conn, DbTransaction tx) : IAsyncDisposable
+    private sealed class SearchIndexWriter(SqliteConnection conn, DbTransaction tx) : IDisposable
     {
-        private readonly DbCommand _doc = conn.Command(tx, "INSERT INTO search_docs (id, room_id, seq, sender_id) VALUES (@d, @r, @s, @u)", ("@d", 0L), ("@r", ""), ("@s", 0L), ("@u", 0L));
-        private readonly DbCommand _words = conn.Command(tx, "INSERT INTO search_index (rowid, words) VALUES (@d, @w)", ("@d", 0L), ("@w", ""));
+        private readonly HotStatement _doc = new(conn, "INSERT INTO search_docs (id, room_id, seq, sender_id) VALUES (?1, ?2, ?3, ?4)");
+        private readonly HotStatement _words = new(conn, "INSERT INTO search_index (rowid, words) VALUES (?1, ?2)");
         private long _last = -1;
 
         /// <summary>The id the next message's search row gets (the messages row names it before the row exists): ids grow in the order messages are stored.</summary>
@@ -85,23 +85,17 @@ public sealed partial class SqliteChatStore
         }
 
         /// <summary>Adds the stored message with the id <see cref="NextIdAsync"/> gave.</summary>
-        public async Task AddAsync(long id, string room, long seq, long senderId, string text, CancellationToken ct)
+        public void Add(long id, string room, long seq, long senderId, string text)
         {
-            _doc.Parameters[0].Value = id;
-            _doc.Parameters[1].Value = room;
-            _doc.Parameters[2].Value = seq;
-            _doc.Parameters[3].Value = senderId;
-            await _doc.ExecuteNonQueryAsync(ct);
-            _words.Parameters[0].Value = id;
-            _words.Parameters[1].Value = SearchWords.Joined(text);
-            await _words.ExecuteNonQueryAsync(ct);
+            _doc.Bind(1, id).Bind(2, room).Bind(3, seq).Bind(4, senderId).Run();
+            _words.Bind(1, id).Bind(2, SearchWords.Joined(text)).Run();
             _last = id;
         }
 
-        public async ValueTask DisposeAsync()
+        public void Dispose()
         {
-            await _doc.DisposeAsync();
-            await _words.DisposeAsync();
+            _doc.Dispose();
+            _words.Dispose();
         }
     }
 

@@ -321,8 +321,9 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
     }
 
     // A plain message (no reply, no mentions) is stored with v1's six columns: every other column stays NULL.
+    // Run as a HotStatement: ?1 room, ?2 seq, ?3 sender, ?4 text, ?5 ts, ?6 client_id, ?7 search row.
     private const string InsertMessage = """
-        INSERT INTO messages (room_id, seq, sender_id, text, ts, client_id, doc) VALUES (@r, @s, @u, @x, @t, @c, @d)
+        INSERT INTO messages (room_id, seq, sender_id, text, ts, client_id, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
         ON CONFLICT(room_id, sender_id, client_id) DO NOTHING
         """;
 
@@ -339,8 +340,8 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
         // The hot path (plain messages) runs one insert per message, built once per batch and run with new parameter
         // values, as in v1; what other events need is prepared on first use.
         await using var readSeq = conn.Command(tx, "SELECT last_seq FROM rooms WHERE id = @r", ("@r", ""));
-        await using var insertMessage = conn.Command(tx, InsertMessage, ("@r", ""), ("@s", 0L), ("@u", 0L), ("@x", ""), ("@t", 0L), ("@c", ""), ("@d", 0L));
-        await using var index = new SearchIndexWriter(conn, tx);
+        using var insertMessage = new HotStatement(conn, InsertMessage);
+        using var index = new SearchIndexWriter(conn, tx);
         await using var more = new CommandCache(conn, tx);
 
         var lastSeq = new Dictionary<string, long>();
@@ -378,30 +379,22 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
             var seq = last + 1;
             var plain = e.IsPlainMessage && e.Mentions.Count == 0;
             long? doc = e.Kind == EventKind.Message ? await index.NextIdAsync(ct) : null;
-            DbCommand insert;
+            int inserted;
             if (plain)
             {
-                insert = insertMessage;
-                var p = insert.Parameters;
-                p[0].Value = e.Room;
-                p[1].Value = seq;
-                p[2].Value = e.SenderId;
-                p[3].Value = e.Text;
-                p[4].Value = e.Ts;
-                p[5].Value = e.ClientId;
-                p[6].Value = doc;
+                inserted = insertMessage.Bind(1, e.Room).Bind(2, seq).Bind(3, e.SenderId).Bind(4, e.Text).Bind(5, e.Ts).Bind(6, e.ClientId).Bind(7, doc).Run();
             }
             else
             {
-                insert = more.Get(InsertEvent,
+                inserted = await more.Get(InsertEvent,
                     ("@r", e.Room), ("@s", seq), ("@u", e.SenderId), ("@x", e.Text), ("@t", e.Ts), ("@c", e.ClientId),
                     ("@k", e.Kind == EventKind.Message ? null : EventKinds.Name(e.Kind)),
                     ("@m", e.Mentions.Count == 0 ? null : Rows.JoinMentions(e.Mentions.Select(m => m.Username))),
                     ("@p", e.ReplyTo), ("@g", e.Kind == EventKind.Message ? null : e.Target), ("@e", e.Emoji),
-                    ("@o", e.Kind == EventKind.Reaction ? (e.On ? 1 : 0) : null), ("@d", doc));
+                    ("@o", e.Kind == EventKind.Reaction ? (e.On ? 1 : 0) : null), ("@d", doc)).ExecuteNonQueryAsync(ct);
             }
 
-            if (await insert.ExecuteNonQueryAsync(ct) == 0)
+            if (inserted == 0)
             {
                 // Only a message without a reply gets here (the others looked their client_id up first): it was stored before.
                 results[i] = new AppendResult(AppendOutcome.Duplicate, await FindByClientIdAsync(more, e, ct));
@@ -411,7 +404,7 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
             lastSeq[e.Room] = seq;
             if (doc is { } id)
             {
-                await index.AddAsync(id, e.Room, seq, e.SenderId, e.Text, ct);
+                index.Add(id, e.Room, seq, e.SenderId, e.Text);
             }
 
             if (!plain)
