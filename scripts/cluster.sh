@@ -4,10 +4,20 @@
 # the command that starts it in <name>.cmd (to restart one by hand: bash <folder>/node2.cmd). Ctrl-C stops
 # everything gracefully (nodes first, each waited for; SIGKILL only after STOP_WAIT seconds, default 30) and
 # removes the folder (KEEP=1 keeps it). See docs/cluster.md.
+# Optional settings (environment): NODES (3), CLUSTER_DIR (a new or empty folder instead of a temporary one),
+# MARIADB_PORT, REDIS_PORT, NODE_PORT (the first node's port; the others follow) instead of free ports,
+# MARIADB_ARGS (more mariadbd flags; a flag given again overrides the one below), NODE_ARGS (more arguments for
+# every node, e.g. "--Natter:Limits:SendsPerSecond=100000"), NATTER_SERVER_DLL (a server already built).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 nodes=${NODES:-3}
-dir=$(mktemp -d /tmp/natter-cluster.XXXXXX)
+if [[ -n "${CLUSTER_DIR:-}" ]]; then
+  mkdir -p "$CLUSTER_DIR"
+  [[ -z "$(ls -A "$CLUSTER_DIR")" ]] || { echo "CLUSTER_DIR $CLUSTER_DIR is not empty"; exit 1; }
+  dir=$(cd "$CLUSTER_DIR" && pwd)
+else
+  dir=$(mktemp -d /tmp/natter-cluster.XXXXXX)
+fi
 
 # Is this pid a process that still runs? (A child that exited but was not reaped yet is a zombie: not running.)
 running() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $st != Z* ]]; }
@@ -71,7 +81,7 @@ start() { # name
 }
 
 echo "== folder $dir"
-rport=$(free_port)
+rport=${REDIS_PORT:-$(free_port)}
 cat >"$dir/redis.cmd" <<CMD
 exec redis-server --port $rport --bind 127.0.0.1 --dir '$dir' --save '' --appendonly no
 CMD
@@ -79,13 +89,24 @@ start redis
 for _ in $(seq 50); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
 echo "== redis on 127.0.0.1:$rport"
 
-mport=$(free_port)
+mport=${MARIADB_PORT:-$(free_port)}
 mkdir -p "$dir/mysql"
 mariadb-install-db --no-defaults --datadir="$dir/mysql" --user=root --auth-root-authentication-method=normal \
   --skip-test-db >"$dir/mariadb-install.log" 2>&1
+# The InnoDB settings a production deployment should start from (docs/cluster.md, "MariaDB settings").
+# Durable: innodb_flush_log_at_trx_commit=1 (the redo log is fsynced at each commit; concurrent commits share one
+# fsync) and the doublewrite buffer on. No binary log (mariadbd writes none unless --log-bin is given): with one,
+# set sync_binlog=1 too. The rest sizes InnoDB for a write-heavy log: a redo log large enough that checkpoints do
+# not stall commits, a buffer pool that holds the hot end of every room (this script's 1 GiB is for one machine;
+# a database server gives it most of its memory), and flushing sized for an SSD.
+innodb=(
+  --innodb-flush-log-at-trx-commit=1 --innodb-doublewrite=1 --skip-log-bin
+  --innodb-log-file-size=1G --innodb-log-buffer-size=64M --innodb-buffer-pool-size=1G
+  --innodb-io-capacity=2000 --innodb-io-capacity-max=4000 --innodb-flush-neighbors=0
+)
 cat >"$dir/mariadb.cmd" <<CMD
 exec mariadbd --no-defaults --datadir='$dir/mysql' --socket='$dir/mysql.sock' --port=$mport --bind-address=127.0.0.1 \
-  --user=root --log-error='$dir/mariadb.err' --skip-name-resolve --max-connections=1000
+  --user=root --log-error='$dir/mariadb.err' --skip-name-resolve --max-connections=1000 ${innodb[*]} ${MARIADB_ARGS:-}
 CMD
 start mariadb
 for _ in $(seq 100); do mariadb-admin --no-defaults --socket="$dir/mysql.sock" -uroot ping >/dev/null 2>&1 && break; sleep 0.1; done
@@ -102,11 +123,11 @@ fi
 
 mysql="Server=127.0.0.1;Port=$mport;User ID=natter;Password=natter-local;Database=natter"
 for i in $(seq 1 "$nodes"); do
-  port=$(free_port)
+  if [[ -n "${NODE_PORT:-}" ]]; then port=$((NODE_PORT + i - 1)); else port=$(free_port); fi
   cat >"$dir/node$i.cmd" <<CMD
 cd '$dir' && exec dotnet '$dll' --urls http://127.0.0.1:$port --Natter:NodeName=node$i \\
   --Natter:Storage:Provider=mysql '--Natter:Storage:MySqlConnectionString=$mysql' \\
-  --Natter:Bus:Provider=redis --Natter:Bus:RedisConnectionString=127.0.0.1:$rport
+  --Natter:Bus:Provider=redis --Natter:Bus:RedisConnectionString=127.0.0.1:$rport ${NODE_ARGS:-}
 CMD
   start "node$i"
   # The first node creates the schema; the others start once it answers.

@@ -8,7 +8,9 @@ internal sealed class Options
 {
     public const string Usage = """
         usage: Natter.LoadGen <fanout|direct|idle|ingest|sync|search> [options]
-          --url URL            server base URL (default http://127.0.0.1:5000); non-loopback needs --allow-remote
+          --url URL            server base URL (default http://127.0.0.1:5000); non-loopback needs --allow-remote.
+                               Repeat it (or --urls URL,URL,...) to spread users over several nodes of a cluster,
+                               round-robin per user (user i connects to URL i mod N)
           --rate N             total sends per second (fanout, direct; default 1000, max 200000)
           --rooms N            rooms (fanout; default 10)            --members N   members per room (fanout, idle; default 10)
           --pairs N            user pairs (direct; default 50)       --connections N  idle sockets (idle; default 1000, max 19500)
@@ -20,7 +22,9 @@ internal sealed class Options
           (search uses --senders, default 100, as senders and --rooms as rooms; every sender is in every room)
           --duration S         measured seconds (default 10, max 600) --warmup S  unmeasured seconds first (default 2)
           --drain S            max seconds to wait for outstanding deliveries (default 10)
-          --server-pid PID     read /proc/PID for server CPU per message and RSS per connection
+          --server-pid PID     read /proc/PID for server CPU per message and RSS per connection; repeat it (or
+                               --server-pids PID,PID,...) for several nodes: their CPU and RSS are summed
+          --store-pid PID      read /proc/PID for the database's CPU per message (ingest; e.g. mariadbd's pid)
           --out FILE           append the result as one JSON object per line
           --user-prefix P      user names are P.<scenario>.<i>, registered or reused (default lg)
           --password P         password of those users (default loadgen-password)
@@ -30,7 +34,19 @@ internal sealed class Options
         """;
 
     public string Scenario { get; private set; } = "";
-    public Uri Url { get; private set; } = new("http://127.0.0.1:5000/");
+    private readonly List<Uri> _urls = [];
+    private readonly List<int> _serverPids = [];
+
+    /// <summary>The first URL: the one single-node scenarios and the token cache use.</summary>
+    public Uri Url => Urls[0];
+
+    /// <summary>Every node's URL; user i connects to Urls[i % Urls.Count].</summary>
+    public IReadOnlyList<Uri> Urls => _urls.Count > 0 ? _urls : [new Uri("http://127.0.0.1:5000/")];
+
+    public Uri UrlOf(int user) => Urls[user % Urls.Count];
+
+    public IReadOnlyList<int> ServerPids => _serverPids;
+    public int? StorePid { get; private set; }
     public int Rate { get; private set; } = 1000;
     public int Rooms { get; private set; } = 10;
     public int Members { get; private set; } = 10;
@@ -46,7 +62,6 @@ internal sealed class Options
     public double Duration { get; private set; } = 10;
     public double Warmup { get; private set; } = 2;
     public double Drain { get; private set; } = 10;
-    public int? ServerPid { get; private set; }
     public string? Out { get; private set; }
     public string UserPrefix { get; private set; } = "lg";
     public string Password { get; private set; } = "loadgen-password";
@@ -75,10 +90,11 @@ internal sealed class Options
                 throw new ArgumentException($"bad argument {key}");
             }
             var value = args[++i];
-            o.Raw[key[2..]] = value;
+            o.Raw[key[2..]] = o.Raw.TryGetValue(key[2..], out var earlier) ? earlier + "," + value : value;
             switch (key)
             {
-                case "--url": o.Url = new Uri(value.EndsWith('/') ? value : value + "/"); break;
+                case "--url": o._urls.Add(ParseUrl(value)); break;
+                case "--urls": o._urls.AddRange(value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseUrl)); break;
                 case "--rate": o.Rate = Int(value, 1, 200_000); break;
                 case "--rooms": o.Rooms = Int(value, 1, 10_000); break;
                 case "--members": o.Members = Int(value, 1, 1000); break;
@@ -94,7 +110,9 @@ internal sealed class Options
                 case "--duration": o.Duration = Dbl(value, 0.5, 600); break;
                 case "--warmup": o.Warmup = Dbl(value, 0, 120); break;
                 case "--drain": o.Drain = Dbl(value, 0, 120); break;
-                case "--server-pid": o.ServerPid = Int(value, 1, int.MaxValue); break;
+                case "--server-pid": o._serverPids.Add(Int(value, 1, int.MaxValue)); break;
+                case "--server-pids": o._serverPids.AddRange(value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => Int(v, 1, int.MaxValue))); break;
+                case "--store-pid": o.StorePid = Int(value, 1, int.MaxValue); break;
                 case "--out": o.Out = value; break;
                 case "--user-prefix": o.UserPrefix = value.ToLowerInvariant(); break;
                 case "--password": o.Password = value; break;
@@ -103,9 +121,13 @@ internal sealed class Options
                 default: throw new ArgumentException($"unknown option {key}");
             }
         }
-        if (!allowRemote && !IsLoopback(o.Url))
+        if (o._urls.Count > 64)
         {
-            throw new ArgumentException($"{o.Url} is not loopback; pass --allow-remote to load a remote server");
+            throw new ArgumentException("at most 64 URLs");
+        }
+        if (!allowRemote && o.Urls.FirstOrDefault(u => !IsLoopback(u)) is { } remote)
+        {
+            throw new ArgumentException($"{remote} is not loopback; pass --allow-remote to load a remote server");
         }
         if (o.Scenario is "fanout" && o.Rooms * o.Members > 19_500)
         {
@@ -113,6 +135,8 @@ internal sealed class Options
         }
         return o;
     }
+
+    private static Uri ParseUrl(string value) => new(value.EndsWith('/') ? value : value + "/");
 
     private static bool IsLoopback(Uri url) =>
         url.IsLoopback || (IPAddress.TryParse(url.Host, out var ip) && IPAddress.IsLoopback(ip));

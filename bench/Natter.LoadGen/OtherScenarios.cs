@@ -69,10 +69,17 @@ internal sealed class IdleScenario(Options o, HttpClient http, ServerProbe probe
     }
 }
 
-/// <summary>ingest: N senders, each in its own room, each keeping --window sends outstanding; acks per second.</summary>
+/// <summary>
+/// ingest: N senders, each in its own room, each keeping --window sends outstanding; acks per second. With several
+/// URLs, sender i sends through node i mod N (so every node commits to the shared store), and the acks are also
+/// counted per node. Every ack must carry the next seq of its room (gapless, once each): a sender's sends are
+/// acked in any order, but the set of seqs acked in a room must be 1..n without holes or repeats.
+/// </summary>
 internal sealed class IngestScenario(Options o, HttpClient http, ServerProbe probe)
 {
     private readonly LongConcurrentHistogram _ackLatency = new(1, 60_000_000, 3);
+    private readonly ServerProbe _store = new(o.StorePid);
+    private long[] _ackedByNode = [];
     private long _acked, _errors, _rateLimited;
 
     public async Task<Report> RunAsync(CancellationToken ct)
@@ -87,14 +94,21 @@ internal sealed class IngestScenario(Options o, HttpClient http, ServerProbe pro
             await Parallel.ForEachAsync(Enumerable.Range(0, o.Senders), new ParallelOptions { MaxDegreeOfParallelism = o.Concurrency, CancellationToken = ct },
                 async (i, token) => rooms[i] = (await clients[i].CreateRoomAsync($"ingest {runId} {i}", token)).Id);
             await Users.ConnectAllAsync(clients, 64, ct);
+            _ackedByNode = new long[o.Urls.Count];
+            var seqs = Enumerable.Range(0, o.Senders).Select(_ => new List<long>()).ToArray();
+            // stop: no new sends; abandon: sends still unanswered this long after the stop are given up (and reported).
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var abandon = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var measuring = 0;
-            var loops = Enumerable.Range(0, o.Senders).SelectMany(i => Enumerable.Range(0, o.Window).Select(_ => SendLoopAsync(clients[i], rooms[i], () => Volatile.Read(ref measuring) == 1, stop.Token))).ToArray();
-            Console.Error.WriteLine($"{o.Senders} senders x {o.Window} outstanding: {o.Warmup} s warmup + {o.Duration} s");
+            var loops = Enumerable.Range(0, o.Senders).SelectMany(i => Enumerable.Range(0, o.Window)
+                .Select(_ => SendLoopAsync(clients[i], rooms[i], i % o.Urls.Count, seqs[i], () => Volatile.Read(ref measuring) == 1, stop.Token, abandon.Token))).ToArray();
+            Console.Error.WriteLine($"{o.Senders} senders x {o.Window} outstanding over {o.Urls.Count} node(s): {o.Warmup} s warmup + {o.Duration} s");
             await Task.Delay(TimeSpan.FromSeconds(o.Warmup), ct);
             var cpu0 = probe.CpuSeconds();
+            var store0 = _store.CpuSeconds();
             var own0 = ServerProbe.OwnCpuSeconds();
             var acked0 = Interlocked.Read(ref _acked);
+            var byNode0 = _ackedByNode.Select(n => Interlocked.Read(ref n)).ToArray();
             Volatile.Write(ref measuring, 1);
             var last = acked0;
             for (var t = 1; t <= (int)Math.Ceiling(o.Duration); t++)
@@ -106,22 +120,60 @@ internal sealed class IngestScenario(Options o, HttpClient http, ServerProbe pro
             }
             Volatile.Write(ref measuring, 0);
             var acked = Interlocked.Read(ref _acked) - acked0;
+            var byNode = _ackedByNode.Select((_, i) => Interlocked.Read(ref _ackedByNode[i]) - byNode0[i]).ToArray();
             var cpu1 = probe.CpuSeconds();
+            var store1 = _store.CpuSeconds();
             var own1 = ServerProbe.OwnCpuSeconds();
             await stop.CancelAsync();
+            abandon.CancelAfter(TimeSpan.FromSeconds(o.Drain));
             await Task.WhenAll(loops).WaitAsync(TimeSpan.FromSeconds(o.Drain + 10), CancellationToken.None);
+
+            // Correctness: in each room the acked seqs are distinct and without holes (every send was answered).
+            long repeats = 0, holes = 0;
+            foreach (var list in seqs)
+            {
+                if (list.Count == 0)
+                {
+                    continue;
+                }
+                var distinct = list.Distinct().Count();
+                repeats += list.Count - distinct;
+                holes += list.Max() - list.Min() + 1 - distinct;
+            }
+
             report.Add("senders", "senders (= rooms)", o.Senders);
             report.Add("window", "outstanding sends per sender", o.Window);
+            report.Add("nodes", "nodes (URLs)", o.Urls.Count);
             report.Add("acked_per_s", "acked messages/s", acked / o.Duration);
+            if (o.Urls.Count > 1)
+            {
+                for (var i = 0; i < byNode.Length; i++)
+                {
+                    report.Add($"acked_per_s_node{i + 1}", $"acked messages/s through {o.Urls[i].Authority}", byNode[i] / o.Duration);
+                }
+            }
             report.AddLatency("ack", "ack latency", _ackLatency);
             report.Add("errors", "sends refused (error frame)", Interlocked.Read(ref _errors));
             report.Add("rate_limited", "of which rate_limited", Interlocked.Read(ref _rateLimited));
-            report.Add("server_cpu_us_per_ack", "server CPU µs per acked message", cpu0 is { } c0 && cpu1 is { } c1 && acked > 0 ? (c1 - c0) * 1e6 / acked : null, "N2");
-            report.Add("server_cpu_pct", "server CPU % of one core", cpu0 is { } x && cpu1 is { } y ? (y - x) * 100 / o.Duration : null, "N0");
+            report.Add("unanswered", "sends unanswered after the drain", Interlocked.Read(ref _abandoned));
+            report.Add("seq_repeats", "acked seqs repeated in a room", repeats);
+            report.Add("seq_holes", "holes between acked seqs in a room", holes);
+            report.Add("server_cpu_us_per_ack", "server CPU µs per acked message (all nodes)", cpu0 is { } c0 && cpu1 is { } c1 && acked > 0 ? (c1 - c0) * 1e6 / acked : null, "N2");
+            report.Add("server_cpu_pct", "server CPU % of one core (all nodes)", cpu0 is { } x && cpu1 is { } y ? (y - x) * 100 / o.Duration : null, "N0");
+            report.Add("store_cpu_us_per_ack", "database CPU µs per acked message (--store-pid)", store0 is { } d0 && store1 is { } d1 && acked > 0 ? (d1 - d0) * 1e6 / acked : null, "N2");
+            report.Add("store_cpu_pct", "database CPU % of one core", store0 is { } e0 && store1 is { } e1 ? (e1 - e0) * 100 / o.Duration : null, "N0");
             report.Add("loadgen_cpu_pct", "loadgen CPU % of one core", (own1 - own0) * 100 / o.Duration, "N0");
             if (Interlocked.Read(ref _rateLimited) > 0)
             {
                 report.Warn("the server rate-limited sends: raise --Natter:Limits:SendsPerSecond / SendBurst for this benchmark");
+            }
+            if (repeats > 0 || holes > 0)
+            {
+                report.Warn($"acked seqs are not gapless and unique per room: {repeats} repeated, {holes} holes");
+            }
+            if (Interlocked.Read(ref _abandoned) > 0)
+            {
+                report.Warn($"{Interlocked.Read(ref _abandoned)} sends were still unanswered {o.Drain} s after the last send");
             }
             return report;
         }
@@ -131,16 +183,24 @@ internal sealed class IngestScenario(Options o, HttpClient http, ServerProbe pro
         }
     }
 
-    private async Task SendLoopAsync(NatterClient client, string room, Func<bool> measuring, CancellationToken ct)
+    private long _abandoned;
+
+    /// <summary>One outstanding send at a time until stop; a send already on its way is waited for (up to abandon), so every send is answered.</summary>
+    private async Task SendLoopAsync(NatterClient client, string room, int node, List<long> seqs, Func<bool> measuring, CancellationToken stop, CancellationToken abandon)
     {
         var n = 0;
-        while (!ct.IsCancellationRequested)
+        while (!stop.IsCancellationRequested)
         {
             var t0 = Stopwatch.GetTimestamp();
             try
             {
-                await client.SendAsync(room, "i" + (n++).ToString(CultureInfo.InvariantCulture), cancellationToken: ct);
+                var ack = await client.SendAsync(room, "i" + (n++).ToString(CultureInfo.InvariantCulture), cancellationToken: abandon);
                 Interlocked.Increment(ref _acked);
+                Interlocked.Increment(ref _ackedByNode[node]);
+                lock (seqs)
+                {
+                    seqs.Add(ack.Seq);
+                }
                 if (measuring())
                 {
                     _ackLatency.RecordValue(Math.Max(1, Stopwatch.GetElapsedTime(t0).Ticks / 10));
@@ -157,6 +217,7 @@ internal sealed class IngestScenario(Options o, HttpClient http, ServerProbe pro
             }
             catch (OperationCanceledException)
             {
+                Interlocked.Increment(ref _abandoned);
                 return;
             }
         }

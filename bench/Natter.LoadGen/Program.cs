@@ -23,10 +23,10 @@ Console.CancelKeyPress += (_, e) =>
 cts.CancelAfter(TimeSpan.FromSeconds(options.Warmup + options.Duration + options.Drain + (options.Scenario == "search" ? 7200 : 1800)));
 
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency * 2 }) { Timeout = TimeSpan.FromSeconds(120) };
-var probe = new ServerProbe(options.ServerPid);
-if (options.ServerPid is not null && !probe.Enabled)
+var probe = new ServerProbe(options.ServerPids);
+if (options.ServerPids.Count > 0 && !probe.Enabled)
 {
-    Console.Error.WriteLine($"no /proc/{options.ServerPid}: server CPU and RSS will be n/a");
+    Console.Error.WriteLine($"no /proc/PID for one of {string.Join(", ", options.ServerPids)}: server CPU and RSS will be n/a");
 }
 
 var report = options.Scenario switch

@@ -37,7 +37,7 @@ internal sealed class Report(Options options)
     public string Markdown()
     {
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"### {options.Scenario} — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {options.Url}\n\n");
+        sb.Append(CultureInfo.InvariantCulture, $"### {options.Scenario} — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {string.Join(", ", options.Urls)}\n\n");
         sb.Append("| metric | value |\n|---|---:|\n");
         foreach (var (_, label, value, format) in _metrics)
         {
@@ -67,7 +67,7 @@ internal sealed class Report(Options options)
         {
             ["scenario"] = options.Scenario,
             ["date"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
-            ["url"] = options.Url.ToString(),
+            ["url"] = string.Join(",", options.Urls),
             ["machine"] = $"{Environment.MachineName}, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}",
             ["parameters"] = parameters,
             ["metrics"] = metrics,

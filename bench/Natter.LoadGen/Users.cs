@@ -7,7 +7,8 @@ namespace Natter.LoadGen;
 
 /// <summary>
 /// Registers (409 = reuse) and logs in the load generator's users, a bounded number of calls at a time.
-/// Tokens are kept in a cache file per server URL, so a repeated run checks them with GET /api/me (no password
+/// User i talks to o.UrlOf(i) (round-robin over the nodes of a cluster; a token works on every node).
+/// Tokens are kept in a cache file per (first) server URL, so a repeated run checks them with GET /api/me (no password
 /// hash on the server) instead of logging every user in again.
 /// </summary>
 internal static class Users
@@ -23,7 +24,7 @@ internal static class Users
             async (i, token) =>
             {
                 var name = Name(o, kind, i);
-                var client = new NatterClient(o.Url, new NatterClientOptions { ReconnectMinDelay = TimeSpan.FromMilliseconds(200) }, http);
+                var client = new NatterClient(o.UrlOf(i), new NatterClientOptions { ReconnectMinDelay = TimeSpan.FromMilliseconds(200) }, http);
                 if (!cache.TryGetValue(name, out var saved) || !await IsValidAsync(client, saved, token))
                 {
                     cache[name] = await client.RegisterOrLoginAsync(name, o.Password, token);

@@ -26,6 +26,31 @@ public sealed class AccountPagesTests(BrowserFixture browser) : BrowserTest(brow
 
     static ILocator Dialog(ChatUser user, string name) => user.Page.GetByRole(AriaRole.Dialog, new() { Name = name });
 
+    /// <summary>A browser of its own, registered as this user (and so signed in).</summary>
+    async Task<ChatUser> RegisteredAsync(string name)
+    {
+        var user = await UserAsync(name);
+        await user.RegisterAsync().WaitAsync(Slow, Ct);
+        return user;
+    }
+
+    /// <summary>alice and bob, registered, both in alice's room "tea".</summary>
+    async Task<(ChatUser Alice, ChatUser Bob)> AliceAndBobInTeaAsync()
+    {
+        var alice = await RegisteredAsync("alice");
+        var bob = await RegisteredAsync("bob");
+        await alice.CreateRoomAsync("tea").WaitAsync(Slow, Ct);
+        await bob.JoinPublicRoomAsync("tea").WaitAsync(Slow, Ct);
+        return (alice, bob);
+    }
+
+    /// <summary>Opens the profile and account dialog with the user's own button; the dialog.</summary>
+    static async Task<ILocator> OpenAccountAsync(ChatUser user)
+    {
+        await user.Page.GetByRole(AriaRole.Button, new() { NameRegex = new("Profile and account$") }).ClickAsync().WaitAsync(Slow, Ct);
+        return Dialog(user, "Profile and account");
+    }
+
     static async Task AssertNoSeriousAxeAsync(ChatUser user, string view)
     {
         var serious = (await AxeAsync(user, view)).Where(v => v.Impact is "serious" or "critical").ToList();
@@ -35,15 +60,9 @@ public sealed class AccountPagesTests(BrowserFixture browser) : BrowserTest(brow
     [Fact]
     public async Task A_display_name_changed_on_the_profile_page_is_what_another_user_sees()
     {
-        var alice = await UserAsync("alice");
-        await alice.RegisterAsync().WaitAsync(Slow, Ct);
-        var bob = await UserAsync("bob");
-        await bob.RegisterAsync().WaitAsync(Slow, Ct);
-        await alice.CreateRoomAsync("tea").WaitAsync(Slow, Ct);
-        await bob.JoinPublicRoomAsync("tea").WaitAsync(Slow, Ct);
+        var (alice, bob) = await AliceAndBobInTeaAsync();
 
-        await alice.Page.GetByRole(AriaRole.Button, new() { NameRegex = new("Profile and account$") }).ClickAsync().WaitAsync(Slow, Ct);
-        var account = Dialog(alice, "Profile and account");
+        var account = await OpenAccountAsync(alice);
         await Expect(account).ToBeVisibleAsync().WaitAsync(Slow, Ct);
         var nameBox = account.GetByLabel("Display name");
         await Expect(nameBox).ToBeFocusedAsync().WaitAsync(Slow, Ct);
@@ -74,15 +93,9 @@ public sealed class AccountPagesTests(BrowserFixture browser) : BrowserTest(brow
     [Fact]
     public async Task A_picture_uploaded_on_the_profile_page_is_the_avatar_another_user_sees_until_it_is_removed()
     {
-        var alice = await UserAsync("alice");
-        await alice.RegisterAsync().WaitAsync(Slow, Ct);
-        var bob = await UserAsync("bob");
-        await bob.RegisterAsync().WaitAsync(Slow, Ct);
-        await alice.CreateRoomAsync("tea").WaitAsync(Slow, Ct);
-        await bob.JoinPublicRoomAsync("tea").WaitAsync(Slow, Ct);
+        var (alice, bob) = await AliceAndBobInTeaAsync();
 
-        await alice.Page.GetByRole(AriaRole.Button, new() { NameRegex = new("Profile and account$") }).ClickAsync().WaitAsync(Slow, Ct);
-        var account = Dialog(alice, "Profile and account");
+        var account = await OpenAccountAsync(alice);
         await Expect(account.GetByRole(AriaRole.Button, new() { Name = "Remove picture" })).ToBeHiddenAsync().WaitAsync(Slow, Ct);
 
         // A file that is not an image is refused with the server's reason, and nothing changes.
@@ -113,13 +126,11 @@ public sealed class AccountPagesTests(BrowserFixture browser) : BrowserTest(brow
     [Fact]
     public async Task A_password_changed_on_the_account_page_signs_out_the_other_browser()
     {
-        var alice = await UserAsync("alice");
-        await alice.RegisterAsync().WaitAsync(Slow, Ct);
+        var alice = await RegisteredAsync("alice");
         var laptop = await UserAsync("alice");
         await laptop.LogInAsync().WaitAsync(Slow, Ct);
 
-        await alice.Page.GetByRole(AriaRole.Button, new() { NameRegex = new("Profile and account$") }).ClickAsync().WaitAsync(Slow, Ct);
-        var account = Dialog(alice, "Profile and account");
+        var account = await OpenAccountAsync(alice);
         await Expect(account.GetByRole(AriaRole.Button, new() { NameRegex = new("^Log out this device") })).ToHaveCountAsync(2).WaitAsync(Slow, Ct);
         await account.GetByLabel("Current password").FillAsync(ChatUser.Password);
         await account.GetByLabel("New password").FillAsync("a brand new password");
@@ -134,10 +145,8 @@ public sealed class AccountPagesTests(BrowserFixture browser) : BrowserTest(brow
     [Fact]
     public async Task Blocking_from_the_direct_message_header_asks_first_and_lists_the_user_under_blocked_users()
     {
-        var alice = await UserAsync("alice");
-        await alice.RegisterAsync().WaitAsync(Slow, Ct);
-        var mallory = await UserAsync("mallory");
-        await mallory.RegisterAsync().WaitAsync(Slow, Ct);
+        var alice = await RegisteredAsync("alice");
+        var mallory = await RegisteredAsync("mallory");
         await alice.StartDirectMessageAsync("mallory").WaitAsync(Slow, Ct);
 
         await alice.Page.GetByRole(AriaRole.Button, new() { Name = "Block mallory" }).ClickAsync().WaitAsync(Slow, Ct);
@@ -147,8 +156,7 @@ public sealed class AccountPagesTests(BrowserFixture browser) : BrowserTest(brow
         await confirm.GetByRole(AriaRole.Button, new() { Name = "Block", Exact = true }).ClickAsync().WaitAsync(Slow, Ct);
         await Expect(alice.Page.GetByRole(AriaRole.Button, new() { Name = "Unblock mallory" }).First).ToBeVisibleAsync().WaitAsync(Slow, Ct);
 
-        await alice.Page.GetByRole(AriaRole.Button, new() { NameRegex = new("Profile and account$") }).ClickAsync().WaitAsync(Slow, Ct);
-        var blocked = Dialog(alice, "Profile and account").GetByRole(AriaRole.List, new() { Name = "Blocked users" });
+        var blocked = (await OpenAccountAsync(alice)).GetByRole(AriaRole.List, new() { Name = "Blocked users" });
         await Expect(blocked.GetByText("@mallory")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
         AssertNoPageErrors();
     }
@@ -156,10 +164,8 @@ public sealed class AccountPagesTests(BrowserFixture browser) : BrowserTest(brow
     [Fact]
     public async Task An_admin_disables_an_account_after_confirming_and_that_users_page_shows_they_are_signed_out()
     {
-        var carol = await UserAsync("carol");
-        await carol.RegisterAsync().WaitAsync(Slow, Ct);
-        var boss = await UserAsync("boss");
-        await boss.RegisterAsync().WaitAsync(Slow, Ct);
+        var carol = await RegisteredAsync("carol");
+        var boss = await RegisteredAsync("boss");
         await Expect(carol.Page.GetByRole(AriaRole.Button, new() { Name = "Admin" })).ToBeHiddenAsync().WaitAsync(Slow, Ct);
 
         await boss.Page.GetByRole(AriaRole.Button, new() { Name = "Admin", Exact = true }).ClickAsync().WaitAsync(Slow, Ct);

@@ -8,75 +8,9 @@ namespace Natter.ClusterTests;
 /// Rooms with owners across nodes (protocol v2 §4): a removed member stops receiving at once on every node, and
 /// membership changes made while the bus is away reach every node once it is back.
 /// </summary>
-public sealed class ClusterRoomTests : IAsyncLifetime
+public sealed class ClusterRoomTests : ClusterTest
 {
     private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(20);
-    private readonly List<IAsyncDisposable> _owned = [];
-    private readonly List<TestServer> _nodes = [];
-    private ClusterConfig? _config;
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public async ValueTask DisposeAsync()
-    {
-        Exception? failure = null;
-        for (var i = _owned.Count - 1; i >= 0; i--)
-        {
-            try
-            {
-                await _owned[i].DisposeAsync();
-            }
-            catch (Exception e) when (e is TimeoutException or OperationCanceledException)
-            {
-                // A node slow to stop must not hide the test's own result.
-            }
-            catch (Exception e)
-            {
-                failure ??= e;
-            }
-        }
-
-        if (_config is not null)
-        {
-            await _config.DropDatabaseAsync();
-        }
-
-        if (failure is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-        }
-    }
-
-    private T Own<T>(T item) where T : IAsyncDisposable
-    {
-        _owned.Add(item);
-        return item;
-    }
-
-    private async Task<TestServer[]> StartNodesAsync(ClusterConfig config, int count)
-    {
-        _config = config;
-        var nodes = new TestServer[count];
-        for (var i = 0; i < count; i++)
-        {
-            nodes[i] = Own(await TestServer.StartAsync(new ServerOptions
-            {
-                Name = $"node{i}",
-                Cluster = config,
-                IgnoreErrorsFrom = ["Microsoft.Extensions.Diagnostics.HealthChecks"],
-            }));
-            _nodes.Add(nodes[i]);
-        }
-
-        return nodes;
-    }
-
-    private async Task<TestSocket> ConnectAsync(TestUser user, IServerUnderTest node)
-    {
-        var socket = Own(await user.At(node).ConnectAsync());
-        await socket.WelcomeAsync();
-        return socket;
-    }
 
     private static double PublishFailures(string metrics) => metrics.Split('\n')
         .Where(l => l.StartsWith("natter_bus_publish_failures_total", StringComparison.Ordinal))
@@ -112,14 +46,14 @@ public sealed class ClusterRoomTests : IAsyncLifetime
     [Fact]
     public async Task A_kick_on_node_A_reaches_the_kicked_users_socket_on_node_B_and_nothing_of_the_room_follows()
     {
-        var nodes = await StartNodesAsync(ClusterConfig.Create(), 2);
+        var nodes = await Cluster.StartNodesAsync(ClusterConfig.Create(), 2);
         var amy = (await TestUser.RegisterAsync(nodes[0].BaseUri, "amy")).At(nodes[0]);
         var ben = (await TestUser.RegisterAsync(nodes[1].BaseUri, "ben")).At(nodes[1]);
         var room = await amy.CreateRoomAsync("club");
         var other = await amy.CreateRoomAsync("other");
         await ben.JoinAsync(room);
         await ben.JoinAsync(other);
-        var benSocket = await ConnectAsync(ben, nodes[1]);
+        var benSocket = await Cluster.ConnectAsync(ben, nodes[1]);
 
         // Before the kick ben hears the room (so node B has it cached with ben in it).
         var seq = await amy.PostMessageAsync(room, "before");
@@ -132,8 +66,8 @@ public sealed class ClusterRoomTests : IAsyncLifetime
     [Fact]
     public async Task Membership_changes_made_while_Redis_was_down_reach_the_other_node_after_it_restarts()
     {
-        var redis = Own(await RedisProcess.StartAsync());
-        var nodes = await StartNodesAsync(ClusterConfig.Create(redis.Endpoint), 2);
+        var redis = Cluster.Own(await RedisProcess.StartAsync());
+        var nodes = await Cluster.StartNodesAsync(ClusterConfig.Create(redis.Endpoint), 2);
         var amy = (await TestUser.RegisterAsync(nodes[0].BaseUri, "amy")).At(nodes[0]);
         var ben = (await TestUser.RegisterAsync(nodes[1].BaseUri, "ben")).At(nodes[1]);
         var cal = (await TestUser.RegisterAsync(nodes[1].BaseUri, "cal")).At(nodes[1]);
@@ -148,8 +82,8 @@ public sealed class ClusterRoomTests : IAsyncLifetime
 
         await ben.JoinAsync(room);
         await ben.JoinAsync(other);
-        var benSocket = await ConnectAsync(ben, nodes[1]);
-        var calSocket = await ConnectAsync(cal, nodes[1]);
+        var benSocket = await Cluster.ConnectAsync(ben, nodes[1]);
+        var calSocket = await Cluster.ConnectAsync(cal, nodes[1]);
         var seq = await amy.PostMessageAsync(room, "before");
         await benSocket.WaitForSeqAsync(room, seq, Delivery);
 
@@ -179,30 +113,17 @@ public sealed class ClusterRoomTests : IAsyncLifetime
     [Fact]
     public async Task A_kick_made_on_a_node_cut_off_from_Redis_reaches_the_other_nodes_when_its_link_returns()
     {
-        var config = ClusterConfig.Create();
-        _config = config;
-        var proxy = Own(new FaultProxy(Faults.RedisPort));
-        var node0 = Own(await TestServer.StartAsync(new ServerOptions
-        {
-            Name = "node0",
-            Cluster = config,
-            IgnoreErrorsFrom = ["Microsoft.Extensions.Diagnostics.HealthChecks"],
-        }));
-        var node1 = Own(await TestServer.StartAsync(new ServerOptions
-        {
-            Name = "node1",
-            Cluster = config,
-            Settings = [Faults.ThroughRedisProxy(proxy)],
-            IgnoreErrorsFrom = ["Microsoft.Extensions.Diagnostics.HealthChecks"],
-        }));
-        _nodes.AddRange([node0, node1]);
+        var config = Cluster.Use(ClusterConfig.Create());
+        var proxy = Cluster.Own(new FaultProxy(Faults.RedisPort));
+        var node0 = await Cluster.StartNodeAsync(ClusterScope.Node(config, "node0"));
+        var node1 = await Cluster.StartNodeAsync(ClusterScope.Node(config, "node1", Faults.ThroughRedisProxy(proxy)));
         var amy = (await TestUser.RegisterAsync(node1.BaseUri, "amy")).At(node1);
         var ben = (await TestUser.RegisterAsync(node0.BaseUri, "ben")).At(node0);
         var room = await amy.CreateRoomAsync("club");
         var other = await amy.CreateRoomAsync("other");
         await ben.JoinAsync(room);
         await ben.JoinAsync(other);
-        var benSocket = await ConnectAsync(ben, node0);
+        var benSocket = await Cluster.ConnectAsync(ben, node0);
         var seq = await amy.PostMessageAsync(room, "before");
         await benSocket.WaitForSeqAsync(room, seq, Delivery);
 

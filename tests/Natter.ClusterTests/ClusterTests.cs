@@ -8,88 +8,14 @@ namespace Natter.ClusterTests;
 /// Several nodes on one MariaDB database and one Redis: each test gets its own database and Redis key prefix,
 /// so tests never hear each other. Nodes run in this process (TestServer) except the one a test kills (ServerProcess).
 /// </summary>
-public sealed class ClusterTests : IAsyncLifetime
+public sealed class ClusterTests : ClusterTest
 {
     private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(20);
-    private readonly List<IAsyncDisposable> _owned = [];
-    private readonly List<TestServer> _nodes = [];
-    private ClusterConfig? _config;
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public async ValueTask DisposeAsync()
-    {
-        Exception? failure = null;
-        for (var i = _owned.Count - 1; i >= 0; i--)
-        {
-            try
-            {
-                await _owned[i].DisposeAsync();
-            }
-            catch (Exception e) when (e is TimeoutException or OperationCanceledException)
-            {
-                // A node slow to stop must not hide the test's own result.
-            }
-            catch (Exception e)
-            {
-                // A node that logged an error while stopping fails the test, once everything else is gone too.
-                failure ??= e;
-            }
-        }
-
-        if (_config is not null)
-        {
-            await _config.DropDatabaseAsync();
-        }
-
-        if (failure is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-        }
-    }
-
-    private T Own<T>(T item) where T : IAsyncDisposable
-    {
-        _owned.Add(item);
-        return item;
-    }
-
-    private async Task<TestServer[]> StartNodesAsync(ClusterConfig config, int count)
-    {
-        _config = config;
-        var nodes = new TestServer[count];
-        for (var i = 0; i < count; i++)
-        {
-            // One at a time: the first creates the database and the schema.
-            nodes[i] = Own(await TestServer.StartAsync(Node(config, $"node{i}")));
-            _nodes.Add(nodes[i]);
-        }
-
-        return nodes;
-    }
-
-    // An unhealthy /healthz is logged as an error by the health check service; the tests assert /healthz itself.
-    private static ServerOptions Node(ClusterConfig config, string name, params string[] settings) =>
-        new() { Name = name, Cluster = config, Settings = settings, IgnoreErrorsFrom = ["Microsoft.Extensions.Diagnostics.HealthChecks"] };
-
-    /// <summary>The user's socket on the node, once welcomed.</summary>
-    private async Task<TestSocket> ConnectAsync(TestUser user, IServerUnderTest node)
-    {
-        var socket = Own(await user.At(node).ConnectAsync());
-        await socket.WelcomeAsync();
-        return socket;
-    }
-
-    private void AssertNoServerErrors()
-    {
-        var errors = _nodes.SelectMany(n => n.Errors.Lines).ToArray();
-        Assert.True(errors.Length == 0, "server error log lines:\n" + string.Join("\n", errors));
-    }
 
     [Fact]
     public async Task Clients_on_three_nodes_see_every_room_and_direct_message_once_in_order()
     {
-        var nodes = await StartNodesAsync(ClusterConfig.Create(), 3);
+        var nodes = await Cluster.StartNodesAsync(ClusterConfig.Create(), 3);
         string[] names = ["ann", "ben", "cat"];
 
         // Every token comes from node0's login: sessions live in the shared store, so they work on every node.
@@ -105,7 +31,7 @@ public sealed class ClusterTests : IAsyncLifetime
         var clients = new TestSocket[3];
         for (var i = 0; i < 3; i++)
         {
-            clients[i] = await ConnectAsync(users[i], nodes[i]);
+            clients[i] = await Cluster.ConnectAsync(users[i], nodes[i]);
         }
 
         foreach (var node in nodes)
@@ -168,14 +94,14 @@ public sealed class ClusterTests : IAsyncLifetime
         var metrics = await nodes[1].MetricsAsync();
         Assert.Contains("natter_messages_delivered", metrics, StringComparison.Ordinal);
         Assert.Contains("natter_bus_lag", metrics, StringComparison.Ordinal);
-        AssertNoServerErrors();
+        Cluster.AssertNoServerErrors();
     }
 
     [Fact]
     public async Task Concurrent_writers_on_two_nodes_never_produce_a_duplicate_or_missing_seq()
     {
         var config = ClusterConfig.Create();
-        var nodes = await StartNodesAsync(config, 2);
+        var nodes = await Cluster.StartNodesAsync(config, 2);
         string[] names = ["writer0", "writer1", "writer2", "writer3"];
         var users = new TestUser[names.Length];
         for (var i = 0; i < names.Length; i++)
@@ -192,7 +118,7 @@ public sealed class ClusterTests : IAsyncLifetime
         var clients = new TestSocket[names.Length];
         for (var i = 0; i < names.Length; i++)
         {
-            clients[i] = await ConnectAsync(users[i], nodes[i % 2]);
+            clients[i] = await Cluster.ConnectAsync(users[i], nodes[i % 2]);
         }
 
         // Four writers, two per node, each with eight sends in flight: both nodes commit batches into the same room at once.
@@ -223,15 +149,15 @@ public sealed class ClusterTests : IAsyncLifetime
             c.AssertGapless(room, total);
         }
 
-        AssertNoServerErrors();
+        Cluster.AssertNoServerErrors();
     }
 
     [Fact]
     public async Task A_node_killed_mid_stream_loses_nothing_its_clients_resync_elsewhere_and_its_users_go_offline_in_time()
     {
         var config = ClusterConfig.Create();
-        var nodes = await StartNodesAsync(config, 2);
-        var victim = Own(await ServerProcess.StartAsync(Node(config, "victim")));
+        var nodes = await Cluster.StartNodesAsync(config, 2);
+        var victim = await Cluster.StartProcessAsync(ClusterScope.Node(config, "victim"));
 
         var amy = await TestUser.RegisterAsync(nodes[0].BaseUri, "amy");
         var bob = await TestUser.RegisterAsync(nodes[1].BaseUri, "bob");
@@ -242,10 +168,10 @@ public sealed class ClusterTests : IAsyncLifetime
         await kim.JoinAsync(room);
         await zed.JoinAsync(room);
 
-        var amyC = await ConnectAsync(amy, nodes[0]);
-        var bobC = await ConnectAsync(bob, nodes[1]);
-        var kimOld = await ConnectAsync(kim, victim);
-        await ConnectAsync(zed, victim); // zed stays on the victim and never comes back
+        var amyC = await Cluster.ConnectAsync(amy, nodes[0]);
+        var bobC = await Cluster.ConnectAsync(bob, nodes[1]);
+        var kimOld = await Cluster.ConnectAsync(kim, victim);
+        await Cluster.ConnectAsync(zed, victim); // zed stays on the victim and never comes back
         string[] everyone = ["amy", "bob", "kim", "zed"];
         await Wait.UntilAsync(async () => (await amy.At(nodes[1]).OnlineAsync()).SequenceEqual(everyone), "all four online", TimeSpan.FromSeconds(5));
 
@@ -275,7 +201,7 @@ public sealed class ClusterTests : IAsyncLifetime
                 catch (Exception e) when (e is InvalidOperationException or TimeoutException && current == kimOld)
                 {
                     await kimOld.Closed.WaitAsync(TimeSpan.FromSeconds(20));
-                    current = kimNew = await ConnectAsync(kim, nodes[0]);
+                    current = kimNew = await Cluster.ConnectAsync(kim, nodes[0]);
                     await current.SyncAsync(new Dictionary<string, long> { [room] = kimOld.LastSeq(room) });
                     k--;
                 }
@@ -320,20 +246,20 @@ public sealed class ClusterTests : IAsyncLifetime
         }
 
         Assert.True(offlineAfter <= config.PresenceTtl, $"zed went offline {offlineAfter.TotalSeconds:F1} s after the kill");
-        AssertNoServerErrors();
+        Cluster.AssertNoServerErrors();
     }
 
     [Fact]
     public async Task After_Redis_restarts_mid_stream_delivery_resumes_and_gaps_are_filled()
     {
-        var redis = Own(await RedisProcess.StartAsync());
-        var nodes = await StartNodesAsync(ClusterConfig.Create(redis.Endpoint), 2);
+        var redis = Cluster.Own(await RedisProcess.StartAsync());
+        var nodes = await Cluster.StartNodesAsync(ClusterConfig.Create(redis.Endpoint), 2);
         var amy = await TestUser.RegisterAsync(nodes[0].BaseUri, "amy");
         var bob = await TestUser.RegisterAsync(nodes[1].BaseUri, "bob");
         var room = await amy.CreateRoomAsync("weather");
         await bob.JoinAsync(room);
-        var amyC = await ConnectAsync(amy, nodes[0]);
-        var bobC = await ConnectAsync(bob, nodes[1]);
+        var amyC = await Cluster.ConnectAsync(amy, nodes[0]);
+        var bobC = await Cluster.ConnectAsync(bob, nodes[1]);
 
         var acked = new ConcurrentDictionary<string, long>();
         using var stop = new CancellationTokenSource();
@@ -378,7 +304,7 @@ public sealed class ClusterTests : IAsyncLifetime
         // The outage left gaps, and this node filled them (each node has its own counters, even in one process).
         var gaps = (await nodes[0].MetricsAsync()).Split('\n').Single(l => l.StartsWith("natter_bus_gaps_filled_total{", StringComparison.Ordinal));
         Assert.True(double.Parse(gaps[(gaps.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture) > 0, gaps);
-        AssertNoServerErrors();
+        Cluster.AssertNoServerErrors();
     }
 
     [Fact]
@@ -386,15 +312,15 @@ public sealed class ClusterTests : IAsyncLifetime
     {
         var closed = TestServices.FreePort();
         var good = ClusterConfig.Create();
-        _config = good;
+        Cluster.Use(good);
 
         var e1 = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(
-            Node(good, "no-redis", $"Natter:Bus:RedisConnectionString=127.0.0.1:{closed}", "Natter:Bus:RedisConnectTimeout=00:00:01")));
+            ClusterScope.Node(good, "no-redis", $"Natter:Bus:RedisConnectionString=127.0.0.1:{closed}", "Natter:Bus:RedisConnectTimeout=00:00:01")));
         Assert.Contains("Redis", e1.Message, StringComparison.Ordinal);
 
         var badMySql = new MySqlConnector.MySqlConnectionStringBuilder(good.MySql) { Port = (uint)closed, ConnectionTimeout = 2 }.ConnectionString;
         var e2 = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(
-            Node(good, "no-mysql", "Natter:Storage:MySqlConnectionString=" + badMySql)));
+            ClusterScope.Node(good, "no-mysql", "Natter:Storage:MySqlConnectionString=" + badMySql)));
         Assert.Contains("MySQL", e2.Message, StringComparison.Ordinal);
     }
 }

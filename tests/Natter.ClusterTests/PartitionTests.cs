@@ -9,62 +9,13 @@ namespace Natter.ClusterTests;
 /// the other nodes keep acking, presence agrees with the open sockets everywhere, and the logs stay readable.
 /// Every wait is a generous liveness bound, never a timing claim.
 /// </summary>
-public sealed class PartitionTests : IAsyncLifetime
+public sealed class PartitionTests : ClusterTest
 {
     private static readonly TimeSpan Catchup = TimeSpan.FromSeconds(30);
-    private readonly List<IAsyncDisposable> _owned = [];
-    private ClusterConfig? _config;
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public async ValueTask DisposeAsync()
-    {
-        Exception? failure = null;
-        for (var i = _owned.Count - 1; i >= 0; i--)
-        {
-            try
-            {
-                await _owned[i].DisposeAsync();
-            }
-            catch (Exception e) when (e is TimeoutException or OperationCanceledException)
-            {
-                // A node slow to stop must not hide the test's own result.
-            }
-            catch (Exception e)
-            {
-                // A node that logged an error fails the test, once everything else is gone too.
-                failure ??= e;
-            }
-        }
-
-        if (_config is not null)
-        {
-            await _config.DropDatabaseAsync();
-        }
-
-        if (failure is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-        }
-    }
-
-    private T Own<T>(T item) where T : IAsyncDisposable
-    {
-        _owned.Add(item);
-        return item;
-    }
 
     /// <summary>A node in this process; it fails the test when it logged an error (checked as it stops).</summary>
-    private async Task<TestServer> NodeAsync(ClusterConfig config, string name, params string[] settings)
-    {
-        _config = config;
-        return Own(await TestServer.StartAsync(new ServerOptions
-        {
-            Name = name,
-            Cluster = config,
-            Settings = settings.Length == 0 ? Faults.StoreTimeouts : settings,
-        }));
-    }
+    private Task<TestServer> NodeAsync(ClusterConfig config, string name, params string[] settings) =>
+        Cluster.StartNodeAsync(new ServerOptions { Name = name, Cluster = config, Settings = settings.Length == 0 ? Faults.StoreTimeouts : settings });
 
     private static async Task<TestUser> UserAsync(TestServer node, string name) => (await TestUser.RegisterAsync(node.BaseUri, name)).At(node);
 
@@ -72,7 +23,7 @@ public sealed class PartitionTests : IAsyncLifetime
     {
         var chatter = new Chatter(user, node, rooms, history);
         await chatter.ConnectAsync();
-        Own(new Closer(chatter));
+        Cluster.Own(new Closer(chatter));
         return chatter;
     }
 
@@ -80,11 +31,11 @@ public sealed class PartitionTests : IAsyncLifetime
     public async Task A_sync_that_meets_a_dead_store_is_answered_internal_and_the_socket_keeps_answering()
     {
         var config = ClusterConfig.Create();
-        var mysql = Own(new FaultProxy(Faults.MySqlPort));
+        var mysql = Cluster.Own(new FaultProxy(Faults.MySqlPort));
         var node = await NodeAsync(config, "node0", Faults.ThroughMySqlProxy(config, mysql));
         var user = await UserAsync(node, "amy");
         var room = await user.CreateRoomAsync("notes");
-        var amy = Own(await TestSocket.ConnectAsync(new Uri(node.BaseUri, "/ws"), user.Token, name: "amy"));
+        var amy = Cluster.Own(await TestSocket.ConnectAsync(new Uri(node.BaseUri, "/ws"), user.Token, name: "amy"));
         await amy.WelcomeAsync();
         for (var k = 0; k < 3; k++)
         {
@@ -112,7 +63,7 @@ public sealed class PartitionTests : IAsyncLifetime
         var socket = amy;
         if (!Chatter.IsOpen(amy))
         {
-            socket = Own(await TestSocket.ConnectAsync(new Uri(node.BaseUri, "/ws"), user.Token, name: "amy"));
+            socket = Cluster.Own(await TestSocket.ConnectAsync(new Uri(node.BaseUri, "/ws"), user.Token, name: "amy"));
             await socket.WelcomeAsync();
         }
 
@@ -137,7 +88,7 @@ public sealed class PartitionTests : IAsyncLifetime
     public async Task A_node_cut_off_from_MariaDB_while_it_holds_a_room_lock_stops_no_other_room_and_that_room_only_briefly()
     {
         var config = ClusterConfig.Create();
-        var mysql = Own(new FaultProxy(Faults.MySqlPort));
+        var mysql = Cluster.Own(new FaultProxy(Faults.MySqlPort));
         var healthy = await NodeAsync(config, "node0");
         var cut = await NodeAsync(config, "node1", Faults.ThroughMySqlProxy(config, mysql));
 
@@ -197,7 +148,7 @@ public sealed class PartitionTests : IAsyncLifetime
     public async Task After_a_node_is_cut_off_from_Redis_past_half_the_TTL_every_node_and_every_client_agree_on_who_is_online()
     {
         var config = ClusterConfig.Create();
-        var redis = Own(new FaultProxy(Faults.RedisPort));
+        var redis = Cluster.Own(new FaultProxy(Faults.RedisPort));
         var node0 = await NodeAsync(config, "node0");
         var node1 = await NodeAsync(config, "node1", [.. Faults.StoreTimeouts, Faults.ThroughRedisProxy(redis)]);
         var users = new Dictionary<string, TestUser>();
@@ -214,7 +165,7 @@ public sealed class PartitionTests : IAsyncLifetime
 
         async Task<TestSocket> ConnectAsync(string name, IServerUnderTest node)
         {
-            var socket = Own(await TestSocket.ConnectAsync(new Uri(node.BaseUri, "/ws"), users[name].Token, name: name));
+            var socket = Cluster.Own(await TestSocket.ConnectAsync(new Uri(node.BaseUri, "/ws"), users[name].Token, name: name));
             await socket.WelcomeAsync();
             return socket;
         }
@@ -292,16 +243,15 @@ public sealed class PartitionTests : IAsyncLifetime
     public async Task A_store_outage_is_logged_once_going_with_a_count_while_gone_and_once_back_not_once_per_failed_commit()
     {
         var config = ClusterConfig.Create();
-        _config = config;
-        var mysql = Own(new FaultProxy(Faults.MySqlPort));
+        var mysql = Cluster.Own(new FaultProxy(Faults.MySqlPort));
 
         // Its own process: the test reads the node's log as an operator would.
-        var node = Own(await ServerProcess.StartAsync(new ServerOptions
+        var node = await Cluster.StartProcessAsync(new ServerOptions
         {
             Name = "node0",
             Cluster = config,
             Settings = [.. Faults.ThroughMySqlProxy(config, mysql), "Logging:LogLevel:Natter=Information"],
-        }));
+        });
         var user = await TestUser.RegisterAsync(node.BaseUri, "amy");
         var room = await user.CreateRoomAsync("log");
         var history = new History();
@@ -336,8 +286,8 @@ public sealed class PartitionTests : IAsyncLifetime
     public async Task A_node_cut_from_MariaDB_and_then_from_Redis_mid_stream_loses_no_acked_message_leaves_no_zombie_and_presence_converges()
     {
         var config = ClusterConfig.Create();
-        var mysql = Own(new FaultProxy(Faults.MySqlPort));
-        var redis = Own(new FaultProxy(Faults.RedisPort));
+        var mysql = Cluster.Own(new FaultProxy(Faults.MySqlPort));
+        var redis = Cluster.Own(new FaultProxy(Faults.RedisPort));
         var node0 = await NodeAsync(config, "node0");
         var node1 = await NodeAsync(config, "node1");
         var node2 = await NodeAsync(config, "node2", [.. Faults.ThroughMySqlProxy(config, mysql), Faults.ThroughRedisProxy(redis)]);

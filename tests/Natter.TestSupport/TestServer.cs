@@ -113,6 +113,21 @@ public sealed class TestServer : IServerUnderTest, IAsyncDisposable
         return (await TestUser.RegisterAsync(BaseUri, name)).At(this);
     }
 
+    /// <summary>
+    /// Registers and logs in users with exactly these names, in order (for a server of the test's own, where the
+    /// names are free). Several at once: <c>var (amy, ben) = await server.UsersNamedAsync("amy", "ben");</c>
+    /// </summary>
+    public async Task<TestUser[]> UsersNamedAsync(params string[] names)
+    {
+        var users = new TestUser[names.Length];
+        for (var i = 0; i < names.Length; i++)
+        {
+            users[i] = (await TestUser.RegisterAsync(BaseUri, names[i])).At(this);
+        }
+
+        return users;
+    }
+
     /// <summary>A socket to this server with the user's token; closed at the latest when the server stops.</summary>
     public async Task<TestSocket> ConnectAsync(TestUser user, Action<ClientWebSocketOptions>? options = null)
     {

@@ -58,6 +58,22 @@ public sealed class TestUser
             ? server.ConnectAsync(this, options)
             : TestSocket.ConnectAsync(new Uri(BaseUri, "/ws"), Token, options, name: Username);
 
+    /// <summary>A socket with this user's token, once its "welcome" has come (closed again when that fails).</summary>
+    public async Task<TestSocket> ConnectWelcomedAsync()
+    {
+        var socket = await ConnectAsync();
+        try
+        {
+            await socket.WelcomeAsync();
+            return socket;
+        }
+        catch
+        {
+            await socket.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>Creates a group room; returns its id.</summary>
     public async Task<string> CreateRoomAsync(string name = "room")
     {

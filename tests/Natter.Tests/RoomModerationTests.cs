@@ -46,6 +46,18 @@ public sealed class RoomModerationTests
         return Str(await Json(r, HttpStatusCode.Created), "id");
     }
 
+    /// <summary>A public group room of the owner's that the members have joined, in this order.</summary>
+    private static async Task<string> RoomAsync(TestUser owner, string name, params TestUser[] members)
+    {
+        var room = await CreateAsync(owner, name);
+        foreach (var member in members)
+        {
+            await member.JoinAsync(room);
+        }
+
+        return room;
+    }
+
     private static async Task<string[]> MembersAsync(TestUser user, string room)
     {
         using var r = await Send(user, HttpMethod.Get, $"/api/rooms/{room}/members");
@@ -68,8 +80,7 @@ public sealed class RoomModerationTests
     public async Task The_room_object_carries_topic_visibility_members_and_the_callers_role_everywhere()
     {
         await using var server = await TestServer.StartAsync();
-        var amy = await Named(server, "amy");
-        var ben = await Named(server, "ben");
+        var (amy, ben) = await server.UsersNamedAsync("amy", "ben");
 
         using var created = await Send(amy, HttpMethod.Post, "/api/rooms", new { name = "plans", topic = "  what next  " });
         var room = await Json(created, HttpStatusCode.Created);
@@ -107,9 +118,7 @@ public sealed class RoomModerationTests
     public async Task A_private_room_is_invisible_and_unjoinable_without_an_invitation()
     {
         await using var server = await TestServer.StartAsync();
-        var amy = await Named(server, "amy");
-        var ben = await Named(server, "ben");
-        var cal = await Named(server, "cal");
+        var (amy, ben, cal) = await server.UsersNamedAsync("amy", "ben", "cal");
         var room = await CreateAsync(amy, "hideout", visibility: "private");
 
         using (var http = ben.Http())
@@ -121,8 +130,7 @@ public sealed class RoomModerationTests
         await Expect(HttpStatusCode.Forbidden, Send(ben, HttpMethod.Get, $"/api/rooms/{room}/messages"));
         await Expect(HttpStatusCode.Forbidden, Invite(cal, room, "ben")); // not a member: cannot invite
 
-        await using var benSocket = await ben.ConnectAsync();
-        await benSocket.WelcomeAsync();
+        await using var benSocket = await ben.ConnectWelcomedAsync();
         await Expect(HttpStatusCode.NoContent, Invite(amy, room, "BEN"));
         var added = await benSocket.NextAsync(f => Str(f, "type") == "room", "room frame");
         Assert.Equal(("added", room, "hideout", "private", "member", 2), (Str(added, "event"), Str(added, "id"), Str(added, "name"),
@@ -143,12 +151,9 @@ public sealed class RoomModerationTests
     public async Task Patch_changes_name_topic_and_visibility_and_every_member_hears_of_it_with_their_role()
     {
         await using var server = await TestServer.StartAsync();
-        var amy = await Named(server, "amy");
-        var ben = await Named(server, "ben");
-        var room = await CreateAsync(amy, "draft");
-        await ben.JoinAsync(room);
-        await using var benSocket = await ben.ConnectAsync();
-        await benSocket.WelcomeAsync();
+        var (amy, ben) = await server.UsersNamedAsync("amy", "ben");
+        var room = await RoomAsync(amy, "draft", ben);
+        await using var benSocket = await ben.ConnectWelcomedAsync();
 
         await Expect(HttpStatusCode.Forbidden, Send(ben, HttpMethod.Patch, $"/api/rooms/{room}", new { name = "mine now" }));
         await Expect(HttpStatusCode.BadRequest, Send(amy, HttpMethod.Patch, $"/api/rooms/{room}", new { name = "  " }));
@@ -173,16 +178,11 @@ public sealed class RoomModerationTests
     public async Task A_kicked_member_gets_the_member_frame_then_removed_and_nothing_from_the_room_after_it()
     {
         await using var server = await TestServer.StartAsync();
-        var amy = await Named(server, "amy");
-        var ben = await Named(server, "ben");
-        var room = await CreateAsync(amy, "club");
-        var other = await CreateAsync(amy, "other");
-        await ben.JoinAsync(room);
-        await ben.JoinAsync(other);
-        await using var amySocket = await amy.ConnectAsync();
-        await amySocket.WelcomeAsync();
-        await using var benSocket = await ben.ConnectAsync();
-        await benSocket.WelcomeAsync();
+        var (amy, ben) = await server.UsersNamedAsync("amy", "ben");
+        var room = await RoomAsync(amy, "club", ben);
+        var other = await RoomAsync(amy, "other", ben);
+        await using var amySocket = await amy.ConnectWelcomedAsync();
+        await using var benSocket = await ben.ConnectWelcomedAsync();
 
         await Expect(HttpStatusCode.NoContent, Kick(amy, room, "ben"));
         var member = await benSocket.NextAsync(f => Str(f, "type") is "member" or "room" or "message", "the kick");
@@ -210,15 +210,8 @@ public sealed class RoomModerationTests
     public async Task A_moderator_cannot_kick_the_owner_or_another_moderator_and_members_cannot_kick_at_all()
     {
         await using var server = await TestServer.StartAsync();
-        var amy = await Named(server, "amy");
-        var ben = await Named(server, "ben");
-        var cal = await Named(server, "cal");
-        var dee = await Named(server, "dee");
-        var room = await CreateAsync(amy);
-        foreach (var u in new[] { ben, cal, dee })
-        {
-            await u.JoinAsync(room);
-        }
+        var (amy, ben, cal, dee) = await server.UsersNamedAsync("amy", "ben", "cal", "dee");
+        var room = await RoomAsync(amy, "room", ben, cal, dee);
 
         await Expect(HttpStatusCode.Forbidden, Kick(dee, room, "cal"));
         await Expect(HttpStatusCode.NoContent, Role(amy, room, "ben", "moderator"));
@@ -238,13 +231,9 @@ public sealed class RoomModerationTests
     public async Task A_banned_user_can_neither_rejoin_nor_be_invited_until_unbanned_and_one_who_never_joined_can_be_banned()
     {
         await using var server = await TestServer.StartAsync();
-        var amy = await Named(server, "amy");
-        var ben = await Named(server, "ben");
-        var cal = await Named(server, "cal");
-        var room = await CreateAsync(amy, "club");
-        await ben.JoinAsync(room);
-        await using var benSocket = await ben.ConnectAsync();
-        await benSocket.WelcomeAsync();
+        var (amy, ben, cal) = await server.UsersNamedAsync("amy", "ben", "cal");
+        var room = await RoomAsync(amy, "club", ben);
+        await using var benSocket = await ben.ConnectWelcomedAsync();
 
         await Expect(HttpStatusCode.Forbidden, Ban(ben, room, "amy"));
         await Expect(HttpStatusCode.NoContent, Ban(amy, room, "ben"));
@@ -273,16 +262,10 @@ public sealed class RoomModerationTests
     public async Task Only_the_owner_changes_roles_and_handing_over_makes_the_old_owner_a_moderator()
     {
         await using var server = await TestServer.StartAsync();
-        var amy = await Named(server, "amy");
-        var ben = await Named(server, "ben");
-        var cal = await Named(server, "cal");
-        var room = await CreateAsync(amy);
-        await ben.JoinAsync(room);
-        await cal.JoinAsync(room);
-        await using var calSocket = await cal.ConnectAsync();
-        await calSocket.WelcomeAsync();
-        await using var benSocket = await ben.ConnectAsync();
-        await benSocket.WelcomeAsync();
+        var (amy, ben, cal) = await server.UsersNamedAsync("amy", "ben", "cal");
+        var room = await RoomAsync(amy, "room", ben, cal);
+        await using var calSocket = await cal.ConnectWelcomedAsync();
+        await using var benSocket = await ben.ConnectWelcomedAsync();
 
         await Expect(HttpStatusCode.BadRequest, Role(amy, room, "ben", "admin"));
         await Expect(HttpStatusCode.BadRequest, Role(amy, room, "amy", "member"));
@@ -308,12 +291,8 @@ public sealed class RoomModerationTests
     public async Task When_the_owner_leaves_the_longest_standing_moderator_becomes_owner()
     {
         await using var server = await TestServer.StartAsync();
-        var amy = await Named(server, "amy");
-        var ben = await Named(server, "ben");
-        var cal = await Named(server, "cal");
-        var room = await CreateAsync(amy);
-        await ben.JoinAsync(room);
-        await cal.JoinAsync(room);
+        var (amy, ben, cal) = await server.UsersNamedAsync("amy", "ben", "cal");
+        var room = await RoomAsync(amy, "room", ben, cal);
         await Expect(HttpStatusCode.NoContent, Role(amy, room, "cal", "moderator"));
         await Expect(HttpStatusCode.NoContent, Send(amy, HttpMethod.Post, $"/api/rooms/{room}/leave"));
         Assert.Equal(["ben:member", "cal:owner"], await MembersAsync(ben, room));
@@ -323,13 +302,9 @@ public sealed class RoomModerationTests
     public async Task Members_lists_usernames_display_names_roles_and_who_is_online_to_members_only()
     {
         await using var server = await TestServer.StartAsync();
-        var amy = await Named(server, "amy");
-        var ben = await Named(server, "ben");
-        var cal = await Named(server, "cal");
-        var room = await CreateAsync(amy);
-        await ben.JoinAsync(room);
-        await using var socket = await amy.ConnectAsync();
-        await socket.WelcomeAsync();
+        var (amy, ben, cal) = await server.UsersNamedAsync("amy", "ben", "cal");
+        var room = await RoomAsync(amy, "room", ben);
+        await using var socket = await amy.ConnectWelcomedAsync();
 
         using var r = await Send(ben, HttpMethod.Get, $"/api/rooms/{room}/members");
         var members = (await Json(r, HttpStatusCode.OK)).EnumerateArray().ToArray();
@@ -344,15 +319,11 @@ public sealed class RoomModerationTests
     public async Task Deleting_a_room_takes_its_history_and_tells_the_members_and_only_the_owner_or_an_admin_may()
     {
         await using var server = await TestServer.StartAsync("Natter:Admins:0=BOSS");
-        var amy = await Named(server, "amy");
-        var ben = await Named(server, "ben");
-        var boss = await Named(server, "boss");
-        var room = await CreateAsync(amy, "doomed");
+        var (amy, ben, boss) = await server.UsersNamedAsync("amy", "ben", "boss");
+        var room = await RoomAsync(amy, "doomed", ben);
         var second = await CreateAsync(amy, "second");
-        await ben.JoinAsync(room);
         await amy.PostMessageAsync(room, "last words");
-        await using var benSocket = await ben.ConnectAsync();
-        await benSocket.WelcomeAsync();
+        await using var benSocket = await ben.ConnectWelcomedAsync();
 
         await Expect(HttpStatusCode.NoContent, Role(amy, room, "ben", "moderator"));
         await Expect(HttpStatusCode.Forbidden, Send(ben, HttpMethod.Delete, $"/api/rooms/{room}"));  // a moderator may not
@@ -379,9 +350,7 @@ public sealed class RoomModerationTests
     public async Task In_a_direct_room_everyone_is_a_member_and_renaming_kicking_banning_inviting_and_deleting_are_refused()
     {
         await using var server = await TestServer.StartAsync("Natter:Admins:0=amy");
-        var amy = await Named(server, "amy");
-        var ben = await Named(server, "ben");
-        await Named(server, "cal");
+        var (amy, ben, _) = await server.UsersNamedAsync("amy", "ben", "cal");
         using var opened = await Send(amy, HttpMethod.Post, "/api/direct", new { username = "ben" });
         var room = Str(await Json(opened, HttpStatusCode.Created), "id");
 
@@ -404,11 +373,8 @@ public sealed class RoomModerationTests
     public async Task A_room_at_its_member_limit_refuses_joins_and_invitations_with_limit()
     {
         await using var server = await TestServer.StartAsync("Natter:Limits:MaxRoomMembers=2");
-        var amy = await Named(server, "amy");
-        var ben = await Named(server, "ben");
-        var cal = await Named(server, "cal");
-        var room = await CreateAsync(amy);
-        await ben.JoinAsync(room);
+        var (amy, ben, cal) = await server.UsersNamedAsync("amy", "ben", "cal");
+        var room = await RoomAsync(amy, "room", ben);
         await Expect(HttpStatusCode.Conflict, Join(cal, room));
         await Expect(HttpStatusCode.Conflict, Invite(amy, room, "cal"));
     }
@@ -417,12 +383,8 @@ public sealed class RoomModerationTests
     public async Task A_moderator_deletes_a_members_message_and_a_member_cannot()
     {
         await using var server = await TestServer.StartAsync();
-        var amy = await Named(server, "amy");
-        var ben = await Named(server, "ben");
-        var cal = await Named(server, "cal");
-        var room = await CreateAsync(amy);
-        await ben.JoinAsync(room);
-        await cal.JoinAsync(room);
+        var (amy, ben, cal) = await server.UsersNamedAsync("amy", "ben", "cal");
+        var room = await RoomAsync(amy, "room", ben, cal);
         var seq = await cal.PostMessageAsync(room, "spam");
 
         await Expect(HttpStatusCode.Forbidden, Send(ben, HttpMethod.Delete, $"/api/rooms/{room}/messages/{seq}"));

@@ -99,6 +99,28 @@ public abstract partial class StoreSpec
     }
 
     [Fact]
+    public async Task Deleting_a_room_frees_the_files_only_its_messages_list()
+    {
+        var alice = await UserAsync("alice");
+        var bob = await UserAsync("bob");
+        var doomed = await Store.CreateGroupRoomAsync("doomed", "", RoomVisibility.Public, alice, default).WaitAsync(Timeout);
+        var kept = await Store.CreateRoomAsync("kept", alice, default).WaitAsync(Timeout);
+        await Store.JoinAsync(kept.Id, bob, default).WaitAsync(Timeout);
+        var only = await FileAsync(alice, "only.txt", size: 5);
+        var shared = await FileAsync(alice, "shared.txt", size: 7);
+
+        await AppendAsync(WithFiles(doomed.Id, alice, "d1", only, shared), WithFiles(doomed.Id, alice, "d2", only));
+        await AppendAsync(WithFiles(kept.Id, alice, "k1", shared));
+        Assert.Equal(12, await Store.GetUsedBytesAsync(alice, default).WaitAsync(Timeout));
+
+        Assert.Equal([alice], await Store.DeleteRoomAsync(doomed.Id, default).WaitAsync(Timeout));
+        Assert.Equal([only.Id], await Store.ListFilesToSweepAsync(0, 10, default).WaitAsync(Timeout));
+        Assert.Equal(7, await Store.GetUsedBytesAsync(alice, default).WaitAsync(Timeout));
+        Assert.Equal(shared, await Store.FindReadableFileAsync(shared.Id, bob, default).WaitAsync(Timeout));
+        Assert.Equal([shared], (await MessageAsync(kept.Id, 1)).Files);
+    }
+
+    [Fact]
     public async Task Only_the_uploader_can_have_a_file_listed_by_the_commit()
     {
         var alice = await UserAsync("alice");

@@ -139,6 +139,30 @@ public abstract partial class StoreSpec
     }
 
     [Fact]
+    public async Task A_hand_over_to_a_non_member_changes_no_role_and_a_role_or_ban_set_again_still_stands()
+    {
+        var alice = await UserAsync("alice");
+        var bob = await UserAsync("bob");
+        var carol = await UserAsync("carol");
+        var room = await Store.CreateGroupRoomAsync("crew", "", RoomVisibility.Public, alice, default).WaitAsync(Timeout);
+        await AddAsync(room.Id, bob);
+
+        Assert.False(await Store.HandOverAsync(room.Id, alice, carol, default).WaitAsync(Timeout));
+        Assert.Equal(["alice:owner", "bob:member"], await RolesAsync(room.Id));
+
+        // Setting the role a member already has is no failure (the row exists, though nothing in it changes).
+        Assert.True(await Store.SetRoleAsync(room.Id, bob, RoomRoles.Moderator, default).WaitAsync(Timeout));
+        Assert.True(await Store.SetRoleAsync(room.Id, bob, RoomRoles.Moderator, default).WaitAsync(Timeout));
+        Assert.Equal(RoomRoles.Moderator, await Store.GetRoleAsync(room.Id, bob, default).WaitAsync(Timeout));
+
+        // A second ban of the same user is kept once and removes nobody.
+        Assert.True(await Store.BanAsync(room.Id, bob, alice, default).WaitAsync(Timeout));
+        Assert.False(await Store.BanAsync(room.Id, bob, alice, default).WaitAsync(Timeout));
+        Assert.Equal(["bob"], await Store.ListBansAsync(room.Id, default).WaitAsync(Timeout));
+        Assert.Equal(["alice:owner"], await RolesAsync(room.Id));
+    }
+
+    [Fact]
     public async Task A_room_changes_name_topic_and_visibility_and_a_deleted_room_takes_its_history_with_it()
     {
         var alice = await UserAsync("alice");

@@ -24,6 +24,19 @@ public sealed class BusEnvelope
     public RoomUpdated? RoomUpdated { get; set; }
     public RoomDeleted? RoomDeleted { get; set; }
 
+    /// <summary>
+    /// Whether a payload was published by this node, read from its first property ("node", written first) without
+    /// parsing the rest: a node hears its own publishes and drops them, and a batch of stored events is the largest
+    /// payload there is. False when the payload does not start that way (it is then parsed in full).
+    /// </summary>
+    public static bool IsFrom(ReadOnlySpan<byte> payload, string node)
+    {
+        var reader = new Utf8JsonReader(payload);
+        return reader.Read() && reader.TokenType == JsonTokenType.StartObject
+            && reader.Read() && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("node"u8)
+            && reader.Read() && reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(node);
+    }
+
     public static BusEnvelope Wrap(string node, long sentAt, BusEvent evt)
     {
         var e = new BusEnvelope { Node = node, SentAt = sentAt };

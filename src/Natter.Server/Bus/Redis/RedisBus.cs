@@ -154,10 +154,16 @@ public sealed class RedisBus : IMessageBus, IHostedLifecycleService, IDisposable
                 return;
             }
 
+            var payload = (byte[])msg.Message!;
+            if (BusEnvelope.IsFrom(payload, _redis.NodeId))
+            {
+                continue; // this node's own publish: handed to its fan-out already
+            }
+
             BusEnvelope? envelope;
             try
             {
-                envelope = JsonSerializer.Deserialize((byte[])msg.Message!, BusJsonContext.Default.BusEnvelope);
+                envelope = JsonSerializer.Deserialize(payload, BusJsonContext.Default.BusEnvelope);
             }
             catch (JsonException e)
             {

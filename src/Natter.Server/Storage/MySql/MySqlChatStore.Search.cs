@@ -13,6 +13,9 @@ public sealed partial class MySqlChatStore
 {
     private const int BackfillChunk = 2_000;
 
+    /// <summary>Words per statement of the group commit's word index insert.</summary>
+    private const int WordChunk = 1_000;
+
     /// <summary>Indexes the messages already stored when migration 3 runs. Re-runnable: a cut-short run goes on where it stopped.</summary>
     private async Task AfterMigrationAsync(MySqlConnection conn, int version, CancellationToken ct)
     {
@@ -59,33 +62,48 @@ public sealed partial class MySqlChatStore
     }
 
     /// <summary>
-    /// The group commit's part in search, after the batch's rows are written: new messages get their words, then edits
-    /// and deletions in batch order re-index or remove their target (a message stored and changed in one batch ends
-    /// as it would across batches).
+    /// The group commit's part in search for new messages, in its script (no round trip of its own): their
+    /// search_docs rows, then their words, each joined to its doc's new id in the same statement (the ids are
+    /// AUTO_INCREMENT, so the server alone knows them).
     /// </summary>
-    private static async Task IndexForSearchAsync(DbTransaction tx, IReadOnlyList<StoredEvent> fresh, IReadOnlyList<(NewEvent Event, long Seq)> effects, CancellationToken ct)
+    private static async Task IndexNewMessagesAsync(MySqlScript script, IReadOnlyList<StoredEvent> fresh, CancellationToken ct)
     {
-        var messages = fresh.Where(e => e.Kind == EventKind.Message).ToList();
-        foreach (var chunk in messages.Chunk(InsertChunk))
+        foreach (var chunk in fresh.Where(e => e.Kind == EventKind.Message).Chunk(InsertChunk))
         {
-            var sql = new StringBuilder("INSERT INTO search_docs (room_id, seq, sender_id) VALUES ");
-            var find = new StringBuilder("SELECT id, room_id, seq FROM search_docs WHERE ");
-            var args = new List<(string, object?)>(chunk.Length * 3);
+            script.Text("INSERT INTO search_docs (room_id, seq, sender_id) VALUES ");
             for (var i = 0; i < chunk.Length; i++)
             {
-                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@r{i}, @q{i}, @u{i})");
-                find.Append(i == 0 ? "" : " OR ").Append(CultureInfo.InvariantCulture, $"(room_id = @r{i} AND seq = @q{i})");
-                args.Add(("@r" + i, chunk[i].Room));
-                args.Add(("@q" + i, chunk[i].Seq));
-                args.Add(("@u" + i, chunk[i].SenderId));
+                script.Text(i == 0 ? "(" : ", (").Value(chunk[i].Room).Text(", ").Value(chunk[i].Seq).Text(", ").Value(chunk[i].SenderId).Text(")");
             }
 
-            await tx.ExecuteAsync(sql.ToString(), ct, [.. args]);
-            var ids = (await tx.ListAsync(find.ToString(), r => (Id: r.GetInt64(0), Key: new MessageKey(r.GetString(1), r.GetInt64(2))), ct, [.. args]))
-                .ToDictionary(x => x.Key, x => x.Id);
-            await InsertWordsAsync(tx, chunk.Select(m => (ids[new MessageKey(m.Room, m.Seq)], m.Text)), ignoreDuplicates: false, ct);
-        }
+            await script.EndAsync(ct);
 
+            var words = chunk.SelectMany(m => SearchWords.Of(m.Text)
+                .Select(w => SearchWords.Truncate(w, MySqlSchema.WordMax))
+                .Distinct(StringComparer.Ordinal)
+                .Select(w => (Word: w, m.Room, m.Seq)));
+            foreach (var part in words.Chunk(WordChunk))
+            {
+                script.Text("INSERT INTO message_words (word, doc_id) SELECT w.word, d.id FROM (");
+                for (var i = 0; i < part.Length; i++)
+                {
+                    script.Text(i == 0 ? "SELECT " : " UNION ALL SELECT ").Value(part[i].Word).Text(i == 0 ? " AS word, " : ", ")
+                        .Value(part[i].Room).Text(i == 0 ? " AS room_id, " : ", ").Value(part[i].Seq).Text(i == 0 ? " AS seq" : "");
+                }
+
+                script.Text(") w JOIN search_docs d ON d.room_id = w.room_id AND d.seq = w.seq");
+                await script.EndAsync(ct);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The group commit's part in search for edits and deletions, after the new messages are indexed, in batch order:
+    /// an edit re-indexes its target, a deletion removes it (a message stored and changed in one batch ends as it
+    /// would across batches).
+    /// </summary>
+    private static async Task IndexEffectsForSearchAsync(DbTransaction tx, IReadOnlyList<(NewEvent Event, long Seq)> effects, CancellationToken ct)
+    {
         foreach (var (e, _) in effects)
         {
             switch (e.Kind)

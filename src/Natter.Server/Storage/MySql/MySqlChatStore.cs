@@ -450,11 +450,18 @@ public sealed partial class MySqlChatStore : IChatStore
             return [];
         }
 
+        // Most batches hold no client_id stored before: the insert itself finds out (the unique key), and only a
+        // batch that hits one runs again with the lookup first.
+        var lookUp = false;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await AppendOnceAsync(batch, skipBusy, ct);
+                return await AppendOnceAsync(batch, skipBusy, lookUp, ct);
+            }
+            catch (ClientIdStoredException) when (!lookUp)
+            {
+                lookUp = true;
             }
             catch (MySqlException e) when (attempt < MaxAttempts && IsRetryable(e))
             {
@@ -464,6 +471,9 @@ public sealed partial class MySqlChatStore : IChatStore
             }
         }
     }
+
+    /// <summary>The batch's insert met a client_id stored before (the transaction is rolled back).</summary>
+    private sealed class ClientIdStoredException(Exception inner) : Exception("A client_id of the batch is stored already.", inner);
 
     private static bool IsRetryable(MySqlException e) =>
         e.ErrorCode is MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout;
@@ -482,10 +492,11 @@ public sealed partial class MySqlChatStore : IChatStore
     /// <summary>
     /// One attempt. The rooms' rows are locked first, so nothing below can change under it: the state the rules
     /// need is read once, the batch is decided in memory in order (each event seeing the ones before it), and the
-    /// writes follow in as few statements as the batch allows. A batch of plain messages costs what it cost before
-    /// events existed: the lock, one client_id lookup, one multi-row insert and the last_seq updates per chunk.
+    /// writes follow in as few round trips as the batch allows. A batch of plain messages costs four round trips
+    /// (begin, the room locks, one script with every insert, the search index and every room's last_seq, commit),
+    /// whatever its size. With lookUp the stored client_ids are read first (a batch whose insert met one).
     /// </summary>
-    private async Task<IReadOnlyList<AppendResult>> AppendOnceAsync(IReadOnlyList<NewEvent> batch, bool skipBusy, CancellationToken ct)
+    private async Task<IReadOnlyList<AppendResult>> AppendOnceAsync(IReadOnlyList<NewEvent> batch, bool skipBusy, bool lookUp, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
@@ -527,27 +538,9 @@ public sealed partial class MySqlChatStore : IChatStore
             }
         }
 
-        // 2. Which client_ids are stored already (any kind).
-        var existing = new Dictionary<ClientKey, StoredEvent>();
+        // 2. Which client_ids are stored already (any kind): only when the insert met one (see AppendAsync).
         var live = busy is null ? batch : [.. batch.Where(m => !busy.Contains(m.Room))];
-        var keys = live.Select(m => new ClientKey(m.Room, m.SenderId, m.ClientId)).Distinct().ToList();
-        foreach (var chunk in keys.Chunk(LookupChunk))
-        {
-            var sql = new StringBuilder($"SELECT {Rows.EventColumns(ClientIdText)}, m.room_id FROM messages m JOIN users u ON u.id = m.sender_id WHERE ");
-            var args = new List<(string, object?)>(chunk.Length * 3);
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                sql.Append(i == 0 ? "" : " OR ").Append(CultureInfo.InvariantCulture, $"(m.room_id = @r{i} AND m.sender_id = @s{i} AND m.client_id = @c{i})");
-                args.Add(("@r" + i, chunk[i].Room));
-                args.Add(("@s" + i, chunk[i].Sender));
-                args.Add(("@c" + i, ClientIdBytes(chunk[i].ClientId)));
-            }
-
-            foreach (var e in await tx.ListAsync(sql.ToString(), r => Rows.Event(r, r.GetString(13)), ct, [.. args]))
-            {
-                existing[new ClientKey(e.Room, e.SenderId, e.ClientId)] = e;
-            }
-        }
+        var existing = lookUp ? await StoredClientIdsAsync(tx, live.Select(m => new ClientKey(m.Room, m.SenderId, m.ClientId)), ct) : [];
 
         // 3. The state the other events' rules need: their targets, and the reactions on reaction targets.
         var (targets, reactions) = live.Any(e => !e.IsPlainMessage)
@@ -642,76 +635,140 @@ public sealed partial class MySqlChatStore : IChatStore
             }
         }
 
-        // 5. Insert the new log entries, many rows per statement: plain messages with v1's six columns (the
-        //    statement v1 sent), the others with every column.
-        foreach (var chunk in fresh.Where(IsPlain).Chunk(InsertChunk))
+        // An event the rules refused may be the resend of a stored one, which answers with that event whatever the
+        // state is now: without the lookup, those few are looked up here (refusals change nothing, so the rest stands).
+        if (!lookUp && results.Any(r => r.Outcome is not (AppendOutcome.Stored or AppendOutcome.Duplicate or AppendOutcome.Busy)))
         {
-            var sql = new StringBuilder("INSERT INTO messages (room_id, seq, sender_id, text, ts, client_id) VALUES ");
-            var args = new List<(string, object?)>(chunk.Length * 6);
-            for (var i = 0; i < chunk.Length; i++)
+            var refused = Enumerable.Range(0, batch.Count)
+                .Where(i => results[i].Outcome is not (AppendOutcome.Stored or AppendOutcome.Duplicate or AppendOutcome.Busy)).ToList();
+            var stored = await StoredClientIdsAsync(tx, refused.Select(i => new ClientKey(batch[i].Room, batch[i].SenderId, batch[i].ClientId)), ct);
+            foreach (var i in refused)
             {
-                var s = chunk[i];
-                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@r{i}, @q{i}, @u{i}, @x{i}, @t{i}, @c{i})");
-                args.Add(("@r" + i, s.Room));
-                args.Add(("@q" + i, s.Seq));
-                args.Add(("@u" + i, s.SenderId));
-                args.Add(("@x" + i, s.Text));
-                args.Add(("@t" + i, s.Ts));
-                args.Add(("@c" + i, ClientIdBytes(s.ClientId)));
+                if (stored.TryGetValue(new ClientKey(batch[i].Room, batch[i].SenderId, batch[i].ClientId), out var first))
+                {
+                    results[i] = new AppendResult(AppendOutcome.Duplicate, first);
+                }
             }
-
-            await tx.ExecuteAsync(sql.ToString(), ct, [.. args]);
         }
 
-        foreach (var chunk in fresh.Where(e => !IsPlain(e)).Chunk(InsertChunk))
+        // 5. One script (one round trip): the new log entries, many rows per statement (plain messages with v1's six
+        //    columns, the others with every column), the new messages' search index, and every room's last_seq.
+        var script = new MySqlScript(conn, tx);
+        try
         {
-            var sql = new StringBuilder("INSERT INTO messages (room_id, seq, sender_id, text, ts, client_id, kind, mentions, reply_to, target, emoji, reaction_on) VALUES ");
-            var args = new List<(string, object?)>(chunk.Length * 12);
-            for (var i = 0; i < chunk.Length; i++)
+            await InsertEventsAsync(script, fresh, ct);
+            await IndexNewMessagesAsync(script, fresh, ct);
+            if (changed.Count > 0)
             {
-                var s = chunk[i];
-                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@r{i}, @q{i}, @u{i}, @x{i}, @t{i}, @c{i}, @k{i}, @m{i}, @p{i}, @g{i}, @e{i}, @o{i})");
-                args.Add(("@r" + i, s.Room));
-                args.Add(("@q" + i, s.Seq));
-                args.Add(("@u" + i, s.SenderId));
-                args.Add(("@x" + i, s.Text));
-                args.Add(("@t" + i, s.Ts));
-                args.Add(("@c" + i, ClientIdBytes(s.ClientId)));
-                args.Add(("@k" + i, EventKinds.Name(s.Kind)));
-                args.Add(("@m" + i, s.Mentions.Count == 0 ? null : Rows.JoinMentions(s.Mentions)));
-                args.Add(("@p" + i, s.ReplyTo));
-                args.Add(("@g" + i, s.Kind == EventKind.Message ? null : s.Target));
-                args.Add(("@e" + i, s.Emoji));
-                args.Add(("@o" + i, s.Kind == EventKind.Reaction ? (s.On ? 1 : 0) : null));
+                SetLastSeqs(script, changed, lastSeq);
+                await script.EndAsync(ct);
             }
 
-            await tx.ExecuteAsync(sql.ToString(), ct, [.. args]);
+            await script.FlushAsync(ct);
+        }
+        catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.DuplicateKeyEntry && e.Message.Contains("messages_client_id", StringComparison.Ordinal))
+        {
+            // A resend of a stored event: roll back, and the batch runs again with the lookup (AppendAsync).
+            await tx.RollbackAsync(ct);
+            throw new ClientIdStoredException(e);
         }
 
         await LinkFilesAsync(tx, fresh.Where(e => e.Files.Count > 0), ct);
 
-        // 6. The current state: new messages' mentions, then edits, deletions and reactions in batch order.
+        // 6. The current state: new messages' mentions, then edits, deletions and reactions in batch order, and
+        //    what they change in the search index.
         await InsertMentionsAsync(tx, mentions, ct);
         foreach (var (e, seq) in effects)
         {
             await ApplyAsync(tx, e, seq, ct);
         }
 
-        await IndexForSearchAsync(tx, fresh, effects, ct);
+        await IndexEffectsForSearchAsync(tx, effects, ct);
 
-        // 7. Move each room's last_seq, then commit: only now are the seqs real.
-        await using (var update = conn.Command(tx, "UPDATE rooms SET last_seq = @s WHERE id = @r", ("@s", 0L), ("@r", "")))
+        // 7. Commit: only now are the seqs real.
+        await tx.CommitAsync(ct);
+        return results;
+    }
+
+    /// <summary>
+    /// The stored events with these client_ids (any kind). A row constructor IN list: the optimiser builds its ranges
+    /// far faster than for the same triples OR'ed.
+    /// </summary>
+    private static async Task<Dictionary<ClientKey, StoredEvent>> StoredClientIdsAsync(DbTransaction tx, IEnumerable<ClientKey> wanted, CancellationToken ct)
+    {
+        var existing = new Dictionary<ClientKey, StoredEvent>();
+        foreach (var chunk in wanted.Distinct().Chunk(LookupChunk))
         {
-            foreach (var room in changed.Order(StringComparer.Ordinal))
+            var sql = new StringBuilder($"SELECT {Rows.EventColumns(ClientIdText)}, m.room_id FROM messages m JOIN users u ON u.id = m.sender_id WHERE (m.room_id, m.sender_id, m.client_id) IN (");
+            var args = new List<(string, object?)>(chunk.Length * 3);
+            for (var i = 0; i < chunk.Length; i++)
             {
-                update.Parameters["@s"].Value = lastSeq[room];
-                update.Parameters["@r"].Value = room;
-                await update.ExecuteNonQueryAsync(ct);
+                sql.Append(i == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"(@r{i}, @s{i}, @c{i})");
+                args.Add(("@r" + i, chunk[i].Room));
+                args.Add(("@s" + i, chunk[i].Sender));
+                args.Add(("@c" + i, ClientIdBytes(chunk[i].ClientId)));
+            }
+
+            foreach (var e in await tx.ListAsync(sql.Append(')').ToString(), r => Rows.Event(r, r.GetString(13)), ct, [.. args]))
+            {
+                existing[new ClientKey(e.Room, e.SenderId, e.ClientId)] = e;
             }
         }
 
-        await tx.CommitAsync(ct);
-        return results;
+        return existing;
+    }
+
+    /// <summary>The batch's new log entries: plain messages with v1's six columns (the statement v1 sent), the others with every column.</summary>
+    private static async Task InsertEventsAsync(MySqlScript script, IReadOnlyList<StoredEvent> fresh, CancellationToken ct)
+    {
+        foreach (var chunk in fresh.Where(IsPlain).Chunk(InsertChunk))
+        {
+            script.Text("INSERT INTO messages (room_id, seq, sender_id, text, ts, client_id) VALUES ");
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var s = chunk[i];
+                script.Text(i == 0 ? "(" : ", (").Value(s.Room).Text(", ").Value(s.Seq).Text(", ").Value(s.SenderId).Text(", ")
+                    .Value(s.Text).Text(", ").Value(s.Ts).Text(", ").Value(ClientIdBytes(s.ClientId)).Text(")");
+            }
+
+            await script.EndAsync(ct);
+        }
+
+        foreach (var chunk in fresh.Where(e => !IsPlain(e)).Chunk(InsertChunk))
+        {
+            script.Text("INSERT INTO messages (room_id, seq, sender_id, text, ts, client_id, kind, mentions, reply_to, target, emoji, reaction_on) VALUES ");
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var s = chunk[i];
+                script.Text(i == 0 ? "(" : ", (").Value(s.Room).Text(", ").Value(s.Seq).Text(", ").Value(s.SenderId).Text(", ")
+                    .Value(s.Text).Text(", ").Value(s.Ts).Text(", ").Value(ClientIdBytes(s.ClientId)).Text(", ")
+                    .Value(EventKinds.Name(s.Kind)).Text(", ").Value(s.Mentions.Count == 0 ? null : Rows.JoinMentions(s.Mentions)).Text(", ")
+                    .Value(s.ReplyTo).Text(", ").Value(s.Kind == EventKind.Message ? null : s.Target).Text(", ")
+                    .Value(s.Emoji).Text(", ").Value(s.Kind == EventKind.Reaction ? (s.On ? 1 : 0) : null).Text(")");
+            }
+
+            await script.EndAsync(ct);
+        }
+    }
+
+    /// <summary>Every changed room's last_seq in one statement (the rows are locked by this transaction).</summary>
+    private static void SetLastSeqs(MySqlScript script, IReadOnlyCollection<string> rooms, Dictionary<string, long> lastSeq)
+    {
+        script.Text("UPDATE rooms SET last_seq = CASE id");
+        foreach (var room in rooms)
+        {
+            script.Text(" WHEN ").Value(room).Text(" THEN ").Value(lastSeq[room]);
+        }
+
+        script.Text(" END WHERE id IN (");
+        var first = true;
+        foreach (var room in rooms)
+        {
+            script.Text(first ? "" : ", ").Value(room);
+            first = false;
+        }
+
+        script.Text(")");
     }
 
     /// <summary>The messages the batch's edits, deletions, reactions and replies name, and the reactions on reaction targets.</summary>
