@@ -58,11 +58,52 @@ public sealed class ReplyTests(BrowserFixture browser) : BrowserTest(browser)
         AssertNoPageErrors();
     }
 
-    static async Task SendReplyAsync(TestUser user, string roomId, long replyTo)
+    [Theory]
+    [InlineData("desktop")]
+    [InlineData("phone")]
+    public async Task TheQuoteShowsTheOriginalFormattedOnOneLineWithoutItsMarkup(string size)
+    {
+        var alice = await TestUser.RegisterAsync(Host.BaseUri, "alice", ChatUser.Password).WaitAsync(Slow, Ct);
+        var roomId = await alice.CreateRoomAsync("marks").WaitAsync(Slow, Ct);
+        var original = await alice.PostMessageAsync(roomId,
+            "*Release* is _today_, run `make ship` and read https://example.com/notes\n> checked by ~nobody~\n```\nlong log line\n```\n"
+            + string.Concat(Enumerable.Repeat("and then some more words ", 12))).WaitAsync(Slow, Ct);
+        var bob = await UserAsync("bob", size == "phone" ? ChatUser.Phone : ChatUser.Desktop);
+        await bob.RegisterAsync().WaitAsync(Slow, Ct);
+        await bob.JoinPublicRoomAsync("marks").WaitAsync(Slow, Ct);
+        await Expect(bob.Log.Locator($".msg[data-seq='{original}']")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await SendReplyAsync(alice, roomId, original, "shipping it");
+
+        var quote = bob.Log.Locator(".msg[data-seq]").Filter(new() { HasText = "shipping it" }).Locator(".quote .quote-text");
+        await Expect(quote).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        // Formatted as the message is: bold, italic, strike and inline code are elements; the link is its text only.
+        await Expect(quote.Locator("strong")).ToHaveTextAsync("Release").WaitAsync(Slow, Ct);
+        await Expect(quote.Locator("em")).ToHaveTextAsync("today").WaitAsync(Slow, Ct);
+        await Expect(quote.Locator("s")).ToHaveTextAsync("nobody").WaitAsync(Slow, Ct);
+        await Expect(quote.Locator("code.code")).ToHaveCountAsync(2).WaitAsync(Slow, Ct);
+        await Expect(quote.Locator("code.code").First).ToHaveTextAsync("make ship").WaitAsync(Slow, Ct);
+        await Expect(quote.Locator("a, pre, blockquote")).ToHaveCountAsync(0).WaitAsync(Slow, Ct);
+        var text = await quote.TextContentAsync().WaitAsync(Slow, Ct) ?? "";
+        Assert.StartsWith("Release is today, run make ship and read https://example.com/notes checked by nobody long log line and then", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(text, c => c is '*' or '_' or '`' or '~' or '>' or '\n');
+        Assert.EndsWith("…", text, StringComparison.Ordinal);
+        Assert.True(text.Length <= 141, text);
+
+        // One line, as tall as the author's name above it, and longer than the box: the box cuts it (ellipsis).
+        var box = await quote.EvaluateAsync<double[]>(
+            "e => [e.getBoundingClientRect().height, e.parentElement.querySelector('.quote-from').getBoundingClientRect().height, e.scrollWidth, e.clientWidth]")
+            .WaitAsync(Slow, Ct);
+        Assert.True(box[0] < box[1] * 1.5, $"The quote is {box[0]} px tall; its author's line {box[1]} px.");
+        Assert.True(box[2] > box[3], $"The quote's text ({box[2]} px) fits its box ({box[3]} px): it was not cut.");
+        await bob.ScreenshotAsync($"reply-quote-formatted-{size}").WaitAsync(Slow, Ct);
+        AssertNoPageErrors();
+    }
+
+    static async Task SendReplyAsync(TestUser user, string roomId, long replyTo, string text = "back to the start")
     {
         using var http = user.Http();
         using var r = await http.PostAsync($"/api/rooms/{roomId}/messages",
-            System.Net.Http.Json.JsonContent.Create(new { text = "back to the start", client_id = "reply-1", reply_to = replyTo }), Ct);
+            System.Net.Http.Json.JsonContent.Create(new { text, client_id = "reply-" + text.Length, reply_to = replyTo }), Ct);
         Assert.Equal(System.Net.HttpStatusCode.Created, r.StatusCode);
     }
 }

@@ -175,50 +175,11 @@ public sealed class EventClient : IAsyncDisposable
 }
 
 /// <summary>Protocol v2 §1 across nodes on one MariaDB and one Redis.</summary>
-public sealed class ClusterEventTests : IAsyncLifetime
+public sealed class ClusterEventTests : ClusterTest
 {
-    private readonly List<IAsyncDisposable> _owned = [];
-    private readonly List<TestServer> _nodes = [];
-    private ClusterConfig? _config;
+    private T Own<T>(T item) where T : IAsyncDisposable => Cluster.Own(item);
 
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public async ValueTask DisposeAsync()
-    {
-        for (var i = _owned.Count - 1; i >= 0; i--)
-        {
-            try
-            {
-                await _owned[i].DisposeAsync();
-            }
-            catch (Exception e) when (e is TimeoutException or OperationCanceledException)
-            {
-            }
-        }
-
-        if (_config is not null)
-        {
-            await _config.DropDatabaseAsync();
-        }
-    }
-
-    private T Own<T>(T item) where T : IAsyncDisposable
-    {
-        _owned.Add(item);
-        return item;
-    }
-
-    private async Task<TestServer[]> StartNodesAsync(int count)
-    {
-        _config = ClusterConfig.Create();
-        for (var i = 0; i < count; i++)
-        {
-            // One at a time: the first creates the database and the schema.
-            _nodes.Add(Own(await TestServer.StartAsync(new ServerOptions { Name = $"node{i}", Cluster = _config })));
-        }
-
-        return [.. _nodes];
-    }
+    private Task<TestServer[]> StartNodesAsync(int count) => Cluster.StartNodesAsync(ClusterConfig.Create(), count);
 
     private static Dictionary<string, object?> Frame(string type, string room, params (string Key, object? Value)[] fields)
     {
@@ -307,7 +268,7 @@ public sealed class ClusterEventTests : IAsyncLifetime
         late.AssertGapless(room, 1, last);
         Assert.All(late.Events(room).Where(e => e.GetProperty("type").GetString() is "message" or "edit"),
             e => Assert.Equal("", e.GetProperty("text").GetString()));
-        Assert.All(_nodes, n => Assert.Empty(n.Errors.Lines));
+        Cluster.AssertNoServerErrors();
     }
 
     [Fact]
@@ -348,6 +309,6 @@ public sealed class ClusterEventTests : IAsyncLifetime
         catOnB.AssertGapless(room, 2, 4);
         var welcomeRoom = catOnB.Welcome.GetProperty("rooms").EnumerateArray().Single(r => r.GetProperty("id").GetString() == room);
         Assert.Equal(3, welcomeRoom.GetProperty("last_seq").GetInt64());
-        Assert.All(_nodes, n => Assert.Empty(n.Errors.Lines));
+        Cluster.AssertNoServerErrors();
     }
 }

@@ -280,4 +280,73 @@ public sealed class FilesTests
         using var noFile = await http.PostAsync("/api/files", form, Ct);
         Assert.Equal(HttpStatusCode.BadRequest, noFile.StatusCode);
     }
+
+    [Fact]
+    public async Task Uploads_sent_in_parallel_never_pass_the_quota_together()
+    {
+        var (server, amy, _, _) = await RoomOfTwoAsync("Natter:Files:QuotaBytes=1000");
+        await using var _ = server;
+
+        // Each upload begins with the whole quota free; only three of 300 bytes fit in it.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => amy.UploadAsync($"part{i}.bin", new byte[300])));
+        try
+        {
+            Assert.Equal(3, answers.Count(a => a.StatusCode == HttpStatusCode.Created));
+            foreach (var refused in answers.Where(a => a.StatusCode != HttpStatusCode.Created))
+            {
+                Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+                Assert.Contains("quota", await refused.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            foreach (var a in answers)
+            {
+                a.Dispose();
+            }
+        }
+
+        // 900 bytes are used: 100 more fit, 101 do not; nothing of the refused uploads stays on disk.
+        using (var over = await amy.UploadAsync("over.bin", new byte[101]))
+        {
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, over.StatusCode);
+        }
+
+        await amy.UploadOkAsync("last.bin", new byte[100]);
+        Assert.Equal(4, Directory.GetFiles(server.DbPath + ".files", "*", SearchOption.AllDirectories).Length);
+    }
+
+    [Fact]
+    public async Task An_upload_no_message_lists_is_removed_with_its_bytes_after_the_unattached_age()
+    {
+        var (server, amy, ben, room) = await RoomOfTwoAsync("Natter:Files:UnattachedUploadAge=00:00:02", "Natter:Files:SweepInterval=00:00:01");
+        await using var _ = server;
+        var attached = await amy.UploadOkAsync("kept.txt", Encoding.UTF8.GetBytes("kept"), "text/plain");
+        var forgotten = await amy.UploadOkAsync("forgotten.txt", Encoding.UTF8.GetBytes("forgotten"), "text/plain");
+        await (await amy.SendAsync(room, new { text = "see", files = new[] { Id(attached) } })).JsonAsync(HttpStatusCode.Created);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            using var get = await amy.GetAsync(Url(forgotten));
+            if (get.StatusCode == HttpStatusCode.NotFound)
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "The unattached upload was never removed.");
+            await Task.Delay(200, Ct);
+        }
+
+        // Its bytes are gone too; the attached file stays readable by both, and the freed one cannot be attached now.
+        var left = Directory.GetFiles(server.DbPath + ".files", "*", SearchOption.AllDirectories);
+        Assert.Equal([Id(attached)], left.Select(Path.GetFileName));
+        using (var kept = await ben.GetAsync(Url(attached)))
+        {
+            Assert.Equal("kept", await kept.Content.ReadAsStringAsync(Ct));
+        }
+
+        using var late = await amy.SendAsync(room, new { text = "late", files = new[] { Id(forgotten) } });
+        Assert.False(late.IsSuccessStatusCode, $"A send listing a removed upload was accepted: {late.StatusCode}");
+    }
 }

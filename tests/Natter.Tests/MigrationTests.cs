@@ -137,4 +137,36 @@ public sealed class MigrationTests
         Assert.True((await alice.MessageAsync(room, 2)).GetProperty("deleted").GetBoolean());
         Assert.Equal(1, (await alice.RoomsAsync())[room].GetProperty("mention_count").GetInt32());
     }
+
+    [Fact]
+    public async Task Search_finds_the_messages_of_a_migrated_database_and_follows_their_edits_and_deletions()
+    {
+        var server = await StartOnFixtureAsync();
+        using var folder = new Folder(server.Folder!);
+        await using var _ = server;
+        var alice = await LoginAsync(server, "alice");
+        var bob = await LoginAsync(server, "bob");
+        var room = Json("history-room.json")[0].GetProperty("room").GetString()!;
+
+        // Indexed by the migrations (3 builds the index, 7 links each row to it), found as any message is.
+        Assert.Equal(["hello @bob, welcome"], await SearchTextsAsync(alice, "welc"));
+        Assert.Equal(["thanks alice 😀"], await SearchTextsAsync(bob, "thanks"));
+        Assert.Equal(["Ünïcödé and emoji 👨‍👩‍👧"], await SearchTextsAsync(alice, "unicode"));
+
+        // An old message edited and one deleted: the index follows, and a new message is found beside the old ones.
+        await (await alice.EditAsync(room, 1, new { text = "goodbye @bob" })).JsonAsync();
+        await (await bob.DeleteMessageAsync(room, 2)).JsonAsync();
+        await (await bob.SendAsync(room, new { text = "welcome back" })).JsonAsync(HttpStatusCode.Created);
+        Assert.Equal(["welcome back"], await SearchTextsAsync(alice, "welc"));
+        Assert.Equal(["goodbye @bob"], await SearchTextsAsync(alice, "goodbye"));
+        Assert.Empty(await SearchTextsAsync(bob, "thanks"));
+    }
+
+    private static async Task<string[]> SearchTextsAsync(TestUser user, string q)
+    {
+        using var http = user.Http();
+        using var response = await http.GetAsync("/api/search?q=" + Uri.EscapeDataString(q), TestContext.Current.CancellationToken);
+        var page = await response.JsonAsync();
+        return [.. page.GetProperty("results").EnumerateArray().Select(m => m.GetProperty("text").GetString()!)];
+    }
 }

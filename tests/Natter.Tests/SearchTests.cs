@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Natter.Tests.Infrastructure;
@@ -168,5 +169,31 @@ public sealed class SearchTests
             SqliteConnection.ClearAllPools();
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task Searches_over_the_per_user_limit_get_429_with_retry_after_and_others_still_search()
+    {
+        await using var server = await TestServer.StartAsync("Natter:Limits:SearchesPerMinute=3");
+        var amy = await server.UserAsync("amy");
+        var ben = await server.UserAsync("ben");
+        var room = await amy.CreateRoomAsync("limits");
+        await amy.PostMessageAsync(room, "quarterly numbers");
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(["quarterly numbers"], Texts(await SearchAsync(amy, "q=quarterly")));
+        }
+
+        using var limited = await GetAsync(amy, "q=quarterly");
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
+        var problem = await limited.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        Assert.Equal(429, problem.GetProperty("status").GetInt32());
+        Assert.Contains("Too many searches", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var wait = int.Parse(limited.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(wait, 1, 60);
+
+        // The limit is the user's own.
+        Assert.Empty(Texts(await SearchAsync(ben, "q=quarterly")));
     }
 }

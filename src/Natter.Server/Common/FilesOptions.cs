@@ -54,4 +54,13 @@ public sealed class FilesOptions
     /// <summary>An upload still unfinished after this long was abandoned (say, by a crash): its bytes are swept.</summary>
     [Range(typeof(TimeSpan), "00:00:10", "7.00:00:00")]
     public TimeSpan AbandonedUploadAge { get; set; } = TimeSpan.FromHours(6);
+
+    // debts: uploads never attached.
+
+    /// <summary>
+    /// An upload that no message lists (and that is nobody's avatar) this long after it began is removed, row and
+    /// bytes, by the sweep; a send listing it later is refused. It counts against the quota until then.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
+    public TimeSpan UnattachedUploadAge { get; set; } = TimeSpan.FromHours(24);
 }

@@ -190,4 +190,18 @@ internal static partial class Log
 
     [LoggerMessage(165, LogLevel.Debug, "A session's last_seen could not be written; the request goes on")]
     public static partial void SessionTouchFailed(ILogger logger, Exception exception);
+
+    // Search limit, upload quota, unattached uploads: ids 210-219.
+    [LoggerMessage(210, LogLevel.Information, "Search by {Username} refused: over the limit of {PerMinute} searches a minute")]
+    public static partial void SearchLimited(ILogger logger, string username, int perMinute);
+
+    [LoggerMessage(211, LogLevel.Information, "Upload by {Username} refused at completion: {Size} bytes do not fit in the quota")]
+    public static partial void UploadOverQuota(ILogger logger, string username, long size);
+
+    [LoggerMessage(212, LogLevel.Information, "Files swept: {Count} uploads never attached to a message freed")]
+    public static partial void UnattachedFilesFreed(ILogger logger, int count);
+
+    // SQLite store maintenance: ids 180-189.
+    [LoggerMessage(180, LogLevel.Information, "Search rows (sqlite): {Done} of {Total} linked to their messages")]
+    public static partial void SearchDocsLinked(ILogger logger, long done, long total);
 }

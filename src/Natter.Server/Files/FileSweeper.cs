@@ -4,7 +4,9 @@ using Natter.Server.Storage;
 namespace Natter.Server.Files;
 
 /// <summary>
-/// Removes the bytes of freed files (no message lists them any more) and of abandoned uploads, then their rows. It
+/// Removes the bytes of freed files (no message lists them any more) and of abandoned uploads, then their rows. First
+/// it frees uploads that no message ever listed once they are older than Files:UnattachedUploadAge (and are nobody's
+/// avatar), so they go the way of every freed file. It
 /// runs after the deletion's commit, woken by the group commit and every Files:SweepInterval. Bytes are only ever
 /// removed for a row a committed transaction marked freed (or an upload never completed), so a crash at any point
 /// never loses a file a message lists: at worst bytes wait for the next sweep.
@@ -21,7 +23,7 @@ public sealed class FileSweeper(IChatStore store, IFileBytes bytes, FileSweepSig
         {
             try
             {
-                await SweepAsync(files.AbandonedUploadAge, stoppingToken);
+                await SweepAsync(files.AbandonedUploadAge, files.UnattachedUploadAge, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -43,9 +45,25 @@ public sealed class FileSweeper(IChatStore store, IFileBytes bytes, FileSweepSig
         }
     }
 
-    /// <summary>One pass: every file to sweep now; returns how many were removed.</summary>
-    public async Task<int> SweepAsync(TimeSpan abandonedAge, CancellationToken ct)
+    /// <summary>One pass: frees the unattached uploads older than <paramref name="unattachedAge"/>, then removes every file to sweep now; returns how many were removed.</summary>
+    public async Task<int> SweepAsync(TimeSpan abandonedAge, TimeSpan unattachedAge, CancellationToken ct)
     {
+        var unattachedBefore = (clock.GetUtcNow() - unattachedAge).ToUnixTimeMilliseconds();
+        var freed = 0;
+        for (int n; (n = await store.FreeUnattachedFilesAsync(unattachedBefore, BatchSize, ct)) > 0;)
+        {
+            freed += n;
+            if (n < BatchSize)
+            {
+                break;
+            }
+        }
+
+        if (freed > 0)
+        {
+            Log.UnattachedFilesFreed(logger, freed);
+        }
+
         var removed = 0;
         while (true)
         {

@@ -126,7 +126,13 @@ public sealed class FileUploads(IChatStore store, IFileBytes bytes, Thumbnailer 
                 }
             }
 
-            await store.CompleteFileAsync(id, size, contentType, image is not null, ct);
+            // The quota again, at once with the completion: uploads running in parallel each saw the room left when they began.
+            if (!await store.CompleteFileAsync(id, size, contentType, image is not null, _limits.QuotaBytes, ct))
+            {
+                Log.UploadOverQuota(logger, caller.Username, size);
+                return TooLarge(http, $"This file does not fit in your quota of {Describe(_limits.QuotaBytes)}.");
+            }
+
             kept = true;
             Log.FileUploaded(logger, caller.Username, size, contentType);
             return new UploadResult(new FileRef(id, name, size, contentType, image is not null), StatusCodes.Status201Created, "");

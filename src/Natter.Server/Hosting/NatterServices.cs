@@ -12,6 +12,7 @@ using Natter.Server.Files;
 using Natter.Server.Delivery;
 using Natter.Server.Sending;
 using Natter.Server.Rooms;
+using Natter.Server.Search;
 using Natter.Server.Storage;
 using Natter.Server.Storage.MySql;
 using Natter.Server.Storage.Sqlite;
@@ -47,6 +48,7 @@ public static class NatterServices
         services.AddSingleton<DeviceCookies>();
         services.AddSingleton<RegistrationLimit>();
         services.AddSingleton<RoomCreationLimit>();
+        services.AddSingleton<SearchLimit>();
         services.AddSingleton<RoomDirectory>();
         services.AddSingleton<RoomService>();
         services.AddSingleton<RoomChanges>();

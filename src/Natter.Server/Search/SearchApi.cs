@@ -25,7 +25,7 @@ public static class SearchApi
     }
 
     public static async Task<Results<Ok<SearchPageDto>, ProblemHttpResult>> Search(
-        HttpContext http, IChatStore store, RoomDirectory directory, CancellationToken ct)
+        HttpContext http, IChatStore store, RoomDirectory directory, SearchLimit searchLimit, ILogger<SearchLimit> logger, CancellationToken ct)
     {
         var query = http.Request.Query;
         if (query["q"].Count != 1 || query["room"].Count > 1 || query["from"].Count > 1 || query["limit"].Count > 1 || query["cursor"].Count > 1)
@@ -65,6 +65,12 @@ public static class SearchApi
         }
 
         var caller = Caller.From(http.User);
+        if (searchLimit.TrySearch(caller.UserId) is { } wait)
+        {
+            Log.SearchLimited(logger, caller.Username, searchLimit.PerMinute);
+            return Problems.TooMany(http.Response, wait, "Too many searches; try again in {0} s.");
+        }
+
         string? room = null;
         if (query["room"].Count == 1)
         {

@@ -8,8 +8,8 @@ public sealed partial class GuardedChatStore
     public Task<long> GetUsedBytesAsync(long uploaderId, CancellationToken ct) =>
         ReadAsync(() => inner.GetUsedBytesAsync(uploaderId, ct));
 
-    public Task CompleteFileAsync(string id, long size, string contentType, bool isImage, CancellationToken ct) =>
-        WriteAsync(() => inner.CompleteFileAsync(id, size, contentType, isImage, ct));
+    public Task<bool> CompleteFileAsync(string id, long size, string contentType, bool isImage, long quotaBytes, CancellationToken ct) =>
+        WriteAsync(() => inner.CompleteFileAsync(id, size, contentType, isImage, quotaBytes, ct));
 
     public Task RemoveFileAsync(string id, CancellationToken ct) =>
         WriteAsync(() => inner.RemoveFileAsync(id, ct));
@@ -22,4 +22,7 @@ public sealed partial class GuardedChatStore
 
     public Task<IReadOnlyList<string>> ListFilesToSweepAsync(long abandonedBefore, int limit, CancellationToken ct) =>
         ReadAsync(() => inner.ListFilesToSweepAsync(abandonedBefore, limit, ct));
+
+    public Task<int> FreeUnattachedFilesAsync(long createdBefore, int limit, CancellationToken ct) =>
+        WriteAsync(() => inner.FreeUnattachedFilesAsync(createdBefore, limit, ct));
 }

@@ -14,8 +14,12 @@ public interface IFileStore
     /// <summary>Bytes of the user's files that are not freed (the quota counts these).</summary>
     Task<long> GetUsedBytesAsync(long uploaderId, CancellationToken ct);
 
-    /// <summary>All the bytes are stored: the file becomes ready with its size and type.</summary>
-    Task CompleteFileAsync(string id, long size, string contentType, bool isImage, CancellationToken ct);
+    /// <summary>
+    /// All the bytes are stored: the file becomes ready with its size and type, if the uploader's files with it stay
+    /// within <paramref name="quotaBytes"/> (checked and changed at once, so parallel uploads cannot pass the quota
+    /// together). False, and the file stays uploading, when it does not fit or is not an upload in progress.
+    /// </summary>
+    Task<bool> CompleteFileAsync(string id, long size, string contentType, bool isImage, long quotaBytes, CancellationToken ct);
 
     /// <summary>Forgets a file's row (an upload that failed, or a swept file whose bytes are gone).</summary>
     Task RemoveFileAsync(string id, CancellationToken ct);
@@ -31,4 +35,10 @@ public interface IFileStore
 
     /// <summary>Ids of freed files and of uploads begun before <paramref name="abandonedBefore"/> (Unix ms) and never completed.</summary>
     Task<IReadOnlyList<string>> ListFilesToSweepAsync(long abandonedBefore, int limit, CancellationToken ct);
+
+    /// <summary>
+    /// Frees, at most <paramref name="limit"/>, the ready files created before <paramref name="createdBefore"/> (Unix ms)
+    /// that no message lists and that are nobody's avatar (uploads never attached); the sweep removes them. How many.
+    /// </summary>
+    Task<int> FreeUnattachedFilesAsync(long createdBefore, int limit, CancellationToken ct);
 }

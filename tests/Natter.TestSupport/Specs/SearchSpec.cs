@@ -98,6 +98,24 @@ public abstract partial class StoreSpec
     }
 
     [Fact]
+    public async Task Search_finds_a_message_sent_twice_with_one_client_id_once_and_the_messages_around_it()
+    {
+        var (alice, bob, room) = await SearchRoomAsync("orange one");
+
+        // Repeated in the same batch and in a later one: stored once, found once; the messages after it are found too.
+        await AppendAsync(Msg(room.Id, bob, "o2", "orange two"), Msg(room.Id, bob, "o2", "orange two"), Msg(room.Id, alice, "o3", "orange three"));
+        await AppendAsync(Msg(room.Id, bob, "o2", "orange two"), Msg(room.Id, alice, "o4", "orange four"));
+        Assert.Equal(["orange four", "orange three", "orange two", "orange one"], await FindAsync(alice, "orange"));
+
+        // The newest message deleted, then more sent: each found by its own words, the deleted one never.
+        await AppendAsync(Delete(room.Id, alice, 4, "d4"));
+        await AppendAsync(Msg(room.Id, bob, "o6", "orange six"));
+        await AppendAsync(Edit(room.Id, alice, 3, "lemon three", "e3"));
+        Assert.Equal(["orange six", "orange two", "orange one"], await FindAsync(bob, "orange"));
+        Assert.Equal(["lemon three"], await FindAsync(bob, "lemon"));
+    }
+
+    [Fact]
     public async Task Search_covers_only_the_rooms_the_user_is_a_member_of_now()
     {
         var (alice, bob, room) = await SearchRoomAsync("secret plans");

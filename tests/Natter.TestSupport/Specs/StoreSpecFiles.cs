@@ -15,7 +15,7 @@ public abstract partial class StoreSpec
         await Store.AddUploadingFileAsync(id, uploader, name, 1_700_000_000_000, default).WaitAsync(Timeout);
         if (complete)
         {
-            await Store.CompleteFileAsync(id, size, "text/plain", false, default).WaitAsync(Timeout);
+            Assert.True(await Store.CompleteFileAsync(id, size, "text/plain", false, long.MaxValue, default).WaitAsync(Timeout));
         }
 
         return new FileRef(id, name, size, "text/plain", false);
@@ -131,5 +131,54 @@ public abstract partial class StoreSpec
 
         Assert.Equal(AppendOutcome.NotFound, Assert.Single(await AppendAsync(WithFiles(room.Id, bob, "b1", file))).Outcome);
         Assert.Equal(0, await Store.GetLastSeqAsync(room.Id, default).WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task Uploads_completing_at_once_never_pass_the_quota_together()
+    {
+        var alice = await UserAsync("alice");
+        var bob = await UserAsync("bob");
+        var before = await FileAsync(alice, size: 100);
+        var bobs = await FileAsync(bob, size: 1000);
+        var uploads = Enumerable.Range(0, 10).Select(_ => FileIds.New()).ToList();
+        foreach (var id in uploads)
+        {
+            await Store.AddUploadingFileAsync(id, alice, "part.bin", 1_700_000_000_000, default).WaitAsync(Timeout);
+        }
+
+        // Each began with 400 bytes of room left (quota 500, 100 used); 100 bytes each, so four fit and six do not.
+        var completed = await Task.WhenAll(uploads.Select(id => Task.Run(() => Store.CompleteFileAsync(id, 100, "application/octet-stream", false, 500, default))))
+            .WaitAsync(Timeout);
+        Assert.Equal(4, completed.Count(ok => ok));
+        Assert.Equal(500, await Store.GetUsedBytesAsync(alice, default).WaitAsync(Timeout));
+        Assert.Equal(5, (await Store.FindFilesAsync([before.Id, bobs.Id, .. uploads], default).WaitAsync(Timeout)).Count(f => f.UploaderId == alice));
+
+        // A refused completion leaves the upload unfinished (the upload removes it); it is never ready.
+        var refused = uploads.Where((_, i) => !completed[i]).ToList();
+        Assert.Empty(await Store.FindFilesAsync(refused, default).WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task Uploads_no_message_lists_are_freed_once_older_than_the_cutoff_unless_an_avatar()
+    {
+        var alice = await UserAsync("alice");
+        var room = await Store.CreateRoomAsync("files", alice, default).WaitAsync(Timeout);
+        var attached = await FileAsync(alice, "attached.txt");
+        var unattached = await FileAsync(alice, "unattached.txt", size: 20);
+        var avatar = await FileAsync(alice, "me.png");
+        await AppendAsync(WithFiles(room.Id, alice, "m1", attached));
+        await Store.SetAvatarAsync(alice, avatar.Id, default).WaitAsync(Timeout);
+
+        // Created at 1_700_000_000_000: not older than that cutoff.
+        Assert.Equal(0, await Store.FreeUnattachedFilesAsync(1_700_000_000_000, 10, default).WaitAsync(Timeout));
+        Assert.Equal(1, await Store.FreeUnattachedFilesAsync(1_700_000_000_001, 10, default).WaitAsync(Timeout));
+        Assert.Equal([unattached.Id], await Store.ListFilesToSweepAsync(0, 10, default).WaitAsync(Timeout));
+        Assert.Equal(6, await Store.GetUsedBytesAsync(alice, default).WaitAsync(Timeout));
+        Assert.Equal(attached, await Store.FindReadableFileAsync(attached.Id, alice, default).WaitAsync(Timeout));
+        Assert.Equal(avatar, await Store.FindReadableFileAsync(avatar.Id, alice, default).WaitAsync(Timeout));
+
+        // A send listing the freed upload, checked before it was freed, is refused at the commit.
+        Assert.Equal(AppendOutcome.NotFound, Assert.Single(await AppendAsync(WithFiles(room.Id, alice, "m2", unattached))).Outcome);
+        Assert.Equal(0, await Store.FreeUnattachedFilesAsync(long.MaxValue, 10, default).WaitAsync(Timeout));
     }
 }

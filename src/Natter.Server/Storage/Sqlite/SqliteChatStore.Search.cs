@@ -15,6 +15,12 @@ public sealed partial class SqliteChatStore
     /// <summary>Steps of a migration that SQL alone cannot do well: indexing existing messages with progress in the log.</summary>
     private async Task AfterMigrationAsync(DbTransaction tx, int version, CancellationToken ct)
     {
+        if (version == 7)
+        {
+            await LinkSearchDocsAsync(tx, ct);
+            return;
+        }
+
         if (version != 3)
         {
             return;
@@ -36,6 +42,66 @@ public sealed partial class SqliteChatStore
                 WHERE d.id > @a AND d.id <= @b
                 """, ct, ("@a", done), ("@b", done + BackfillChunk));
             Log.SearchBackfill(_logger, "sqlite", Math.Min(done + BackfillChunk, docs), docs);
+        }
+    }
+
+    /// <summary>Migration 7: each message row gets the id of its search_docs row, in chunks of ids, with progress in the log.</summary>
+    private async Task LinkSearchDocsAsync(DbTransaction tx, CancellationToken ct)
+    {
+        var last = (long)(await tx.ScalarAsync("SELECT COALESCE(MAX(id), 0) FROM search_docs", ct))!;
+        for (long done = 0; done < last; done += BackfillChunk)
+        {
+            await tx.ExecuteAsync(
+                """
+                UPDATE messages SET doc = d.id FROM search_docs d
+                WHERE d.id > @a AND d.id <= @b AND messages.room_id = d.room_id AND messages.seq = d.seq
+                """, ct, ("@a", done), ("@b", done + BackfillChunk));
+            Log.SearchDocsLinked(_logger, Math.Min(done + BackfillChunk, last), last);
+        }
+    }
+
+    /// <summary>
+    /// Indexes the messages a group commit stores, in its transaction, one row at a time (schema migration 7 replaced
+    /// the insert trigger with this). Run as statements of their own, the inserts open no statement savepoint: FTS5
+    /// writes its in-memory terms to disk at every savepoint, so from a trigger each message became a segment of its
+    /// own, merged again and again; here the whole batch's terms become one segment at the commit.
+    /// </summary>
+    private sealed class SearchIndexWriter(SqliteConnection conn, DbTransaction tx) : IAsyncDisposable
+    {
+        private readonly DbCommand _doc = conn.Command(tx, "INSERT INTO search_docs (id, room_id, seq, sender_id) VALUES (@d, @r, @s, @u)", ("@d", 0L), ("@r", ""), ("@s", 0L), ("@u", 0L));
+        private readonly DbCommand _words = conn.Command(tx, "INSERT INTO search_index (rowid, words) VALUES (@d, @w)", ("@d", 0L), ("@w", ""));
+        private long _last = -1;
+
+        /// <summary>The id the next message's search row gets (the messages row names it before the row exists): ids grow in the order messages are stored.</summary>
+        public async Task<long> NextIdAsync(CancellationToken ct)
+        {
+            if (_last < 0)
+            {
+                await using var max = conn.Command(tx, "SELECT COALESCE(MAX(id), 0) FROM search_docs");
+                _last = (long)(await max.ExecuteScalarAsync(ct))!;
+            }
+
+            return _last + 1;
+        }
+
+        /// <summary>Adds the stored message with the id <see cref="NextIdAsync"/> gave.</summary>
+        public async Task AddAsync(long id, string room, long seq, long senderId, string text, CancellationToken ct)
+        {
+            _doc.Parameters[0].Value = id;
+            _doc.Parameters[1].Value = room;
+            _doc.Parameters[2].Value = seq;
+            _doc.Parameters[3].Value = senderId;
+            await _doc.ExecuteNonQueryAsync(ct);
+            _words.Parameters[0].Value = id;
+            _words.Parameters[1].Value = SearchWords.Joined(text);
+            await _words.ExecuteNonQueryAsync(ct);
+            _last = id;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _doc.DisposeAsync();
+            await _words.DisposeAsync();
         }
     }
 

@@ -322,13 +322,13 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
 
     // A plain message (no reply, no mentions) is stored with v1's six columns: every other column stays NULL.
     private const string InsertMessage = """
-        INSERT INTO messages (room_id, seq, sender_id, text, ts, client_id) VALUES (@r, @s, @u, @x, @t, @c)
+        INSERT INTO messages (room_id, seq, sender_id, text, ts, client_id, doc) VALUES (@r, @s, @u, @x, @t, @c, @d)
         ON CONFLICT(room_id, sender_id, client_id) DO NOTHING
         """;
 
     private const string InsertEvent = """
-        INSERT INTO messages (room_id, seq, sender_id, text, ts, client_id, kind, mentions, reply_to, target, emoji, reaction_on)
-        VALUES (@r, @s, @u, @x, @t, @c, @k, @m, @p, @g, @e, @o)
+        INSERT INTO messages (room_id, seq, sender_id, text, ts, client_id, kind, mentions, reply_to, target, emoji, reaction_on, doc)
+        VALUES (@r, @s, @u, @x, @t, @c, @k, @m, @p, @g, @e, @o, @d)
         ON CONFLICT(room_id, sender_id, client_id) DO NOTHING
         """;
 
@@ -339,7 +339,8 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
         // The hot path (plain messages) runs one insert per message, built once per batch and run with new parameter
         // values, as in v1; what other events need is prepared on first use.
         await using var readSeq = conn.Command(tx, "SELECT last_seq FROM rooms WHERE id = @r", ("@r", ""));
-        await using var insertMessage = conn.Command(tx, InsertMessage, ("@r", ""), ("@s", 0L), ("@u", 0L), ("@x", ""), ("@t", 0L), ("@c", ""));
+        await using var insertMessage = conn.Command(tx, InsertMessage, ("@r", ""), ("@s", 0L), ("@u", 0L), ("@x", ""), ("@t", 0L), ("@c", ""), ("@d", 0L));
+        await using var index = new SearchIndexWriter(conn, tx);
         await using var more = new CommandCache(conn, tx);
 
         var lastSeq = new Dictionary<string, long>();
@@ -376,6 +377,7 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
 
             var seq = last + 1;
             var plain = e.IsPlainMessage && e.Mentions.Count == 0;
+            long? doc = e.Kind == EventKind.Message ? await index.NextIdAsync(ct) : null;
             DbCommand insert;
             if (plain)
             {
@@ -387,6 +389,7 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
                 p[3].Value = e.Text;
                 p[4].Value = e.Ts;
                 p[5].Value = e.ClientId;
+                p[6].Value = doc;
             }
             else
             {
@@ -395,7 +398,7 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
                     ("@k", e.Kind == EventKind.Message ? null : EventKinds.Name(e.Kind)),
                     ("@m", e.Mentions.Count == 0 ? null : Rows.JoinMentions(e.Mentions.Select(m => m.Username))),
                     ("@p", e.ReplyTo), ("@g", e.Kind == EventKind.Message ? null : e.Target), ("@e", e.Emoji),
-                    ("@o", e.Kind == EventKind.Reaction ? (e.On ? 1 : 0) : null));
+                    ("@o", e.Kind == EventKind.Reaction ? (e.On ? 1 : 0) : null), ("@d", doc));
             }
 
             if (await insert.ExecuteNonQueryAsync(ct) == 0)
@@ -406,6 +409,11 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
             }
 
             lastSeq[e.Room] = seq;
+            if (doc is { } id)
+            {
+                await index.AddAsync(id, e.Room, seq, e.SenderId, e.Text, ct);
+            }
+
             if (!plain)
             {
                 await ApplyAsync(more, e, seq, ct);

@@ -178,5 +178,34 @@ internal static partial class SqliteSchema
                 PRIMARY KEY (blocker_id, blocked_id)
             ) WITHOUT ROWID;
             """),
+
+        // Search indexing moves out of the insert trigger into the group commit (SqliteChatStore.SearchIndexWriter),
+        // and a message row names its search_docs row (doc) instead of an index on search_docs(room_id, seq):
+        // - a statement with a trigger that writes to FTS5 opens a statement savepoint, and FTS5 flushes its pending
+        //   terms to a new segment at every savepoint, so each message was a one-row segment, merged over and over;
+        //   from the group commit's own statements the batch's terms become one segment at the commit;
+        // - the (room_id, seq) index put one more page per room into every commit's WAL; the edit and removal
+        //   triggers (rare) now find the search row by its id, checked against room and seq.
+        // Existing rows get their doc in AfterMigrationAsync (chunked, logged); a row whose message cannot be found
+        // keeps doc NULL, as does every event that is not a message.
+        (7, "search: new messages indexed by the group commit; messages name their search row", """
+            DROP TRIGGER search_message_stored;
+            DROP TRIGGER search_message_changed;
+            DROP TRIGGER search_message_removed;
+            DROP INDEX search_docs_by_message;
+            ALTER TABLE messages ADD COLUMN doc INTEGER NULL;
+            CREATE TRIGGER search_message_changed AFTER UPDATE OF text, edited_text, deleted ON messages WHEN NEW.kind IS NULL AND OLD.doc IS NOT NULL BEGIN
+                INSERT INTO search_index (search_index, rowid, words)
+                    SELECT 'delete', id, natter_words(COALESCE(OLD.edited_text, OLD.text)) FROM search_docs WHERE id = OLD.doc AND room_id = OLD.room_id AND seq = OLD.seq;
+                DELETE FROM search_docs WHERE id = OLD.doc AND room_id = OLD.room_id AND seq = OLD.seq AND COALESCE(NEW.deleted, 0) <> 0;
+                INSERT INTO search_index (rowid, words)
+                    SELECT id, natter_words(COALESCE(NEW.edited_text, NEW.text)) FROM search_docs WHERE id = NEW.doc AND room_id = NEW.room_id AND seq = NEW.seq;
+            END;
+            CREATE TRIGGER search_message_removed AFTER DELETE ON messages WHEN OLD.kind IS NULL AND OLD.doc IS NOT NULL BEGIN
+                INSERT INTO search_index (search_index, rowid, words)
+                    SELECT 'delete', id, natter_words(COALESCE(OLD.edited_text, OLD.text)) FROM search_docs WHERE id = OLD.doc AND room_id = OLD.room_id AND seq = OLD.seq;
+                DELETE FROM search_docs WHERE id = OLD.doc AND room_id = OLD.room_id AND seq = OLD.seq;
+            END;
+            """),
     ];
 }

@@ -3,6 +3,7 @@
 
 import { store } from '../state.js';
 import { h } from './dom.js';
+import { formatText } from './format.js';
 import { intents } from './intents.js';
 
 const who = (from) => (from === store.me ? 'yourself' : from);
@@ -22,15 +23,60 @@ export function renderReplyBar() {
   bar.querySelector('.reply-label').textContent = `Replying to ${who(r.from)}`;
 }
 
-/** The quote of the message a reply answers: its author and the start of its text; a click jumps to it. */
+const QUOTE_CHARS = 140;
+
+/**
+ * The original's text formatted as messages are (formatText: DOM nodes, the user's text only as text), made one
+ * line: a code block becomes inline code, a "> quote" its text, a link its text (no link inside the quote's
+ * button), line breaks spaces; cut after QUOTE_CHARS characters with "…" (CSS ellipsis cuts it to the width).
+ */
+function quoteLine(text, me) {
+  const line = h('span', { className: 'quote-text', attrs: { dir: 'auto' } });
+  line.append(formatText(text, me));
+  for (const pre of line.querySelectorAll('pre')) pre.replaceWith(' ', h('code', { className: 'code', text: pre.textContent }), ' ');
+  for (const q of line.querySelectorAll('blockquote')) q.replaceWith(' ', ...q.childNodes, ' ');
+  for (const a of line.querySelectorAll('a')) a.replaceWith(a.textContent);
+  const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+  const texts = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) texts.push(n);
+  // Runs of white space (line breaks too) become one space across the nodes; none leads.
+  let left = QUOTE_CHARS;
+  let afterSpace = true;
+  let kept = null;
+  for (const n of texts) {
+    if (left <= 0) {
+      if (kept && n.data.trim() && !kept.data.endsWith('…')) kept.data = `${kept.data.trimEnd()}…`;
+      n.remove();
+      continue;
+    }
+    let flat = n.data.replace(/\s+/gu, ' ');
+    if (afterSpace && flat.startsWith(' ')) flat = flat.slice(1);
+    const chars = [...flat];
+    if (chars.length > left) {
+      n.data = `${chars.slice(0, left).join('').trimEnd()}…`;
+      left = 0;
+    } else {
+      n.data = flat;
+      left -= chars.length;
+      if (flat) afterSpace = flat.endsWith(' ');
+    }
+    if (n.data) kept = n;
+  }
+  for (const el of [...line.querySelectorAll('*')].reverse()) if (!el.textContent) el.remove();
+  return line;
+}
+
+/** The quote of the message a reply answers: its author and the start of its text, formatted; a click jumps to it. */
 export function quoteNode(room, m) {
   const orig = room.list.find((x) => x.seq === m.reply_to);
-  const text = !orig ? 'an earlier message' : orig.deleted ? 'message deleted' : orig.text.slice(0, 140);
+  const line = !orig ? h('span', { className: 'quote-text', text: 'an earlier message' })
+    : orig.deleted ? h('span', { className: 'quote-text', text: 'message deleted' })
+    : quoteLine(orig.text, store.me);
   return h('button', {
     className: 'quote',
-    attrs: { type: 'button', 'aria-label': `Reply to ${orig ? orig.from : 'an earlier message'}: ${text}. Show it` },
+    attrs: { type: 'button', 'aria-label': `Reply to ${orig ? orig.from : 'an earlier message'}: ${line.textContent}. Show it` },
     on: { click: () => intents.jumpTo(m.room, m.reply_to) },
-  }, h('span', { className: 'quote-from', text: orig ? orig.from : '' }), h('span', { className: 'quote-text', text, attrs: { dir: 'auto' } }));
+  }, h('span', { className: 'quote-from', text: orig ? orig.from : '' }), line);
 }
 
 /** Scrolls a shown message into view, focuses it and highlights it for a moment; false when not shown. */
