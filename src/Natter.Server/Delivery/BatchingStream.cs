@@ -38,6 +38,81 @@ public sealed class BatchingStream(Stream inner) : Stream
         await FlushBufferAsync(ct);
     }
 
+    /// <summary>
+    /// Writes one whole text message as a single unmasked WebSocket frame (FIN, opcode 1, RFC 6455 section 5.2),
+    /// without going through the WebSocket's send path: inside a batch it is a copy into the batch's buffer. The
+    /// caller checks the socket's state first; frames the WebSocket writes itself (pings, pongs, close) are whole
+    /// writes too, so the two never interleave within a frame. Server frames are never masked and Natter negotiates
+    /// no extension, so these bytes are what the WebSocket would have written.
+    /// </summary>
+    public ValueTask WriteTextFrameAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
+    {
+        Span<byte> header = stackalloc byte[10];
+        var headerLength = WriteTextFrameHeader(payload.Length, header);
+        bool batched, full = false;
+        lock (_gate)
+        {
+            batched = _batching;
+            if (batched)
+            {
+                Append(header[..headerLength], payload.Span);
+                full = _length >= FlushAt;
+            }
+        }
+
+        if (batched)
+        {
+            return full ? FlushBufferAsync(cancellationToken) : default;
+        }
+
+        return WriteWholeFrameAsync(header[..headerLength].ToArray(), payload, cancellationToken);
+    }
+
+    private async ValueTask WriteWholeFrameAsync(byte[] header, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    {
+        var frame = ArrayPool<byte>.Shared.Rent(header.Length + payload.Length);
+        try
+        {
+            header.CopyTo(frame, 0);
+            payload.Span.CopyTo(frame.AsSpan(header.Length));
+            await _io.WaitAsync(ct);
+            try
+            {
+                await inner.WriteAsync(frame.AsMemory(0, header.Length + payload.Length), ct);
+            }
+            finally
+            {
+                _io.Release();
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
+    /// <summary>The header of an unmasked final text frame of <paramref name="length"/> payload bytes; returns its size.</summary>
+    internal static int WriteTextFrameHeader(int length, Span<byte> header)
+    {
+        header[0] = 0x81;
+        if (length < 126)
+        {
+            header[1] = (byte)length;
+            return 2;
+        }
+
+        if (length <= ushort.MaxValue)
+        {
+            header[1] = 126;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(header[2..], (ushort)length);
+            return 4;
+        }
+
+        header[1] = 127;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(header[2..], (ulong)length);
+        return 10;
+    }
+
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var full = false;
@@ -71,11 +146,14 @@ public sealed class BatchingStream(Stream inner) : Stream
         }
     }
 
-    private void Append(ReadOnlySpan<byte> data)
+    private void Append(ReadOnlySpan<byte> data) => Append(data, []);
+
+    private void Append(ReadOnlySpan<byte> data, ReadOnlySpan<byte> more)
     {
-        if (_buffer is null || _buffer.Length - _length < data.Length)
+        var size = data.Length + more.Length;
+        if (_buffer is null || _buffer.Length - _length < size)
         {
-            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(16 * 1024, (_length + data.Length) * 2));
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(16 * 1024, (_length + size) * 2));
             if (_buffer is not null)
             {
                 _buffer.AsSpan(0, _length).CopyTo(bigger);
@@ -86,7 +164,8 @@ public sealed class BatchingStream(Stream inner) : Stream
         }
 
         data.CopyTo(_buffer.AsSpan(_length));
-        _length += data.Length;
+        more.CopyTo(_buffer.AsSpan(_length + data.Length));
+        _length += size;
     }
 
     private async ValueTask FlushBufferAsync(CancellationToken ct)

@@ -108,8 +108,15 @@ public sealed class Connection : IAckTarget
     public void QueueUnchangedAck(string? reference, string room, string clientId, long ts) =>
         Enqueue(new Item(Kind.Frame, Frames.UnchangedAck(reference, room, clientId, ts)), control: true, wake: false);
 
-    /// <summary>Wakes the writer for what was queued without waking it.</summary>
+    /// <summary>Wakes the writer for what was queued without waking it; the writer runs on the thread pool.</summary>
     public void Flush() => Wake();
+
+    /// <summary>
+    /// The fan-out's flush: the writer, if it is waiting, runs its batch on the calling thread until its next wait
+    /// (or until a write or a store read has to wait), so a commit's events reach every socket's transport from
+    /// the fan-out's loop, with no hop to another thread per socket.
+    /// </summary>
+    public void FlushHere() => Wake(inline: true);
 
     public void SendError(string code, string message, string? reference) => SendControl(Frames.Error(code, message, reference));
 
@@ -255,7 +262,7 @@ public sealed class Connection : IAckTarget
         }
     }
 
-    private void Wake()
+    private void Wake(bool inline = false)
     {
         TaskCompletionSource? wake;
         lock (_gate)
@@ -263,7 +270,20 @@ public sealed class Connection : IAckTarget
             (wake, _wake) = (_wake, null);
         }
 
-        wake?.TrySetResult();
+        if (wake is null)
+        {
+            return;
+        }
+
+        // The writer's continuation runs where the task completes: here, or on the thread pool.
+        if (inline)
+        {
+            wake.TrySetResult();
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static w => w.TrySetResult(), wake, preferLocal: false);
+        }
     }
 
     /// <summary>The next item, control first; data only once released and not closing.</summary>
@@ -318,7 +338,8 @@ public sealed class Connection : IAckTarget
                 return null;
             }
 
-            _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // Continuations run synchronously: Wake decides the thread (see there).
+            _wake = new TaskCompletionSource();
             return _wake.Task;
         }
     }
@@ -474,6 +495,8 @@ public sealed class Connection : IAckTarget
 
                 return true;
             case Kind.Sync:
+                // A store read must not hold the thread that woke the writer (the fan-out's loop).
+                await Task.Yield();
                 await SyncAsync((IReadOnlyDictionary<string, long>)item.Payload!, item.Text);
                 return true;
             case Kind.Release:
@@ -498,6 +521,7 @@ public sealed class Connection : IAckTarget
 
             if (m.Seq > last + 1)
             {
+                await Task.Yield();
                 await FillAsync(m.Room, last, m.Seq);
             }
         }
@@ -610,9 +634,23 @@ public sealed class Connection : IAckTarget
         }
     }
 
+    // On a BatchingStream the frame goes straight into the batch (the bytes the WebSocket would write, without its
+    // send path per frame); the state check is the one the WebSocket makes before a send.
     // No cancellation token: the WebSocket takes its fast path without one, and Abort() ends a pending send anyway.
-    private ValueTask WriteAsync(byte[] frame) =>
-        _socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+    private ValueTask WriteAsync(byte[] frame)
+    {
+        if (_stream is null)
+        {
+            return _socket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+        }
+
+        if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            throw new WebSocketException(WebSocketError.InvalidState, $"The socket is {_socket.State}.");
+        }
+
+        return _stream.WriteTextFrameAsync(frame);
+    }
 
     private async Task CloseOutputAsync(int code, string reason)
     {

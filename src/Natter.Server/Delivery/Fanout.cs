@@ -107,7 +107,14 @@ public sealed class Fanout(IMessageBus bus, ConnectionRegistry sockets, RoomDire
             // Each socket's writer wakes once for everything handled and sends its share in one write.
             foreach (var c in _touched)
             {
-                c.Flush();
+                if (c is Connection conn)
+                {
+                    conn.FlushHere();
+                }
+                else
+                {
+                    c.Flush();
+                }
             }
 
             _touched.Clear();

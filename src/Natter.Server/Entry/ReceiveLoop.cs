@@ -46,7 +46,7 @@ public sealed class ReceiveLoop(FrameHandlers handlers, NatterMetrics metrics, I
             {
                 Log.SocketPolicyClose(logger, conn.Id, conn.Username, CloseCodes.TryAgainLater, "its answers were not read");
                 metrics.SlowReaderCloses.Add(1);
-                return await CloseAndDrainAsync(conn, socket, CloseCodes.TryAgainLater, "too far behind: reconnect and sync");
+                return await CloseWithoutReadingAsync(conn, CloseCodes.TryAgainLater, "too far behind: reconnect and sync");
             }
 
             // Idle sockets hold no buffer: wait with a zero-byte read, rent only when a frame arrives.
@@ -127,6 +127,27 @@ public sealed class ReceiveLoop(FrameHandlers handlers, NatterMetrics metrics, I
                 return await CloseAndDrainAsync(conn, socket, CloseCodes.PolicyViolation, "too many bad frames");
             }
         }
+    }
+
+    /// <summary>
+    /// Closes a socket whose client does not read what it is sent: the close frame is queued behind the unread
+    /// answers (it leaves if the client starts reading), the socket stays unread, so TCP keeps its client slowed, and
+    /// after the close timeout it is aborted. Reading on to wait for the client's close, as other closes do, would
+    /// let a client that never reads go on sending for the whole close timeout.
+    /// </summary>
+    private async Task<string> CloseWithoutReadingAsync(Connection conn, int code, string reason)
+    {
+        conn.Close(code, reason);
+        try
+        {
+            await Task.Delay(_closeTimeout, conn.Aborted);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        conn.Abort();
+        return reason;
     }
 
     /// <summary>

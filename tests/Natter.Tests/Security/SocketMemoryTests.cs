@@ -58,6 +58,7 @@ public sealed class SocketMemoryTests
         };
         var sent = 0;
         var stalled = false;
+        Task? pending = null;
         var clock = Stopwatch.StartNew();
         while (sent < 300_000 && clock.Elapsed < TimeSpan.FromSeconds(60))
         {
@@ -65,6 +66,7 @@ public sealed class SocketMemoryTests
             if (await Task.WhenAny(send, Task.Delay(TimeSpan.FromSeconds(3), CancellationToken.None)) != send)
             {
                 stalled = true; // the server stopped reading this socket
+                pending = send;
                 break;
             }
 
@@ -77,15 +79,13 @@ public sealed class SocketMemoryTests
         }
 
         Assert.True(max <= Bound + 8192, $"{max} bytes were queued for one socket (bound {Bound}) after {sent} frames");
+        Assert.True(stalled, $"the server kept reading {sent} frames from a client that reads nothing");
 
-        // KNOWN DEFECT (open, named in the closing note of session 8): the design says the server stops reading this
-        // socket at the bound and closes it with 1013 after the back-pressure timeout. On this machine it now often
-        // keeps reading all 300,000 frames with its queue held at the bound and the socket open, so some answers are
-        // evidently not queued. The pause and close asserts failed in most runs and were taken out until that is
-        // understood; what is asserted is the memory bound, before and after the client goes away.
-        _ = stalled;
-        socket.Raw.Abort();
+        // Paused, then closed: the server ends the socket once its writer cannot catch up (the client does nothing),
+        // and never reads it again: the send that stalled does not go through, it fails when the socket is aborted.
         await WaitForAsync(() => registry.All().Contains(conn) ? null : conn, TimeSpan.FromSeconds(30));
+        await Task.WhenAny(pending!, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
+        Assert.False(pending!.IsCompletedSuccessfully, "the server read the socket again after it stopped reading it to close it");
         await stopPolling.CancelAsync();
         await poller;
         Assert.True(max <= Bound + 8192, $"{max} bytes were queued for one socket (bound {Bound})");
