@@ -9,8 +9,8 @@ using Natter.Server.Storage;
 namespace Natter.Server.Entry;
 
 /// <summary>
-/// GET /ws: checks the origin, accepts the socket, registers its connection, sends the welcome, starts the writer,
-/// announces presence, then hands the socket to the receive loop until it ends.
+/// GET /ws: checks the origin, accepts the socket, registers its connection, queues the welcome, announces presence,
+/// starts the writer, then hands the socket to the receive loop until it ends.
 /// </summary>
 public sealed class SocketAcceptor(
     ConnectionFactory connections,
@@ -133,8 +133,10 @@ public sealed class SocketAcceptor(
 
             conn.StartAt(myRooms);
             conn.SendControl(Frames.Welcome(caller.Username, myRooms));
-            writer = conn.RunWriterAsync();
+
+            // Presence first: a client that has its welcome is listed online (the writer may send it at once).
             await presence.OpenedAsync(caller, myRooms, requestAborted);
+            writer = conn.RunWriterAsync();
             conn.HoldLiveMessages(_socketOptions.FirstFrameHold);
             reason = await receiveLoop.RunAsync(conn, socket, caller);
         }
