@@ -15,9 +15,9 @@ public sealed class BatchingStreamTests
         var toClient = new Pipe();
         var toServer = new Pipe();
         using var batching = new BatchingStream(toClient.Writer.AsStream());
-        using var server = WebSocket.CreateFromStream(new Duplex(toServer.Reader.AsStream(), batching),
+        using var server = WebSocket.CreateFromStream(new DuplexStream(toServer.Reader.AsStream(), batching),
             new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = Timeout.InfiniteTimeSpan });
-        using var client = WebSocket.CreateFromStream(new Duplex(toClient.Reader.AsStream(), toServer.Writer.AsStream()),
+        using var client = WebSocket.CreateFromStream(new DuplexStream(toClient.Reader.AsStream(), toServer.Writer.AsStream()),
             new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = Timeout.InfiniteTimeSpan });
 
         // Every length class of the frame header (7-bit, 16-bit, 64-bit), and one batch past the flush size.
@@ -78,24 +78,5 @@ public sealed class BatchingStreamTests
         }
 
         return messages;
-    }
-
-    private sealed class Duplex(Stream read, Stream write) : Stream
-    {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() => write.Flush();
-        public override Task FlushAsync(CancellationToken cancellationToken) => write.FlushAsync(cancellationToken);
-        public override int Read(byte[] buffer, int offset, int count) => read.Read(buffer, offset, count);
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => read.ReadAsync(buffer, cancellationToken);
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => read.ReadAsync(buffer, offset, count, cancellationToken);
-        public override void Write(byte[] buffer, int offset, int count) => write.Write(buffer, offset, count);
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => write.WriteAsync(buffer, cancellationToken);
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => write.WriteAsync(buffer, offset, count, cancellationToken);
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

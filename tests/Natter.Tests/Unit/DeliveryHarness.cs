@@ -44,9 +44,9 @@ internal sealed class ConnectionUnderTest : IAsyncDisposable
     {
         var toClient = new Pipe();
         var toServer = new Pipe();
-        var serverSocket = WebSocket.CreateFromStream(new Duplex(toServer.Reader.AsStream(), toClient.Writer.AsStream()),
+        var serverSocket = WebSocket.CreateFromStream(new DuplexStream(toServer.Reader.AsStream(), toClient.Writer.AsStream()),
             new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = Timeout.InfiniteTimeSpan });
-        _client = WebSocket.CreateFromStream(new Duplex(toClient.Reader.AsStream(), toServer.Writer.AsStream()),
+        _client = WebSocket.CreateFromStream(new DuplexStream(toClient.Reader.AsStream(), toServer.Writer.AsStream()),
             new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = Timeout.InfiniteTimeSpan });
         Connection = new Connection(serverSocket, null, new Caller(userId, username, 1), log, Metrics.Create(), NullLogger.Instance,
             dataLimit, 256 * 1024, TimeSpan.FromSeconds(2));
@@ -118,24 +118,5 @@ internal sealed class ConnectionUnderTest : IAsyncDisposable
         Connection.Abort();
         await _writer.WaitAsync(TimeSpan.FromSeconds(5));
         _client.Dispose();
-    }
-
-    private sealed class Duplex(Stream read, Stream write) : Stream
-    {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() => write.Flush();
-        public override Task FlushAsync(CancellationToken cancellationToken) => write.FlushAsync(cancellationToken);
-        public override int Read(byte[] buffer, int offset, int count) => read.Read(buffer, offset, count);
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => read.ReadAsync(buffer, cancellationToken);
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => read.ReadAsync(buffer, offset, count, cancellationToken);
-        public override void Write(byte[] buffer, int offset, int count) => write.Write(buffer, offset, count);
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => write.WriteAsync(buffer, cancellationToken);
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => write.WriteAsync(buffer, offset, count, cancellationToken);
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
