@@ -14,7 +14,14 @@ public interface IAckTarget
     /// <summary>Sends an error at once.</summary>
     void SendError(string code, string message, string? reference);
 
+    /// <summary>Sends what was queued; the sending runs elsewhere (the caller may block, e.g. the commit thread).</summary>
     void Flush();
+
+    /// <summary>
+    /// Sends what was queued, running the send on the calling thread until it would have to wait: for a caller
+    /// that flushes many targets in a row and does no blocking work of its own (the fan-out's loop).
+    /// </summary>
+    void FlushHere();
 }
 
 /// <summary>An ack owed to a socket for a stored event.</summary>

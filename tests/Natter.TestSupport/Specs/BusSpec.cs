@@ -122,5 +122,9 @@ public abstract class BusSpec
         public void Flush()
         {
         }
+
+        public void FlushHere()
+        {
+        }
     }
 }
