@@ -204,4 +204,8 @@ internal static partial class Log
     // SQLite store maintenance: ids 180-189.
     [LoggerMessage(180, LogLevel.Information, "Search rows (sqlite): {Done} of {Total} linked to their messages")]
     public static partial void SearchDocsLinked(ILogger logger, long done, long total);
+
+    // delivery (session 10): ids 230-239.
+    [LoggerMessage(230, LogLevel.Warning, "The group-commit thread's nice value could not be set to {Nice}; it runs at the default priority")]
+    public static partial void CommitThreadNiceFailed(ILogger logger, int nice);
 }

@@ -24,6 +24,13 @@ public sealed partial class Fanout(IMessageBus bus, ConnectionRegistry sockets, 
 {
     private readonly RoomSeqMap _roomSeq = new(options.Value.Limits.TrackedRooms);
     private readonly HashSet<IAckTarget> _touched = [];
+
+    // Sockets a room's events were queued to since its last flush (loop thread only; see OfferByRoom).
+    private readonly List<IAckTarget> _roomSockets = [];
+
+    // A commit's events grouped by room, in order of each room's first event (reused; loop thread only).
+    private readonly Dictionary<string, int> _groupOf = new(StringComparer.Ordinal);
+    private readonly List<List<StoredEvent>> _groups = [];
     private readonly Lock _idleGate = new();
 
     // Rooms whose gap is being read, with what waits behind the read (loop thread only), and the reads' answers.
@@ -97,6 +104,7 @@ public sealed partial class Fanout(IMessageBus bus, ConnectionRegistry sockets, 
             }
 
             _touched.Clear();
+            _roomSockets.Clear();
             lock (_idleGate)
             {
                 _busy = _reading.Count > 0;
@@ -166,11 +174,7 @@ public sealed partial class Fanout(IMessageBus bus, ConnectionRegistry sockets, 
                     _touched.Add(ack.Target);
                 }
 
-                foreach (var m in stored.Events)
-                {
-                    Offer(m, ct);
-                }
-
+                OfferByRoom(stored.Events, ct);
                 break;
             case TypingEvent t:
                 ToMembers(t.Room, Frames.Typing(t.Room, t.Username), except: t.UserId);
@@ -232,6 +236,79 @@ public sealed partial class Fanout(IMessageBus bus, ConnectionRegistry sockets, 
     }
 
 
+    /// <summary>
+    /// A commit's events, room by room (each room's in seq order, rooms in order of their first event), each room's
+    /// sockets flushed as soon as its events are queued: the first rooms of a large commit reach their sockets while
+    /// the last are still being queued, and a socket still gets all of one room's events of the commit in one write
+    /// (with its acks: a sender is a member of the room it sent to). Order only matters within a room (and each
+    /// socket's writer keeps what it is given in order); a socket in several of the rooms gets a write per room.
+    /// </summary>
+    private void OfferByRoom(IReadOnlyList<StoredEvent> events, CancellationToken ct)
+    {
+        if (events.Count == 1)
+        {
+            Offer(events[0], ct);
+            FlushRoom();
+            return;
+        }
+
+        var used = 0;
+        try
+        {
+            foreach (var m in events)
+            {
+                if (!_groupOf.TryGetValue(m.Room, out var g))
+                {
+                    g = _groupOf[m.Room] = used++;
+                    if (_groups.Count < used)
+                    {
+                        _groups.Add([]);
+                    }
+                }
+
+                _groups[g].Add(m);
+            }
+
+            for (var g = 0; g < used; g++)
+            {
+                foreach (var m in _groups[g])
+                {
+                    Offer(m, ct);
+                }
+
+                FlushRoom();
+            }
+        }
+        finally
+        {
+            _groupOf.Clear();
+            for (var g = 0; g < used; g++)
+            {
+                _groups[g].Clear();
+            }
+
+            // A commit of many rooms once must not keep many lists for ever.
+            if (_groups.Count > 256)
+            {
+                _groups.RemoveRange(256, _groups.Count - 256);
+            }
+        }
+    }
+
+    /// <summary>Flushes the sockets queued to since the last flush; each leaves the turn's touched set (flushed once more only if touched again).</summary>
+    private void FlushRoom()
+    {
+        foreach (var c in _roomSockets)
+        {
+            if (_touched.Remove(c))
+            {
+                c.FlushHere();
+            }
+        }
+
+        _roomSockets.Clear();
+    }
+
     private void Deliver(StoredEvent m)
     {
         var room = rooms.Peek(m.Room);
@@ -247,6 +324,7 @@ public sealed partial class Fanout(IMessageBus bus, ConnectionRegistry sockets, 
             {
                 c.QueueEvent(outbound ??= new OutboundEvent(m));
                 _touched.Add(c);
+                _roomSockets.Add(c);
             }
         }
     }

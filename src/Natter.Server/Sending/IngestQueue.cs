@@ -28,6 +28,7 @@ public sealed class IngestQueue(IChatStore store, StoreHealth health, IMessageBu
 
     private readonly int _maxBatch = options.Value.Limits.MaxCommitBatch;
     private readonly TimeSpan _commitInterval = options.Value.Limits.CommitInterval;
+    private readonly int _nice = options.Value.Limits.CommitThreadNice;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // The waiting lane: rooms that were busy and their events, in arrival order (under _laneGate).
@@ -69,6 +70,13 @@ public sealed class IngestQueue(IChatStore store, StoreHealth health, IMessageBu
         var lane = Task.Run(RunWaitingLaneAsync, CancellationToken.None);
         var thread = new Thread(() =>
         {
+            // Below the sockets' threads: on a shared core a committed batch reaches its sockets before the next
+            // commit takes the core (Limits:CommitThreadNice).
+            if (!ThreadNice.TrySet(_nice))
+            {
+                Log.CommitThreadNiceFailed(logger, _nice);
+            }
+
             try
             {
                 Run();

@@ -171,4 +171,71 @@ public sealed class DeliveryOrderingTests
             await fanout.StopAsync(CancellationToken.None);
         }
     }
+
+    [Fact]
+    public async Task A_commit_of_interleaved_rooms_reaches_each_member_once_in_each_rooms_order_with_the_senders_ack_first()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var log = new FakeRoomLog();
+        var options = Options.Create(new NatterOptions());
+        var bus = new InProcessBus(options);
+        var registry = new ConnectionRegistry();
+        var rooms = new RoomDirectory(UnusedStore.Create(), registry, options);
+        rooms.Put(new Room("r1", "One", RoomKinds.Group), 1, 2);
+        rooms.Put(new Room("r2", "Two", RoomKinds.Group), 2, 3);
+        await using var amy = new ConnectionUnderTest(log, userId: 1, username: "amy");
+        await using var bo = new ConnectionUnderTest(log, userId: 2, username: "bo");
+        await using var cy = new ConnectionUnderTest(log, userId: 3, username: "cy");
+        foreach (var s in new[] { amy, bo, cy })
+        {
+            s.Connection.FirstFrameHandled();
+            registry.Add(s.Connection);
+        }
+
+        var fanout = new Fanout(bus, registry, rooms, log, Metrics.Create(), options, NullLogger<Fanout>.Instance);
+        await fanout.StartAsync(ct);
+        try
+        {
+            // One commit: the rooms interleave, and cy's ack is for an event late in it.
+            var (a1, b1, a2, b2, a3) = (log.Add("r1", 1), log.Add("r2", 1), log.Add("r1", 2), log.Add("r2", 2), log.Add("r1", 3));
+            await bus.PublishAsync(new EventsStored([a1, b1, a2, b2, a3]),
+                new LocalEnvelope([new PendingAck(amy.Connection, "amy-1", a1), new PendingAck(cy.Connection, "cy-1", b2)]), ct);
+
+            // The next commit reuses the fan-out's grouping: nothing of the first may come again.
+            var (b3, a4) = (log.Add("r2", 3), log.Add("r1", 4));
+            await bus.PublishAsync(new EventsStored([b3, a4]), ct);
+            await fanout.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(5), ct);
+
+            Assert.Equal(["ack amy-1", "r1 1", "r1 2", "r1 3", "r1 4"], await FramesAsync(amy, 5));
+            Assert.Equal(["ack cy-1", "r2 1", "r2 2", "r2 3"], await FramesAsync(cy, 4));
+
+            // bo is in both rooms: each room's messages in seq order, each once.
+            var both = await FramesAsync(bo, 7);
+            Assert.Equal(["r1 1", "r1 2", "r1 3", "r1 4"], both.Where(f => f.StartsWith("r1", StringComparison.Ordinal)));
+            Assert.Equal(["r2 1", "r2 2", "r2 3"], both.Where(f => f.StartsWith("r2", StringComparison.Ordinal)));
+            foreach (var s in new[] { amy, bo, cy })
+            {
+                Assert.Empty(await s.DrainAsync());
+            }
+        }
+        finally
+        {
+            await fanout.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>The next n frames as "ack REF" or "ROOM SEQ".</summary>
+    private static async Task<List<string>> FramesAsync(ConnectionUnderTest socket, int n)
+    {
+        var frames = new List<string>();
+        for (var i = 0; i < n; i++)
+        {
+            var f = await socket.NextAsync();
+            frames.Add(f.GetProperty("type").GetString() == "ack"
+                ? $"ack {f.GetProperty("ref").GetString()}"
+                : $"{f.GetProperty("room").GetString()} {f.GetProperty("seq").GetInt64()}");
+        }
+
+        return frames;
+    }
 }
