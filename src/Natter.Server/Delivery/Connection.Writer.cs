@@ -31,7 +31,9 @@ public sealed partial class Connection
                     return;
                 }
 
-                if (handled == 0 && WaitForWork() is { } wait)
+                // After a batch the writer sleeps at once unless more is ready (WaitForWork checks under the lock),
+                // rather than taking one more, empty turn; a full batch goes straight on.
+                if (handled < MaxBatch && WaitForWork() is { } wait)
                 {
                     await wait;
                 }
