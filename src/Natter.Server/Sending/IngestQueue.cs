@@ -70,8 +70,8 @@ public sealed class IngestQueue(IChatStore store, StoreHealth health, IMessageBu
         var lane = Task.Run(RunWaitingLaneAsync, CancellationToken.None);
         var thread = new Thread(() =>
         {
-            // Below the sockets' threads: on a shared core a committed batch reaches its sockets before the next
-            // commit takes the core (Limits:CommitThreadNice).
+            // Limits:CommitThreadNice above 0 puts this thread below the sockets' threads: on a shared core a
+            // committed batch then reaches its sockets before the next commit takes the core.
             if (!ThreadNice.TrySet(_nice))
             {
                 Log.CommitThreadNiceFailed(logger, _nice);
