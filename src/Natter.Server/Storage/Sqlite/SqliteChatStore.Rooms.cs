@@ -122,7 +122,6 @@ public sealed partial class SqliteChatStore
         return await conn.ScalarAsync("SELECT last_seq FROM rooms WHERE id = @r", ct, ("@r", roomId)) as long? ?? 0;
     }
 
-
     public async Task<long?> MarkReadAsync(string roomId, long userId, long seq, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
