@@ -1,4 +1,3 @@
-using System.Data;
 using System.Globalization;
 using System.Text;
 using MySqlConnector;
@@ -64,20 +63,56 @@ public sealed partial class MySqlChatStore
     private static bool IsPlain(StoredEvent e) => e.Kind == EventKind.Message && e.ReplyTo is null && e.Mentions.Count == 0;
 
     /// <summary>
-    /// One attempt. The rooms' rows are locked first, so nothing below can change under it: the state the rules
-    /// need is read once, the batch is decided in memory in order (each event seeing the ones before it), and the
-    /// writes follow in as few round trips as the batch allows. A batch of plain messages costs four round trips
-    /// (begin, the room locks, one script with every insert, the search index and every room's last_seq, commit),
-    /// whatever its size. With lookUp the stored client_ids are read first (a batch whose insert met one).
+    /// One attempt, in a transaction begun and ended by statement (START TRANSACTION rides on the room locks, COMMIT
+    /// on the script: the driver's transaction object would cost a round trip each). Whatever does not end in a
+    /// commit is rolled back before the connection goes back to the pool, so no room lock outlives the attempt.
     /// </summary>
     private async Task<IReadOnlyList<AppendResult>> AppendOnceAsync(IReadOnlyList<NewEvent> batch, bool skipBusy, bool lookUp, CancellationToken ct)
     {
         await using var conn = await OpenAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+        var ended = false;
+        try
+        {
+            (var results, ended) = await AppendInTransactionAsync(conn, batch, skipBusy, lookUp, ct);
+            return results;
+        }
+        finally
+        {
+            if (!ended)
+            {
+                await RollBackAsync(conn);
+            }
+        }
+    }
 
+    /// <summary>Ends the attempt's transaction without its writes. A connection that broke has lost it anyway (the server rolls back).</summary>
+    private async Task RollBackAsync(MySqlConnection conn)
+    {
+        try
+        {
+            await conn.ExecuteAsync("ROLLBACK", CancellationToken.None);
+        }
+        catch (Exception e) when (e is MySqlException or InvalidOperationException or IOException or TimeoutException)
+        {
+            Log.StoreRetry(_logger, "rollback", 1, e.GetType().Name);
+        }
+    }
+
+    /// <summary>
+    /// The attempt's transaction. The rooms' rows are locked first, so nothing below can change under it: the state
+    /// the rules need is read once, the batch is decided in memory in order (each event seeing the ones before it),
+    /// and the writes follow in as few round trips as the batch allows. A batch of plain messages costs two round
+    /// trips (begin with the room locks; one script with every insert, the search index, every room's last_seq and
+    /// the commit), whatever its size, and holds its rooms for one of them. With lookUp the stored client_ids are
+    /// read first (a batch whose insert met one). Ended: whether the transaction was committed.
+    /// </summary>
+    private async Task<(IReadOnlyList<AppendResult> Results, bool Ended)> AppendInTransactionAsync(
+        MySqlConnection conn, IReadOnlyList<NewEvent> batch, bool skipBusy, bool lookUp, CancellationToken ct)
+    {
         // 1. Lock the batch's rooms in id order. Every append takes these locks first, so while they are held no
-        //    other node can assign a seq or change a message in these rooms. The session limits ride on the first
-        //    statement (no extra round trip). With skipBusy, a room another transaction holds is skipped, not waited for.
+        //    other node can assign a seq or change a message in these rooms. The session limits and the begin ride
+        //    on the first statement (no extra round trip). With skipBusy, a room another transaction holds is
+        //    skipped, not waited for.
         var roomIds = batch.Select(m => m.Room).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var lastSeq = new Dictionary<string, long>(StringComparer.Ordinal);
         var facts = new Dictionary<string, RoomFacts>(StringComparer.Ordinal);
@@ -86,8 +121,8 @@ public sealed partial class MySqlChatStore
         {
             var names = chunk.Select((_, i) => "@r" + i).ToArray();
             var sql = $"SELECT id, last_seq, kind, created_by FROM rooms WHERE id IN ({string.Join(", ", names)}) ORDER BY id FOR UPDATE{(skipBusy ? " SKIP LOCKED" : "")}";
-            var rows = await tx.ListAsync(
-                firstChunk ? SessionLimits(conn) + "; " + sql : sql,
+            var rows = await conn.ListAsync(
+                firstChunk ? SessionLimits(conn) + "; SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; " + sql : sql,
                 r => (Id: r.GetString(0), LastSeq: r.GetInt64(1), Facts: new RoomFacts(r.GetString(2), SenderModerates: false)), ct,
                 [.. chunk.Select((r, i) => (names[i], (object?)r)), .. firstChunk ? SessionLimitArgs : []]);
             firstChunk = false;
@@ -104,24 +139,24 @@ public sealed partial class MySqlChatStore
         {
             var missing = roomIds.Where(r => !lastSeq.ContainsKey(r)).ToArray();
             var names = missing.Select((_, i) => "@r" + i).ToArray();
-            busy = (await tx.ListAsync($"SELECT id FROM rooms WHERE id IN ({string.Join(", ", names)})", Rows.FirstString, ct,
+            busy = (await conn.ListAsync($"SELECT id FROM rooms WHERE id IN ({string.Join(", ", names)})", Rows.FirstString, ct,
                 [.. missing.Select((r, i) => (names[i], (object?)r))])).ToHashSet(StringComparer.Ordinal);
             if (busy.Count == roomIds.Count)
             {
-                return [.. batch.Select(AppendResult.NotStored)];
+                return ([.. batch.Select(AppendResult.NotStored)], false);
             }
         }
 
         // 2. Which client_ids are stored already (any kind): only when the insert met one (see AppendAsync).
         var live = busy is null ? batch : [.. batch.Where(m => !busy.Contains(m.Room))];
-        var existing = lookUp ? await StoredClientIdsAsync(tx, live.Select(m => new ClientKey(m.Room, m.SenderId, m.ClientId)), ct) : [];
+        var existing = lookUp ? await StoredClientIdsAsync(conn, live.Select(m => new ClientKey(m.Room, m.SenderId, m.ClientId)), ct) : [];
 
         // 3. The state the other events' rules need: their targets, and the reactions on reaction targets.
         var (targets, reactions) = live.Any(e => !e.IsPlainMessage)
-            ? await ReadTargetsAsync(tx, live, ct)
+            ? await ReadTargetsAsync(conn, live, ct)
             : ([], []);
-        var usableFiles = live.Any(e => e.Files.Count > 0) ? await LockUsableFilesAsync(tx, live, ct) : [];
-        var moderators = await ReadModeratorsAsync(tx, live, ct);
+        var usableFiles = live.Any(e => e.Files.Count > 0) ? await LockUsableFilesAsync(conn, live, ct) : [];
+        var moderators = await ReadModeratorsAsync(conn, live, ct);
 
         // 4. Decide in batch order; a client_id seen earlier in the batch is a duplicate of that one.
         var results = new AppendResult[batch.Count];
@@ -215,7 +250,7 @@ public sealed partial class MySqlChatStore
         {
             var refused = Enumerable.Range(0, batch.Count)
                 .Where(i => results[i].Outcome is not (AppendOutcome.Stored or AppendOutcome.Duplicate or AppendOutcome.Busy)).ToList();
-            var stored = await StoredClientIdsAsync(tx, refused.Select(i => new ClientKey(batch[i].Room, batch[i].SenderId, batch[i].ClientId)), ct);
+            var stored = await StoredClientIdsAsync(conn, refused.Select(i => new ClientKey(batch[i].Room, batch[i].SenderId, batch[i].ClientId)), ct);
             foreach (var i in refused)
             {
                 if (stored.TryGetValue(new ClientKey(batch[i].Room, batch[i].SenderId, batch[i].ClientId), out var first))
@@ -226,8 +261,12 @@ public sealed partial class MySqlChatStore
         }
 
         // 5. One script (one round trip): the new log entries, many rows per statement (plain messages with v1's six
-        //    columns, the others with every column), the new messages' search index, and every room's last_seq.
-        var script = new MySqlScript(conn, tx);
+        //    columns, the others with every column), the new messages' search index, and every room's last_seq; when
+        //    nothing else is to be written (no files, mentions, edits, deletions or reactions), the commit too. A
+        //    failing statement stops the script before the commit.
+        var files = fresh.Where(e => e.Files.Count > 0).ToList();
+        var commitInScript = files.Count == 0 && mentions.Count == 0 && effects.Count == 0;
+        var script = new MySqlScript(conn);
         try
         {
             await InsertEventsAsync(script, fresh, ct);
@@ -238,29 +277,40 @@ public sealed partial class MySqlChatStore
                 await script.EndAsync(ct);
             }
 
+            if (commitInScript)
+            {
+                // 7 (a batch of plain messages). Commit: only now are the seqs real.
+                script.Text("COMMIT");
+                await script.EndAsync(ct);
+            }
+
             await script.FlushAsync(ct);
         }
         catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.DuplicateKeyEntry && e.Message.Contains("messages_client_id", StringComparison.Ordinal))
         {
-            // A resend of a stored event: roll back, and the batch runs again with the lookup (AppendAsync).
-            await tx.RollbackAsync(ct);
+            // A resend of a stored event: rolled back (AppendOnceAsync), and the batch runs again with the lookup (AppendAsync).
             throw new ClientIdStoredException(e);
         }
 
-        await LinkFilesAsync(tx, fresh.Where(e => e.Files.Count > 0), ct);
+        if (commitInScript)
+        {
+            return (results, true);
+        }
+
+        await LinkFilesAsync(conn, files, ct);
 
         // 6. The current state: new messages' mentions, then edits, deletions and reactions in batch order, and
         //    what they change in the search index.
-        await InsertMentionsAsync(tx, mentions, ct);
+        await InsertMentionsAsync(conn, mentions, ct);
         foreach (var (e, seq) in effects)
         {
-            await ApplyAsync(tx, e, seq, ct);
+            await ApplyAsync(conn, e, seq, ct);
         }
 
-        await IndexEffectsForSearchAsync(tx, effects, ct);
+        await IndexEffectsForSearchAsync(conn, effects, ct);
 
         // 7. Commit: only now are the seqs real.
-        await tx.CommitAsync(ct);
-        return results;
+        await conn.ExecuteAsync("COMMIT", ct);
+        return (results, true);
     }
 }

@@ -15,7 +15,7 @@ public sealed partial class MySqlChatStore
     /// The stored events with these client_ids (any kind). A row constructor IN list: the optimiser builds its ranges
     /// far faster than for the same triples OR'ed.
     /// </summary>
-    private static async Task<Dictionary<ClientKey, StoredEvent>> StoredClientIdsAsync(DbTransaction tx, IEnumerable<ClientKey> wanted, CancellationToken ct)
+    private static async Task<Dictionary<ClientKey, StoredEvent>> StoredClientIdsAsync(DbConnection db, IEnumerable<ClientKey> wanted, CancellationToken ct)
     {
         var existing = new Dictionary<ClientKey, StoredEvent>();
         foreach (var chunk in wanted.Distinct().Chunk(LookupChunk))
@@ -30,7 +30,7 @@ public sealed partial class MySqlChatStore
                 args.Add(("@c" + i, ClientIdBytes(chunk[i].ClientId)));
             }
 
-            foreach (var e in await tx.ListAsync(sql.Append(')').ToString(), r => Rows.Event(r, r.GetString(13)), ct, [.. args]))
+            foreach (var e in await db.ListAsync(sql.Append(')').ToString(), r => Rows.Event(r, r.GetString(13)), ct, [.. args]))
             {
                 existing[new ClientKey(e.Room, e.SenderId, e.ClientId)] = e;
             }
@@ -94,7 +94,7 @@ public sealed partial class MySqlChatStore
 
     /// <summary>The messages the batch's edits, deletions, reactions and replies name, and the reactions on reaction targets.</summary>
     private static async Task<(Dictionary<MessageKey, TargetState>, Dictionary<MessageKey, List<(string Emoji, long UserId)>>)> ReadTargetsAsync(
-        DbTransaction tx, IReadOnlyList<NewEvent> batch, CancellationToken ct)
+        DbConnection db, IReadOnlyList<NewEvent> batch, CancellationToken ct)
     {
         var targets = new Dictionary<MessageKey, TargetState>();
         var reactions = new Dictionary<MessageKey, List<(string Emoji, long UserId)>>();
@@ -108,7 +108,7 @@ public sealed partial class MySqlChatStore
             {
                 var names = chunk.Select((_, i) => "@s" + i).ToArray();
                 var args = chunk.Select((s, i) => (names[i], (object?)s)).Append(("@r", room.Key)).ToArray();
-                foreach (var (seq, state) in await tx.ListAsync(
+                foreach (var (seq, state) in await db.ListAsync(
                     $"SELECT seq, kind, sender_id, deleted FROM messages WHERE room_id = @r AND seq IN ({string.Join(", ", names)})",
                     r => (r.GetInt64(0), new TargetState(EventKinds.Parse(r.GetString(1)), r.GetInt64(2), Convert.ToInt64(r.GetValue(3), CultureInfo.InvariantCulture) != 0)),
                     ct, args))
@@ -121,7 +121,7 @@ public sealed partial class MySqlChatStore
             {
                 var names = chunk.Select((_, i) => "@s" + i).ToArray();
                 var args = chunk.Select((s, i) => (names[i], (object?)s)).Append(("@r", room.Key)).ToArray();
-                foreach (var (target, emoji, user) in await tx.ListAsync(
+                foreach (var (target, emoji, user) in await db.ListAsync(
                     $"SELECT target, emoji, user_id FROM reactions WHERE room_id = @r AND target IN ({string.Join(", ", names)}) ORDER BY seq",
                     r => (r.GetInt64(0), r.GetString(1), r.GetInt64(2)), ct, args))
                 {
@@ -134,7 +134,7 @@ public sealed partial class MySqlChatStore
         return (targets, reactions);
     }
 
-    private static async Task InsertMentionsAsync(DbTransaction tx, IReadOnlyList<(long UserId, string Room, long Seq)> mentions, CancellationToken ct)
+    private static async Task InsertMentionsAsync(DbConnection db, IReadOnlyList<(long UserId, string Room, long Seq)> mentions, CancellationToken ct)
     {
         foreach (var chunk in mentions.Chunk(InsertChunk))
         {
@@ -148,42 +148,42 @@ public sealed partial class MySqlChatStore
                 args.Add(("@s" + i, chunk[i].Seq));
             }
 
-            await tx.ExecuteAsync(sql.ToString(), ct, [.. args]);
+            await db.ExecuteAsync(sql.ToString(), ct, [.. args]);
         }
     }
 
     /// <summary>The current state after an edit, a deletion or a reaction change (same changes as the SQLite store).</summary>
-    private static async Task ApplyAsync(DbTransaction tx, NewEvent e, long seq, CancellationToken ct)
+    private static async Task ApplyAsync(DbConnection db, NewEvent e, long seq, CancellationToken ct)
     {
         switch (e.Kind)
         {
             case EventKind.Edit:
-                await tx.ExecuteAsync("UPDATE messages SET edited_text = @x, edited_mentions = @m, edited_ts = @t WHERE room_id = @r AND seq = @g", ct,
+                await db.ExecuteAsync("UPDATE messages SET edited_text = @x, edited_mentions = @m, edited_ts = @t WHERE room_id = @r AND seq = @g", ct,
                     ("@x", e.Text), ("@m", Rows.JoinMentions(e.Mentions.Select(m => m.Username))), ("@t", e.Ts), ("@r", e.Room), ("@g", e.Target));
-                await tx.ExecuteAsync("INSERT INTO edits (room_id, target, seq) VALUES (@r, @g, @s)", ct, ("@r", e.Room), ("@g", e.Target), ("@s", seq));
-                await tx.ExecuteAsync("DELETE FROM mentions WHERE room_id = @r AND seq = @g", ct, ("@r", e.Room), ("@g", e.Target));
-                await InsertMentionsAsync(tx, [.. e.Mentions.Select(m => (m.UserId, e.Room, e.Target))], ct);
+                await db.ExecuteAsync("INSERT INTO edits (room_id, target, seq) VALUES (@r, @g, @s)", ct, ("@r", e.Room), ("@g", e.Target), ("@s", seq));
+                await db.ExecuteAsync("DELETE FROM mentions WHERE room_id = @r AND seq = @g", ct, ("@r", e.Room), ("@g", e.Target));
+                await InsertMentionsAsync(db, [.. e.Mentions.Select(m => (m.UserId, e.Room, e.Target))], ct);
                 break;
             case EventKind.Delete:
                 // Everything the message said goes: its text and mentions, those of its edits, its reactions.
-                await tx.ExecuteAsync(
+                await db.ExecuteAsync(
                     "UPDATE messages SET text = '', mentions = NULL, edited_text = NULL, edited_mentions = NULL, deleted = 1 WHERE room_id = @r AND seq = @g",
                     ct, ("@r", e.Room), ("@g", e.Target));
-                await tx.ExecuteAsync(
+                await db.ExecuteAsync(
                     """
                     UPDATE messages m JOIN edits x ON x.room_id = m.room_id AND x.seq = m.seq
                     SET m.text = '', m.mentions = NULL WHERE x.room_id = @r AND x.target = @g
                     """, ct, ("@r", e.Room), ("@g", e.Target));
-                await tx.ExecuteAsync("DELETE FROM reactions WHERE room_id = @r AND target = @g", ct, ("@r", e.Room), ("@g", e.Target));
-                await tx.ExecuteAsync("DELETE FROM mentions WHERE room_id = @r AND seq = @g", ct, ("@r", e.Room), ("@g", e.Target));
-                await UnlinkFilesAsync(tx, e.Room, e.Target, ct);
+                await db.ExecuteAsync("DELETE FROM reactions WHERE room_id = @r AND target = @g", ct, ("@r", e.Room), ("@g", e.Target));
+                await db.ExecuteAsync("DELETE FROM mentions WHERE room_id = @r AND seq = @g", ct, ("@r", e.Room), ("@g", e.Target));
+                await UnlinkFilesAsync(db, e.Room, e.Target, ct);
                 break;
             case EventKind.Reaction when e.On:
-                await tx.ExecuteAsync("INSERT INTO reactions (room_id, target, emoji, user_id, seq) VALUES (@r, @g, @e, @u, @s)", ct,
+                await db.ExecuteAsync("INSERT INTO reactions (room_id, target, emoji, user_id, seq) VALUES (@r, @g, @e, @u, @s)", ct,
                     ("@r", e.Room), ("@g", e.Target), ("@e", e.Emoji), ("@u", e.SenderId), ("@s", seq));
                 break;
             case EventKind.Reaction:
-                await tx.ExecuteAsync("DELETE FROM reactions WHERE room_id = @r AND target = @g AND emoji = @e AND user_id = @u", ct,
+                await db.ExecuteAsync("DELETE FROM reactions WHERE room_id = @r AND target = @g AND emoji = @e AND user_id = @u", ct,
                     ("@r", e.Room), ("@g", e.Target), ("@e", e.Emoji), ("@u", e.SenderId));
                 break;
         }

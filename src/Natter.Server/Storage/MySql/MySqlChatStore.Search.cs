@@ -45,11 +45,11 @@ public sealed partial class MySqlChatStore
                 break;
             }
 
-            await using (var tx = await conn.BeginTransactionAsync(ct))
-            {
-                await InsertWordsAsync(tx, rows.Select(r => (r.Id, r.Text)), ignoreDuplicates: true, ct);
-                await tx.CommitAsync(ct);
-            }
+            // One transaction per chunk, begun and committed by statement (InsertWordsAsync runs on the connection,
+            // as in the group commit).
+            await conn.ExecuteAsync("START TRANSACTION", ct);
+            await InsertWordsAsync(conn, rows.Select(r => (r.Id, r.Text)), ignoreDuplicates: true, ct);
+            await conn.ExecuteAsync("COMMIT", ct);
 
             after = rows[^1].Id;
             done += rows.Count;
@@ -122,23 +122,23 @@ public sealed partial class MySqlChatStore
     /// an edit re-indexes its target, a deletion removes it (a message stored and changed in one batch ends as it
     /// would across batches).
     /// </summary>
-    private static async Task IndexEffectsForSearchAsync(DbTransaction tx, IReadOnlyList<(NewEvent Event, long Seq)> effects, CancellationToken ct)
+    private static async Task IndexEffectsForSearchAsync(DbConnection db, IReadOnlyList<(NewEvent Event, long Seq)> effects, CancellationToken ct)
     {
         foreach (var (e, _) in effects)
         {
             switch (e.Kind)
             {
                 case EventKind.Edit:
-                    if (await tx.ScalarAsync("SELECT id FROM search_docs WHERE room_id = @r AND seq = @g", ct, ("@r", e.Room), ("@g", e.Target)) is long id)
+                    if (await db.ScalarAsync("SELECT id FROM search_docs WHERE room_id = @r AND seq = @g", ct, ("@r", e.Room), ("@g", e.Target)) is long id)
                     {
-                        await tx.ExecuteAsync("DELETE FROM message_words WHERE doc_id = @d", ct, ("@d", id));
-                        await InsertWordsAsync(tx, [(id, e.Text)], ignoreDuplicates: false, ct);
+                        await db.ExecuteAsync("DELETE FROM message_words WHERE doc_id = @d", ct, ("@d", id));
+                        await InsertWordsAsync(db, [(id, e.Text)], ignoreDuplicates: false, ct);
                     }
 
                     break;
                 case EventKind.Delete:
                     // Its words go first (no foreign key cascades since migration 9), then its doc.
-                    await tx.ExecuteAsync(
+                    await db.ExecuteAsync(
                         """
                         DELETE w FROM search_docs d JOIN message_words w ON w.doc_id = d.id WHERE d.room_id = @r AND d.seq = @g;
                         DELETE FROM search_docs WHERE room_id = @r AND seq = @g
@@ -148,7 +148,7 @@ public sealed partial class MySqlChatStore
         }
     }
 
-    private static async Task InsertWordsAsync(DbTransaction tx, IEnumerable<(long DocId, string Text)> docs, bool ignoreDuplicates, CancellationToken ct)
+    private static async Task InsertWordsAsync(DbConnection db, IEnumerable<(long DocId, string Text)> docs, bool ignoreDuplicates, CancellationToken ct)
     {
         var rows = docs.SelectMany(d => SearchWords.Of(d.Text)
             .Select(w => SearchWords.Truncate(w, MySqlSchema.WordMax))
@@ -165,7 +165,7 @@ public sealed partial class MySqlChatStore
                 args.Add(("@d" + i, chunk[i].DocId));
             }
 
-            await tx.ExecuteAsync(sql.ToString(), ct, [.. args]);
+            await db.ExecuteAsync(sql.ToString(), ct, [.. args]);
         }
     }
 

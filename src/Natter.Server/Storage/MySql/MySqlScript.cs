@@ -10,7 +10,7 @@ namespace Natter.Server.Storage.MySql;
 /// 16 MiB by default; a row of text is at most a few KiB). A failing statement stops the command and throws; the
 /// statements before it stay in the transaction, so the caller rolls back.
 /// </summary>
-internal sealed class MySqlScript(MySqlConnection conn, MySqlTransaction tx)
+internal sealed class MySqlScript(MySqlConnection conn, MySqlTransaction? tx = null)
 {
     /// <summary>About 4 MiB of SQL text per command (each character of a value is at most 4 bytes on the wire).</summary>
     public const int MaxChars = 1 << 20;
