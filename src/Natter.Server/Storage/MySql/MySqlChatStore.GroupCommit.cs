@@ -85,7 +85,10 @@ public sealed partial class MySqlChatStore
         }
     }
 
-    /// <summary>Ends the attempt's transaction without its writes. A connection that broke has lost it anyway (the server rolls back).</summary>
+    /// <summary>
+    /// Ends the attempt's transaction without its writes. When that fails the pool is cleared, so the connection is not
+    /// handed out again with the transaction open (a connection that broke has lost it anyway: the server rolls back).
+    /// </summary>
     private async Task RollBackAsync(MySqlConnection conn)
     {
         try
@@ -94,7 +97,8 @@ public sealed partial class MySqlChatStore
         }
         catch (Exception e) when (e is MySqlException or InvalidOperationException or IOException or TimeoutException)
         {
-            Log.StoreRetry(_logger, "rollback", 1, e.GetType().Name);
+            Log.AppendRollbackFailed(_logger, e.GetType().Name, e);
+            MySqlConnection.ClearPool(conn);
         }
     }
 
