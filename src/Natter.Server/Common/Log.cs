@@ -208,4 +208,8 @@ internal static partial class Log
     // delivery (session 10): ids 230-239.
     [LoggerMessage(230, LogLevel.Warning, "The group-commit thread's nice value could not be set to {Nice}; it runs at the default priority")]
     public static partial void CommitThreadNiceFailed(ILogger logger, int nice);
+
+    // mariadb (session 10): ids 240-249.
+    [LoggerMessage(240, LogLevel.Warning, "MySQL group commit: the rollback of an attempt failed ({Error}); the server ends the transaction when the connection closes")]
+    public static partial void AppendRollbackFailed(ILogger logger, string error, Exception exception);
 }
