@@ -133,6 +133,12 @@ public static class NatterServices
     public static IWebHostBuilder UseDirectSockets(this IWebHostBuilder webHost) =>
         webHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Use(next =>
         {
+            // An endpoint without HTTP/1.1 never sees a direct upgrade.
+            if (!listen.Protocols.HasFlag(Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1))
+            {
+                return next;
+            }
+
             var direct = listen.ApplicationServices.GetRequiredService<DirectUpgrade>();
             return connection => direct.OnConnectionAsync(connection, next);
         })));
