@@ -78,13 +78,35 @@ public sealed class DirectUpgrade(
             }
         }
 
-        if (admitted is null)
+        if (admitted is not { } accepted)
         {
             await next(connection);
             return;
         }
 
-        await RunAsync(connection, admitted.Value);
+        // The socket runs inside this frame (no nested method's frame more per idle socket).
+        var (request, session, lease) = accepted;
+        BatchingStream stream;
+        WebSocket socket;
+        try
+        {
+            await connection.Transport.Output.WriteAsync(SwitchingProtocols(request.Key), connection.ConnectionClosed);
+            stream = new BatchingStream(new PipeStream(connection.Transport));
+            socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
+            {
+                IsServer = true,
+                KeepAliveInterval = _socketOptions.KeepAliveInterval,
+                KeepAliveTimeout = _socketOptions.KeepAliveTimeout,
+            });
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException)
+        {
+            lease.Dispose();
+            return;
+        }
+
+        await acceptor.RunAsync(socket, stream, new Caller(session.UserId, session.Username, session.Id), session.ExpiresAt, lease,
+            connection.ConnectionClosed);
     }
 
     private readonly record struct Admitted(UpgradeRequest Request, Session Session, IDisposable Lease);
@@ -115,32 +137,6 @@ public sealed class DirectUpgrade(
         var address = (connection.RemoteEndPoint as IPEndPoint)?.Address.ToString() ?? "unknown";
         var lease = acceptor.TryAdmit(new Caller(session.UserId, session.Username, session.Id), request.Origin, "http", request.Host, address);
         return lease is null ? null : new Admitted(request, session, lease);
-    }
-
-    private async Task RunAsync(ConnectionContext connection, Admitted admitted)
-    {
-        var (request, session, lease) = admitted;
-        BatchingStream stream;
-        WebSocket socket;
-        try
-        {
-            await connection.Transport.Output.WriteAsync(SwitchingProtocols(request.Key), connection.ConnectionClosed);
-            stream = new BatchingStream(new PipeStream(connection.Transport));
-            socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
-            {
-                IsServer = true,
-                KeepAliveInterval = _socketOptions.KeepAliveInterval,
-                KeepAliveTimeout = _socketOptions.KeepAliveTimeout,
-            });
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException)
-        {
-            lease.Dispose();
-            return;
-        }
-
-        await acceptor.RunAsync(socket, stream, new Caller(session.UserId, session.Username, session.Id), session.ExpiresAt, lease,
-            connection.ConnectionClosed);
     }
 
     /// <summary>The 101 answer, with the headers every response of the request pipeline carries (Api/SecurityHeaders).</summary>
