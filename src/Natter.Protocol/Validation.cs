@@ -67,8 +67,8 @@ public static class Validation
     /// <summary>
     /// A room name as stored: normalized to NFC and trimmed, 1–<see cref="RoomNameMax"/> code points. Null when it is
     /// not valid UTF-16, holds a control, line/paragraph separator or format character (bidi overrides, zero-width
-    /// characters; the one exception is a zero-width joiner inside an emoji sequence, and tag characters ending a
-    /// flag), or renders blank (only spaces, combining marks, zero-width joiners and blank letters such as U+3164).
+    /// characters; the exceptions are a zero-width joiner inside an emoji sequence, tag characters ending a flag, and
+    /// the joiners the writing of a script needs: see <see cref="IsScriptJoiner"/>), or renders blank (only spaces, combining marks, zero-width joiners and blank letters such as U+3164).
     /// </summary>
     public static string? NormalizeRoomName(string? input)
     {
@@ -93,7 +93,7 @@ public static class Validation
                 case UnicodeCategory.Control or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Surrogate:
                     return null;
                 case UnicodeCategory.Format:
-                    if (!(r.Value == ZeroWidthJoiner && JoinsEmoji(runes, i)) && !IsFlagTag(runes, i))
+                    if (!(r.Value == ZeroWidthJoiner && JoinsEmoji(runes, i)) && !IsFlagTag(runes, i) && !IsScriptJoiner(runes, i))
                     {
                         return null;
                     }
@@ -149,6 +149,31 @@ public static class Validation
 
         return before >= 0 && IsPictographic(runes[before]) && i + 1 < runes.Length && IsPictographic(runes[i + 1]);
     }
+
+    private const int ZeroWidthNonJoiner = 0x200C;
+
+    /// <summary>
+    /// A zero-width non-joiner or joiner where a script's spelling needs it, and only there (so it cannot hide inside
+    /// Latin letters): between two Arabic-script letters (Persian and Urdu write the non-joiner inside words), or
+    /// after an Indic virama and before a letter (conjunct forms in Devanagari, Bengali, Tamil, Malayalam and others).
+    /// </summary>
+    private static bool IsScriptJoiner(Rune[] runes, int i)
+    {
+        if (runes[i].Value is not (ZeroWidthNonJoiner or ZeroWidthJoiner) || i == 0 || i + 1 >= runes.Length)
+        {
+            return false;
+        }
+
+        var (before, after) = (runes[i - 1], runes[i + 1]);
+        return (IsArabicLetter(before) && IsArabicLetter(after)) || (IsVirama(before) && Rune.IsLetter(after));
+    }
+
+    private static bool IsArabicLetter(Rune r) => Rune.IsLetter(r) && r.Value is (>= 0x0600 and <= 0x06FF) or (>= 0x0750 and <= 0x077F)
+        or (>= 0x08A0 and <= 0x08FF) or (>= 0xFB50 and <= 0xFDFF) or (>= 0xFE70 and <= 0xFEFF);
+
+    /// <summary>The viramas (and the Myanmar and Khmer signs that act as one) of the Brahmic scripts of the BMP.</summary>
+    private static bool IsVirama(Rune r) => r.Value is 0x094D or 0x09CD or 0x0A4D or 0x0ACD or 0x0B4D or 0x0BCD or 0x0C4D
+        or 0x0CCD or 0x0D4D or 0x0DCA or 0x1039 or 0x17D2 or 0x1B44 or 0xA8C4 or 0xA9C0;
 
     /// <summary>Tag characters spelling a subdivision flag after U+1F3F4 (England, Scotland, Wales), ended by the cancel tag.</summary>
     private static bool IsFlagTag(Rune[] runes, int i)

@@ -44,6 +44,9 @@ public sealed class ReplyTests(BrowserFixture browser) : BrowserTest(browser)
         await SendReplyAsync(alice, roomId, original);
         var quote = bob.Log.Locator(".msg[data-seq]").Last.Locator(".quote");
         await Expect(quote).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        // The quote shows the original, fetched on its own, while the original itself is still not on screen.
+        await Expect(quote).ToContainTextAsync("alice").WaitAsync(Slow, Ct);
+        await Expect(quote).ToContainTextAsync("the very first question").WaitAsync(Slow, Ct);
         await bob.ScreenshotAsync($"events-reply-{size}").WaitAsync(Slow, Ct);
         await Expect(bob.Log.Locator($".msg[data-seq='{original}']")).ToHaveCountAsync(0).WaitAsync(Slow, Ct);
         await quote.ClickAsync().WaitAsync(Slow, Ct);

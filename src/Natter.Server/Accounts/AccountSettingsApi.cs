@@ -92,9 +92,9 @@ public static class AccountSettingsApi
             await store.SetDisplayNameAsync(caller.UserId, displayName, ct);
         }
 
-        if (avatar.Present)
+        if (avatar.Present && !await store.SetAvatarAsync(caller.UserId, avatar.FileId, ct))
         {
-            await store.SetAvatarAsync(caller.UserId, avatar.FileId, ct);
+            return Problems.NotFound($"No file '{avatar.FileId}'.");
         }
 
         var profile = await store.FindProfileAsync(caller.Username, ct);

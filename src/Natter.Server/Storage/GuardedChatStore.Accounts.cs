@@ -18,7 +18,7 @@ public sealed partial class GuardedChatStore
     public Task SetDisplayNameAsync(long userId, string displayName, CancellationToken ct) =>
         WriteAsync(() => inner.SetDisplayNameAsync(userId, displayName, ct));
 
-    public Task SetAvatarAsync(long userId, string? fileId, CancellationToken ct) =>
+    public Task<bool> SetAvatarAsync(long userId, string? fileId, CancellationToken ct) =>
         WriteAsync(() => inner.SetAvatarAsync(userId, fileId, ct));
 
     public Task SetPasswordHashAsync(long userId, string passwordHash, CancellationToken ct) =>

@@ -23,8 +23,11 @@ public interface IAccountStore
 
     Task SetDisplayNameAsync(long userId, string displayName, CancellationToken ct);
 
-    /// <summary>The avatar's file id, or null for none.</summary>
-    Task SetAvatarAsync(long userId, string? fileId, CancellationToken ct);
+    /// <summary>
+    /// The avatar's file id, or null for none. False (and nothing changed) when the file is no longer ready: the file
+    /// sweep freed it between the caller's checks and this write.
+    /// </summary>
+    Task<bool> SetAvatarAsync(long userId, string? fileId, CancellationToken ct);
 
     Task SetPasswordHashAsync(long userId, string passwordHash, CancellationToken ct);
 

@@ -9,7 +9,7 @@ import { api } from './api.js';
 import { browse, closeRoom, createRoom, joinRoom, leaveActiveRoom, openRoom, startDirect, submitDirect } from './actions/rooms.js';
 import { composerInput, discard, flushReads, loadOlder, markRead, retry, sendText } from './actions/messages.js';
 import { refreshOnline } from './actions/people.js';
-import { cancelReply, copyLink, deleteMessage, editMessage, jumpTo, react, startReply } from './actions/events.js';
+import { cancelReply, copyLink, deleteMessage, editMessage, jumpTo, quotedMessage, react, startReply } from './actions/events.js';
 import { wireSearch } from './actions/search.js';
 import { connection, loadLimits, logout, startSession, submitAuth } from './actions/session.js';
 import { addFiles, bindDrop, pasted } from './actions/files.js';
@@ -44,6 +44,7 @@ function wire() {
     reply: startReply,
     cancelReply,
     jumpTo,
+    quoted: quotedMessage,
     headerDrawn: renderBlockButton,
   });
 

@@ -16,8 +16,9 @@ public abstract partial class StoreSpec
         Assert.Equal(new Profile(id, "alice", "alice", null, "active"), await Store.FindProfileAsync("alice", default).WaitAsync(Timeout));
 
         await Store.SetDisplayNameAsync(id, "Alice Ünal 🦊", default).WaitAsync(Timeout);
-        await Store.SetAvatarAsync(id, "file-1", default).WaitAsync(Timeout);
-        Assert.Equal(new Profile(id, "alice", "Alice Ünal 🦊", "file-1", "active"), await Store.FindProfileAsync("alice", default).WaitAsync(Timeout));
+        var picture = await FileAsync(id, "me.png");
+        Assert.True(await Store.SetAvatarAsync(id, picture.Id, default).WaitAsync(Timeout));
+        Assert.Equal(new Profile(id, "alice", "Alice Ünal 🦊", picture.Id, "active"), await Store.FindProfileAsync("alice", default).WaitAsync(Timeout));
         Assert.Equal("Alice Ünal 🦊", Assert.Single(await Store.FindProfilesAsync([id, 999_999], default).WaitAsync(Timeout)).DisplayName);
 
         await Store.SetAvatarAsync(id, null, default).WaitAsync(Timeout);

@@ -180,5 +180,9 @@ public abstract partial class StoreSpec
         // A send listing the freed upload, checked before it was freed, is refused at the commit.
         Assert.Equal(AppendOutcome.NotFound, Assert.Single(await AppendAsync(WithFiles(room.Id, alice, "m2", unattached))).Outcome);
         Assert.Equal(0, await Store.FreeUnattachedFilesAsync(long.MaxValue, 10, default).WaitAsync(Timeout));
+
+        // Setting the freed upload as the avatar (checked before the sweep freed it) is refused and changes nothing.
+        Assert.False(await Store.SetAvatarAsync(alice, unattached.Id, default).WaitAsync(Timeout));
+        Assert.Equal(avatar.Id, (await Store.FindProfileAsync("alice", default).WaitAsync(Timeout))!.AvatarFile);
     }
 }

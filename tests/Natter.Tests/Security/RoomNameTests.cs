@@ -31,6 +31,11 @@ public sealed class RoomNameTests
         "a\u200Db",             // a joiner between letters is not an emoji sequence
         "\u200D\U0001F600",     // nor at the start
         "\U0001F600\u200D",     // nor at the end
+        "a\u200Cb",             // a non-joiner between Latin letters
+        "\u0645\u06CC\u200C",   // a non-joiner ending Arabic-script text
+        "\u200C\u0645\u06CC",   // or starting it
+        "\u0645\u200C\u200C\u06CC", // two in a row
+        "\u0915\u200D\u0937",   // a joiner in Devanagari without a virama before it
         "x\uD800y",             // a lone surrogate
         new string('x', 65),
     };
@@ -53,6 +58,9 @@ public sealed class RoomNameTests
         { "\u05E9\u05DC\u05D5\u05DD", "\u05E9\u05DC\u05D5\u05DD" },  // Hebrew
         { "\u0928\u092E\u0938\u094D\u0924\u0947", "\u0928\u092E\u0938\u094D\u0924\u0947" }, // Devanagari with marks
         { "e\u0301", "\u00E9" },
+        { "\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645", "\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645" }, // Persian "I want": a non-joiner inside the word
+        { "\u0915\u094D\u200D\u0937", "\u0915\u094D\u200D\u0937" },       // Devanagari: virama, joiner, letter (half form)
+        { "\u0D28\u0D4D\u200C\u0D28", "\u0D28\u0D4D\u200C\u0D28" },       // Malayalam: virama, non-joiner, letter
         { new string('x', 64), new string('x', 64) },
     };
 

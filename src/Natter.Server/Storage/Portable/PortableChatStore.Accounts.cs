@@ -1,3 +1,4 @@
+using System.Data;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
@@ -86,10 +87,29 @@ public abstract partial class PortableChatStore : IAccountStore
         await conn.ExecuteAsync("UPDATE users SET display_name = @d WHERE id = @u", ct, ("@d", displayName), ("@u", userId));
     }
 
-    public async Task SetAvatarAsync(long userId, string? fileId, CancellationToken ct)
+    /// <summary>
+    /// The file row is locked first (MySQL), as the sweep's <see cref="FreeUnattachedFilesAsync"/> locks it before
+    /// freeing: either the avatar is set on a ready file (and the sweep then sees it and keeps the file), or the file
+    /// was freed first and the avatar is refused. SQLite's single writer gives the same order.
+    /// </summary>
+    public async Task<bool> SetAvatarAsync(long userId, string? fileId, CancellationToken ct)
     {
         await using var conn = await OpenConnectionAsync(ct);
-        await conn.ExecuteAsync("UPDATE users SET avatar_file = @f WHERE id = @u", ct, ("@f", fileId), ("@u", userId));
+        if (fileId is null)
+        {
+            await conn.ExecuteAsync("UPDATE users SET avatar_file = NULL WHERE id = @u", ct, ("@u", userId));
+            return true;
+        }
+
+        await using var tx = await BeginTransactionAsync(conn, IsolationLevel.ReadCommitted, ct);
+        if (await ScalarInAsync(conn, tx, "SELECT id FROM files WHERE id = @f AND state = 'ready'" + ForUpdate, ct, ("@f", fileId)) is null)
+        {
+            return false;
+        }
+
+        await ExecuteInAsync(conn, tx, "UPDATE users SET avatar_file = @f WHERE id = @u", ct, ("@f", fileId), ("@u", userId));
+        await tx.CommitAsync(ct);
+        return true;
     }
 
     public async Task SetPasswordHashAsync(long userId, string passwordHash, CancellationToken ct)

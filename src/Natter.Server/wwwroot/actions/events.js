@@ -5,7 +5,7 @@
 import { api } from '../api.js';
 import { store } from '../state.js';
 import { toast } from '../views/dom.js';
-import { highlight, renderReplyBar } from '../views/reply.js';
+import { highlight, redrawQuotes, renderReplyBar } from '../views/reply.js';
 import { renderActive } from '../views/room.js';
 
 const clientId = () => `w-${crypto.randomUUID()}`;
@@ -44,6 +44,27 @@ export function cancelReply() {
   store.setReplyTo(null);
   renderReplyBar();
   document.getElementById('message-input')?.focus();
+}
+
+/** Originals of replies that are not among a room's loaded messages, by "room:seq": the message, or null while loading or when it cannot be read. */
+const quoted = new Map();
+
+/**
+ * The original a reply quotes when it is older than what is loaded: fetched once (around=seq, limit=1) and the
+ * quotes redrawn when it arrives. A copy fetched here does not follow later edits; once the original is loaded
+ * with the history, the room's own copy is shown.
+ */
+export function quotedMessage(roomId, seq) {
+  const key = `${roomId}:${seq}`;
+  if (quoted.has(key)) return quoted.get(key);
+  quoted.set(key, null);
+  api.messages(roomId, { around: seq, limit: 1 }).then((page) => {
+    const m = page.find((x) => x.seq === seq);
+    if (!m) return;
+    quoted.set(key, Object.freeze(m));
+    redrawQuotes(roomId, seq);
+  }, () => quoted.delete(key));
+  return null;
 }
 
 /** Shows a message: at once when on screen, else after loading the messages around it (and those between). */

@@ -19,6 +19,8 @@ export const intents = {
   reply: (m) => bound.reply?.(m),
   cancelReply: () => bound.cancelReply?.(),
   jumpTo: (room, seq) => bound.jumpTo?.(room, seq),
+  /** The original of a reply when it is not among the loaded messages: fetched once, then the quotes are redrawn. */
+  quoted: (room, seq) => bound.quoted?.(room, seq),
   /** The room header was drawn (the direct room's Block button and the peer's display name follow it). */
   headerDrawn: () => bound.headerDrawn?.(),
 };

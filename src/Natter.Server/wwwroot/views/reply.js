@@ -68,7 +68,7 @@ function quoteLine(text, me) {
 
 /** The quote of the message a reply answers: its author and the start of its text, formatted; a click jumps to it. */
 export function quoteNode(room, m) {
-  const orig = room.list.find((x) => x.seq === m.reply_to);
+  const orig = room.list.find((x) => x.seq === m.reply_to) ?? intents.quoted(room.id, m.reply_to);
   const line = !orig ? h('span', { className: 'quote-text', text: 'an earlier message' })
     : orig.deleted ? h('span', { className: 'quote-text', text: 'message deleted' })
     : quoteLine(orig.text, store.me);
@@ -77,6 +77,19 @@ export function quoteNode(room, m) {
     attrs: { type: 'button', 'aria-label': `Reply to ${orig ? orig.from : 'an earlier message'}: ${line.textContent}. Show it` },
     on: { click: () => intents.jumpTo(m.room, m.reply_to) },
   }, h('span', { className: 'quote-from', text: orig ? orig.from : '' }), line);
+}
+
+/** Redraws the quotes of the shown replies to seq (its original has just been fetched). */
+export function redrawQuotes(roomId, seq) {
+  const room = store.room(roomId);
+  const log = document.getElementById('messages');
+  if (!room || !log || store.activeId !== roomId) return;
+  // The quote grows by its author's line: a log read to the bottom stays at the bottom.
+  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 4;
+  for (const n of log.querySelectorAll('.msg')) {
+    if (n.msg?.reply_to === seq) n.querySelector('.quote')?.replaceWith(quoteNode(room, n.msg));
+  }
+  if (atBottom) log.scrollTop = log.scrollHeight;
 }
 
 /** Scrolls a shown message into view, focuses it and highlights it for a moment; false when not shown. */
