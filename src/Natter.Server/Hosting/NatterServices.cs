@@ -128,7 +128,8 @@ public static class NatterServices
 
     /// <summary>
     /// Every endpoint's connections pass <see cref="DirectUpgrade"/> first: a plain upgrade to /ws as the first
-    /// request is answered there, anything else goes on to Kestrel's HTTP untouched.
+    /// request is answered there, anything else goes on to Kestrel's HTTP untouched. Kestrel keeps one endpoint-defaults
+    /// callback: another ConfigureEndpointDefaults would replace this one.
     /// </summary>
     public static IWebHostBuilder UseDirectSockets(this IWebHostBuilder webHost) =>
         webHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Use(next =>
