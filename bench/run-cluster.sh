@@ -6,7 +6,8 @@
 #   e.g. bench/run-cluster.sh /tmp/nc 3 "ingest --senders 120 --window 16 --duration 10 --warmup 3"
 # Environment: MARIADB_PORT (3336), REDIS_PORT (6396), NODE_PORT (5151), ART (build folder, /tmp/natter-cluster-art),
 # MARIADB_ARGS (mariadbd flags that override the script's, to compare settings), NODE_ARGS (more node arguments),
-# SERVER_DLL (another server build, for A/B runs), SKIP_BUILD=1, PERF_SECONDS (perf profiles of node1 and MariaDB).
+# SERVER_DLL (another server build, for A/B runs), SKIP_BUILD=1, PERF_SECONDS (perf profiles of node1 and MariaDB),
+# PREWARM_SECONDS (20: an unmeasured ingest first, so every node's hot paths are compiled; 0 = none).
 # Writes OUT_DIR/tables.md, results.jsonl, progress.log, commands.txt, mariadb-status.txt (MariaDB counters: the
 # change over the measured run) and keeps the nodes' and MariaDB's logs in OUT_DIR/cluster (not the data).
 set -uo pipefail
@@ -52,8 +53,17 @@ status() { sql "SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLO
   grep -m1 '^exec mariadbd' -A1 "$OUT/cluster/mariadb.cmd" | tr -s ' \\\n' ' '; echo
   echo "node args: $NODE_ARGS"
   echo "loadgen: $SCENARIO --urls $urls --server-pids $pids --store-pid $mpid"; } >>"$OUT/commands.txt"
-status >"$OUT/status0.txt"
 ulimit -n 20000 2>/dev/null || true
+if (( ${PREWARM_SECONDS:-20} > 0 )); then
+  # Every node first runs its hot paths for PREWARM_SECONDS (an unmeasured ingest in rooms of its own): a node
+  # compiles them with the JIT (tier 0, then optimised) in its first 10-20 s, and N nodes do that N times over on
+  # the same cores. Measured with a 3 s warmup, the JIT was 30 % of three nodes' CPU and their CPU per message
+  # doubled from run to run (bench/README.md, session 10). PREWARM_SECONDS=0 measures cold nodes.
+  echo "prewarm: ingest --senders 60 --window 8 --duration ${PREWARM_SECONDS:-20} --warmup 0" >>"$OUT/commands.txt"
+  dotnet "$ART/bin/Natter.LoadGen/release/Natter.LoadGen.dll" ingest --senders 60 --window 8 --duration "${PREWARM_SECONDS:-20}" --warmup 0 \
+    --urls "$urls" --token-cache none >"$OUT/prewarm.md" 2>&1 || echo "prewarm failed (see prewarm.md)" | tee -a "$OUT/commands.txt"
+fi
+status >"$OUT/status0.txt"
 # shellcheck disable=SC2086 # $SCENARIO is a list of arguments.
 dotnet "$ART/bin/Natter.LoadGen/release/Natter.LoadGen.dll" $SCENARIO --urls "$urls" --server-pids "$pids" --store-pid "$mpid" \
   --out "$OUT/results.jsonl" --token-cache none >>"$OUT/tables.md" 2>>"$OUT/progress.log" &

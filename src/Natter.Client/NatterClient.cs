@@ -898,7 +898,8 @@ public sealed partial class NatterClient : IAsyncDisposable
         return builder.Uri;
     }
 
-    private static string NewClientId() => Guid.NewGuid().ToString("N");
+    /// <summary>A time-ordered id (UUIDv7, 32 hex digits): a server's dedupe index takes consecutive sends at its right edge.</summary>
+    private static string NewClientId() => Guid.CreateVersion7().ToString("N");
 
     private static ByteArrayContent Json<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
     {

@@ -82,5 +82,16 @@ public sealed class MySqlSearchTests : IAsyncLifetime
         Assert.Empty(await SearchAsync(b, bob, "hello welcome"));
         Assert.Empty(await SearchAsync(b, bob, "unicode"));
         Assert.Equal(["Ein Grüßchen aus Köln"], await SearchAsync(b, bob, "koln grußchen"));
+
+        // The deleted message's words went with it (no foreign key cascades since migration 9): no word is left
+        // pointing at a doc that is gone, and the deleted message has no doc.
+        await using var check = new MySqlConnection(_config.MySql);
+        await check.OpenAsync(TestContext.Current.CancellationToken);
+        await using var orphans = new MySqlCommand(
+            "SELECT COUNT(*) FROM message_words w LEFT JOIN search_docs d ON d.id = w.doc_id WHERE d.id IS NULL", check);
+        Assert.Equal(0L, Convert.ToInt64(await orphans.ExecuteScalarAsync(TestContext.Current.CancellationToken), System.Globalization.CultureInfo.InvariantCulture));
+        await using var deleted = new MySqlCommand("SELECT COUNT(*) FROM search_docs WHERE room_id = @r AND seq = 4", check);
+        deleted.Parameters.AddWithValue("@r", group);
+        Assert.Equal(0L, Convert.ToInt64(await deleted.ExecuteScalarAsync(TestContext.Current.CancellationToken), System.Globalization.CultureInfo.InvariantCulture));
     }
 }

@@ -204,4 +204,8 @@ internal static partial class Log
     // SQLite store maintenance: ids 180-189.
     [LoggerMessage(180, LogLevel.Information, "Search rows (sqlite): {Done} of {Total} linked to their messages")]
     public static partial void SearchDocsLinked(ILogger logger, long done, long total);
+
+    // mariadb (session 10): ids 240-249.
+    [LoggerMessage(240, LogLevel.Warning, "MySQL group commit: the rollback of an attempt failed ({Error}); the server ends the transaction when the connection closes")]
+    public static partial void AppendRollbackFailed(ILogger logger, string error, Exception exception);
 }

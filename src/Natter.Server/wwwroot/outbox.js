@@ -6,9 +6,20 @@ import { PacedQueue } from './pacer.js';
 
 const RESEND_AFTER_MS = 10000;
 
-/** A client_id: 128 random bits. crypto.randomUUID needs a secure context; getRandomValues does not. */
+/**
+ * A client_id: a UUIDv7 as 32 hex digits (48 bits of milliseconds, then 74 random bits), so ids sort by time and
+ * the server's dedupe index takes them at its right edge. crypto.randomUUID needs a secure context; getRandomValues
+ * does not.
+ */
 export function newClientId() {
   const b = crypto.getRandomValues(new Uint8Array(16));
+  let ms = Date.now();
+  for (let i = 5; i >= 0; i--) {
+    b[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
+  b[6] = 0x70 | (b[6] & 0x0f); // version 7
+  b[8] = 0x80 | (b[8] & 0x3f); // variant 10
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 

@@ -13,14 +13,14 @@ public sealed partial class MySqlChatStore
     /// deletion locks them before freeing: a send listing a file and the deletion of the last other message listing
     /// it, on two nodes, end in one order, never in a message that lists a freed file.
     /// </summary>
-    private static async Task<Dictionary<string, long>> LockUsableFilesAsync(DbTransaction tx, IEnumerable<NewEvent> batch, CancellationToken ct)
+    private static async Task<Dictionary<string, long>> LockUsableFilesAsync(DbConnection db, IEnumerable<NewEvent> batch, CancellationToken ct)
     {
         var usable = new Dictionary<string, long>(StringComparer.Ordinal);
         var ids = batch.SelectMany(e => e.Files).Select(f => f.Id).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         foreach (var chunk in ids.Chunk(LookupChunk))
         {
             var names = chunk.Select((_, i) => "@f" + i).ToArray();
-            foreach (var (id, uploader) in await tx.ListAsync(
+            foreach (var (id, uploader) in await db.ListAsync(
                 $"SELECT id, uploader_id FROM files WHERE id IN ({string.Join(", ", names)}) AND state = 'ready' ORDER BY id FOR UPDATE",
                 r => (r.GetString(0), r.GetInt64(1)), ct, [.. chunk.Select((id, i) => (names[i], (object?)id))]))
             {
@@ -31,22 +31,22 @@ public sealed partial class MySqlChatStore
         return usable;
     }
 
-    private static async Task LinkFilesAsync(DbTransaction tx, IEnumerable<StoredEvent> stored, CancellationToken ct)
+    private static async Task LinkFilesAsync(DbConnection db, IEnumerable<StoredEvent> stored, CancellationToken ct)
     {
         foreach (var e in stored)
         {
             for (var i = 0; i < e.Files.Count; i++)
             {
-                await tx.ExecuteAsync("INSERT INTO message_files (room_id, seq, position, file_id) VALUES (@r, @s, @p, @f)", ct,
+                await db.ExecuteAsync("INSERT INTO message_files (room_id, seq, position, file_id) VALUES (@r, @s, @p, @f)", ct,
                     ("@r", e.Room), ("@s", e.Seq), ("@p", i), ("@f", e.Files[i].Id));
             }
         }
     }
 
     /// <summary>A deletion: the message lists no files any more, and each file no other message lists is freed (rows locked first).</summary>
-    private static async Task UnlinkFilesAsync(DbTransaction tx, string room, long target, CancellationToken ct)
+    private static async Task UnlinkFilesAsync(DbConnection db, string room, long target, CancellationToken ct)
     {
-        var files = await tx.ListAsync(
+        var files = await db.ListAsync(
             "SELECT f.id FROM message_files mf JOIN files f ON f.id = mf.file_id WHERE mf.room_id = @r AND mf.seq = @g ORDER BY f.id FOR UPDATE",
             Rows.FirstString, ct, ("@r", room), ("@g", target));
         if (files.Count == 0)
@@ -54,10 +54,10 @@ public sealed partial class MySqlChatStore
             return;
         }
 
-        await tx.ExecuteAsync("DELETE FROM message_files WHERE room_id = @r AND seq = @g", ct, ("@r", room), ("@g", target));
+        await db.ExecuteAsync("DELETE FROM message_files WHERE room_id = @r AND seq = @g", ct, ("@r", room), ("@g", target));
         foreach (var file in files)
         {
-            await tx.ExecuteAsync(FileRows.FreeIfUnlisted, ct, ("@f", file));
+            await db.ExecuteAsync(FileRows.FreeIfUnlisted, ct, ("@f", file));
         }
     }
 }

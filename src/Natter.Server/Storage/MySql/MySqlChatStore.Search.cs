@@ -1,6 +1,9 @@
+using System.Buffers;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using MySqlConnector;
 
 namespace Natter.Server.Storage.MySql;
@@ -12,9 +15,6 @@ namespace Natter.Server.Storage.MySql;
 public sealed partial class MySqlChatStore
 {
     private const int BackfillChunk = 2_000;
-
-    /// <summary>Words per statement of the group commit's word index insert.</summary>
-    private const int WordChunk = 1_000;
 
     /// <summary>Indexes the messages already stored when migration 3 runs. Re-runnable: a cut-short run goes on where it stopped.</summary>
     private async Task AfterMigrationAsync(MySqlConnection conn, int version, CancellationToken ct)
@@ -45,11 +45,11 @@ public sealed partial class MySqlChatStore
                 break;
             }
 
-            await using (var tx = await conn.BeginTransactionAsync(ct))
-            {
-                await InsertWordsAsync(tx, rows.Select(r => (r.Id, r.Text)), ignoreDuplicates: true, ct);
-                await tx.CommitAsync(ct);
-            }
+            // One transaction per chunk, begun and committed by statement (InsertWordsAsync runs on the connection,
+            // as in the group commit).
+            await conn.ExecuteAsync("START TRANSACTION", ct);
+            await InsertWordsAsync(conn, rows.Select(r => (r.Id, r.Text)), ignoreDuplicates: true, ct);
+            await conn.ExecuteAsync("COMMIT", ct);
 
             after = rows[^1].Id;
             done += rows.Count;
@@ -63,7 +63,7 @@ public sealed partial class MySqlChatStore
 
     /// <summary>
     /// The group commit's part in search for new messages, in its script (no round trip of its own): their
-    /// search_docs rows, then their words, each joined to its doc's new id in the same statement (the ids are
+    /// search_docs rows, then their words (one JSON parameter), each joined to its doc's new id in the same statement (the ids are
     /// AUTO_INCREMENT, so the server alone knows them).
     /// </summary>
     private static async Task IndexNewMessagesAsync(MySqlScript script, IReadOnlyList<StoredEvent> fresh, CancellationToken ct)
@@ -78,22 +78,42 @@ public sealed partial class MySqlChatStore
 
             await script.EndAsync(ct);
 
-            var words = chunk.SelectMany(m => SearchWords.Of(m.Text)
-                .Select(w => SearchWords.Truncate(w, MySqlSchema.WordMax))
-                .Distinct(StringComparer.Ordinal)
-                .Select(w => (Word: w, m.Room, m.Seq)));
-            foreach (var part in words.Chunk(WordChunk))
+            // The words as one JSON array of [word, room, seq], read by JSON_TABLE and joined to their docs' new ids:
+            // one parameter and a statement the server parses once, where a row per word cost a SELECT each.
+            var words = new ArrayBufferWriter<byte>(chunk.Length * 64);
+            using (var json = new Utf8JsonWriter(words, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             {
-                script.Text("INSERT INTO message_words (word, doc_id) SELECT w.word, d.id FROM (");
-                for (var i = 0; i < part.Length; i++)
+                json.WriteStartArray();
+                foreach (var m in chunk)
                 {
-                    script.Text(i == 0 ? "SELECT " : " UNION ALL SELECT ").Value(part[i].Word).Text(i == 0 ? " AS word, " : ", ")
-                        .Value(part[i].Room).Text(i == 0 ? " AS room_id, " : ", ").Value(part[i].Seq).Text(i == 0 ? " AS seq" : "");
+                    foreach (var word in SearchWords.Of(m.Text).Select(w => SearchWords.Truncate(w, MySqlSchema.WordMax)).Distinct(StringComparer.Ordinal))
+                    {
+                        json.WriteStartArray();
+                        json.WriteStringValue(word);
+                        json.WriteStringValue(m.Room);
+                        json.WriteNumberValue(m.Seq);
+                        json.WriteEndArray();
+                    }
                 }
 
-                script.Text(") w JOIN search_docs d ON d.room_id = w.room_id AND d.seq = w.seq");
-                await script.EndAsync(ct);
+                json.WriteEndArray();
             }
+
+            // STRAIGHT_JOIN: the JSON rows drive, each finding its doc by the unique (room_id, seq) key. The columns
+            // carry the tables' character sets, so that lookup is an index lookup.
+            script.Text(
+                $"""
+                INSERT INTO message_words (word, doc_id) SELECT w.word, d.id
+                FROM JSON_TABLE(
+                """).Value(Encoding.UTF8.GetString(words.WrittenSpan)).Text(
+                $"""
+                , '$[*]' COLUMNS (
+                    word VARCHAR({MySqlSchema.WordMax}) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$[0]',
+                    room_id VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin PATH '$[1]',
+                    seq BIGINT PATH '$[2]')) w
+                STRAIGHT_JOIN search_docs d ON d.room_id = w.room_id AND d.seq = w.seq
+                """);
+            await script.EndAsync(ct);
         }
     }
 
@@ -102,29 +122,33 @@ public sealed partial class MySqlChatStore
     /// an edit re-indexes its target, a deletion removes it (a message stored and changed in one batch ends as it
     /// would across batches).
     /// </summary>
-    private static async Task IndexEffectsForSearchAsync(DbTransaction tx, IReadOnlyList<(NewEvent Event, long Seq)> effects, CancellationToken ct)
+    private static async Task IndexEffectsForSearchAsync(DbConnection db, IReadOnlyList<(NewEvent Event, long Seq)> effects, CancellationToken ct)
     {
         foreach (var (e, _) in effects)
         {
             switch (e.Kind)
             {
                 case EventKind.Edit:
-                    if (await tx.ScalarAsync("SELECT id FROM search_docs WHERE room_id = @r AND seq = @g", ct, ("@r", e.Room), ("@g", e.Target)) is long id)
+                    if (await db.ScalarAsync("SELECT id FROM search_docs WHERE room_id = @r AND seq = @g", ct, ("@r", e.Room), ("@g", e.Target)) is long id)
                     {
-                        await tx.ExecuteAsync("DELETE FROM message_words WHERE doc_id = @d", ct, ("@d", id));
-                        await InsertWordsAsync(tx, [(id, e.Text)], ignoreDuplicates: false, ct);
+                        await db.ExecuteAsync("DELETE FROM message_words WHERE doc_id = @d", ct, ("@d", id));
+                        await InsertWordsAsync(db, [(id, e.Text)], ignoreDuplicates: false, ct);
                     }
 
                     break;
                 case EventKind.Delete:
-                    // Its words go with it (ON DELETE CASCADE).
-                    await tx.ExecuteAsync("DELETE FROM search_docs WHERE room_id = @r AND seq = @g", ct, ("@r", e.Room), ("@g", e.Target));
+                    // Its words go first (no foreign key cascades since migration 9), then its doc.
+                    await db.ExecuteAsync(
+                        """
+                        DELETE w FROM search_docs d JOIN message_words w ON w.doc_id = d.id WHERE d.room_id = @r AND d.seq = @g;
+                        DELETE FROM search_docs WHERE room_id = @r AND seq = @g
+                        """, ct, ("@r", e.Room), ("@g", e.Target));
                     break;
             }
         }
     }
 
-    private static async Task InsertWordsAsync(DbTransaction tx, IEnumerable<(long DocId, string Text)> docs, bool ignoreDuplicates, CancellationToken ct)
+    private static async Task InsertWordsAsync(DbConnection db, IEnumerable<(long DocId, string Text)> docs, bool ignoreDuplicates, CancellationToken ct)
     {
         var rows = docs.SelectMany(d => SearchWords.Of(d.Text)
             .Select(w => SearchWords.Truncate(w, MySqlSchema.WordMax))
@@ -141,7 +165,7 @@ public sealed partial class MySqlChatStore
                 args.Add(("@d" + i, chunk[i].DocId));
             }
 
-            await tx.ExecuteAsync(sql.ToString(), ct, [.. args]);
+            await db.ExecuteAsync(sql.ToString(), ct, [.. args]);
         }
     }
 

@@ -133,8 +133,8 @@ internal static partial class MySqlSchema
         // Search (protocol v2 §2): a word table, not InnoDB FULLTEXT (docs/search.md says why). search_docs numbers
         // each message that can be found, in the order it was stored; message_words holds its distinct normalised
         // words (SearchWords, cut to WordMax characters), binary collation, so `word LIKE 'pre%'` is an index range.
-        // The group commit keeps both in its transaction (MySqlChatStore.Search.cs); a message row that goes takes
-        // its rows with it (ON DELETE CASCADE). Existing messages are indexed by MySqlChatStore.AfterMigrationAsync.
+        // The group commit keeps both in its transaction (MySqlChatStore.Search.cs); migration 9 drops the foreign
+        // keys below. Existing messages are indexed by MySqlChatStore.AfterMigrationAsync.
         (3, "search: word index of messages",
         [
             $"""
@@ -217,6 +217,17 @@ internal static partial class MySqlSchema
                 CONSTRAINT blocks_blocked FOREIGN KEY (blocked_id) REFERENCES users(id)
             ) {Charset}
             """,
+        ]),
+
+        // The search index's foreign keys cost every stored message a parent lookup and a lock per row (one for its
+        // search_docs row, one per distinct word): with ten-word messages a sixth to a quarter of what MariaDB spends
+        // per message (bench/README.md, session 10). Nothing relied on them but the cascade from a deleted search_docs
+        // row to its words, which the group commit now does itself (message rows are never deleted). Dropping a
+        // foreign key changes only metadata; a re-run that finds one gone is taken as done (MigrateAsync).
+        (9, "search index without foreign keys",
+        [
+            "ALTER TABLE message_words DROP FOREIGN KEY message_words_doc",
+            "ALTER TABLE search_docs DROP FOREIGN KEY search_docs_message",
         ]),
     ];
 }

@@ -3,12 +3,13 @@
 // on the socket like anyone else's, and is applied from there.
 
 import { api } from '../api.js';
+import { newClientId } from '../outbox.js';
 import { store } from '../state.js';
 import { toast } from '../views/dom.js';
 import { highlight, redrawQuotes, renderReplyBar } from '../views/reply.js';
 import { renderActive } from '../views/room.js';
 
-const clientId = () => `w-${crypto.randomUUID()}`;
+const clientId = () => `w-${newClientId()}`;
 
 export async function editMessage(room, seq, text) {
   try { await api.edit(room, seq, text, clientId()); } catch (e) { toast(`Could not edit the message: ${e.message}`); }
