@@ -26,6 +26,7 @@ public static class NatterApp
             WebRootPath = webRoot ?? Path.Combine(AppContext.BaseDirectory, "wwwroot"),
         });
         builder.Services.AddNatter(builder.Configuration);
+        builder.WebHost.UseDirectSockets();
         AddManagementAddress(builder);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         configure?.Invoke(builder);
@@ -48,6 +49,11 @@ public static class NatterApp
         app.UseStaticFiles();
         app.UseWebSockets();
         app.UseMiddleware<CsrfGuard>();
+
+        // /ws is answered ahead of authentication (SocketAcceptor checks the token itself): what the authentication
+        // and authorization middleware keep would otherwise stay with each socket for its life.
+        app.MapWhen(http => SocketAcceptor.IsSocketPath(http.Request.Path),
+            ws => ws.Run(http => http.RequestServices.GetRequiredService<SocketAcceptor>().HandleAsync(http)));
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -57,7 +63,6 @@ public static class NatterApp
         app.MapFilesApi();
         app.MapSearchApi();
         app.MapConfigApi();
-        app.Map("/ws", (HttpContext http, SocketAcceptor sockets) => sockets.HandleAsync(http)).RequireAuthorization();
         app.MapHealthChecks("/healthz", Ready(_ => true));
         app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/healthz/ready", Ready(c => c.Tags.Contains("ready")));

@@ -2,7 +2,6 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
-using Natter.Server.Storage;
 
 namespace Natter.Server.Accounts;
 
@@ -14,11 +13,7 @@ public sealed class NatterAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    IChatStore store,
-    IOptions<NatterOptions> natter,
-    TimeProvider clock,
-    IProblemDetailsService problems,
-    SessionActivity activity)
+    TokenCheck tokens)
     : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
 {
     public const string SchemeName = "Natter";
@@ -37,30 +32,21 @@ public sealed class NatterAuthentication(
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var token = ReadToken(Request, natter.Value.Auth.CookieName);
-        if (token is null || token.Length > 200)
+        var token = ReadToken(Request, tokens.CookieName);
+        if (token is null || token.Length > TokenCheck.MaxTokenLength)
         {
             return AuthenticateResult.NoResult();
         }
 
-        var session = await store.FindSessionAsync(Tokens.Hash(token), clock.GetUtcNow(), Context.RequestAborted);
+        var session = await tokens.FindAsync(token, Context.RequestAborted);
         if (session is null)
         {
             return AuthenticateResult.Fail("unknown or expired token");
         }
 
-        await activity.TouchAsync(session.Id, Context.RequestAborted);
         var identity = new ClaimsIdentity(Caller.Claims(session.UserId, session.Username, session.Id, session.ExpiresAt), SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
-    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
-    {
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = Context,
-            ProblemDetails = { Status = 401, Title = "Unauthorized", Detail = "Log in first: send a bearer token or the session cookie." },
-        });
-    }
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) => tokens.ChallengeAsync(Context);
 }

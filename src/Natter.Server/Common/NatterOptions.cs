@@ -241,6 +241,14 @@ public sealed class SocketOptions
     /// <summary>How long shutdown waits for accepted messages to be stored and acked.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    // w2 (session 10, idle socket memory).
+
+    /// <summary>
+    /// A plain HTTP/1.1 upgrade to /ws that is a connection's first request is answered on the connection itself,
+    /// without Kestrel's HTTP objects (Entry/Direct/DirectUpgrade): about half the memory of an idle socket. Off,
+    /// every upgrade goes through the request pipeline.
+    /// </summary>
+    public bool DirectUpgrade { get; set; } = true;
 }
 
 public sealed class AuthOptions

@@ -151,26 +151,6 @@ public sealed partial class Connection : IAckTarget
         _ = AbortLaterAsync();
     }
 
-    /// <summary>Closes the socket with 4001 when its session expires (the token is refused from then on anyway).</summary>
-    public void CloseWhenSessionEnds(DateTimeOffset expiresAt, TimeProvider clock) => _ = CloseAtAsync(expiresAt, clock);
-
-    private async Task CloseAtAsync(DateTimeOffset expiresAt, TimeProvider clock)
-    {
-        try
-        {
-            // A timer waits at most about 49 days; a session may last longer.
-            for (var left = expiresAt - clock.GetUtcNow(); left > TimeSpan.Zero; left = expiresAt - clock.GetUtcNow())
-            {
-                await Task.Delay(left < TimeSpan.FromDays(1) ? left : TimeSpan.FromDays(1), clock, _aborted.Token);
-            }
-
-            Close(CloseCodes.LoggedOut, "session expired");
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
     private async Task AbortLaterAsync()
     {
         try

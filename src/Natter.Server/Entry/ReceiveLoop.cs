@@ -18,12 +18,105 @@ public sealed class ReceiveLoop(FrameHandlers handlers, NatterMetrics metrics, I
     private readonly TimeSpan _closeTimeout = options.Value.WebSocket.CloseTimeout;
     private readonly TimeSpan _backpressureTimeout = options.Value.WebSocket.BackpressureTimeout;
 
-    /// <summary>Reads frames until the socket closes; returns why it ended.</summary>
+    /// <summary>
+    /// Reads frames until the socket closes; returns why it ended. Receives take no cancellation token: the
+    /// connection's Abort aborts the WebSocket, which ends a pending receive, and an idle socket then holds no token
+    /// registration.
+    /// </summary>
     public async Task<string> RunAsync(Connection conn, WebSocket socket, Caller caller)
     {
+        var session = new SocketSession(conn, caller, metrics, _limits.BadFramesPerMinute, _limits.PingsPerSecond, logger);
+        var max = _limits.MaxFrameBytes;
+        var first = true;
         try
         {
-            return await ReadFramesAsync(conn, socket, caller);
+            while (true)
+            {
+                if (!await conn.WaitForRoomAsync(_backpressureTimeout))
+                {
+                    Log.SocketPolicyClose(logger, conn.Id, conn.Username, CloseCodes.TryAgainLater, "its answers were not read");
+                    metrics.SlowReaderCloses.Add(1);
+                    return await CloseWithoutReadingAsync(conn, CloseCodes.TryAgainLater, "too far behind: reconnect and sync");
+                }
+
+                // Idle sockets hold no buffer: wait with a zero-byte read, rent only when a frame arrives.
+                var peek = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+                if (peek.MessageType == WebSocketMessageType.Close)
+                {
+                    conn.ClosedByPeer();
+                    return "closed by client";
+                }
+
+                if (peek.EndOfMessage)
+                {
+                    session.Refuse(ErrorCodes.BadRequest, "The frame is empty.", null);
+                }
+                else
+                {
+                    var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(max + 1, 4096));
+                    try
+                    {
+                        var total = 0;
+                        ValueWebSocketReceiveResult result;
+                        do
+                        {
+                            if (total == buffer.Length)
+                            {
+                                var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
+                                buffer.AsSpan(0, total).CopyTo(bigger);
+                                ArrayPool<byte>.Shared.Return(buffer);
+                                buffer = bigger;
+                            }
+
+                            // Never read more than one byte past the limit.
+                            result = await socket.ReceiveAsync(buffer.AsMemory(total, Math.Min(buffer.Length, max + 1) - total), CancellationToken.None);
+                            if (result.MessageType == WebSocketMessageType.Close)
+                            {
+                                conn.ClosedByPeer();
+                                return "closed by client";
+                            }
+
+                            total += result.Count;
+                            if (total > max)
+                            {
+                                Log.SocketPolicyClose(logger, conn.Id, conn.Username, CloseCodes.TooLarge, "frame too large");
+                                return await CloseAndDrainAsync(conn, socket, CloseCodes.TooLarge, $"frame over {max} bytes");
+                            }
+                        }
+                        while (!result.EndOfMessage);
+
+                        if (result.MessageType == WebSocketMessageType.Binary)
+                        {
+                            session.Refuse(ErrorCodes.BadRequest, "Frames are JSON text, not binary.", null);
+                        }
+                        else if (!System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(0, total)))
+                        {
+                            // The WebSocket checks UTF-8 first (see RunAsync); this is the second line.
+                            return await CloseAndDrainAsync(conn, socket, CloseCodes.InvalidPayload, "frame is not valid UTF-8");
+                        }
+                        else
+                        {
+                            await handlers.HandleAsync(session, buffer.AsMemory(0, total));
+                        }
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
+                }
+
+                if (first)
+                {
+                    // Whatever the first frame was, its answers are queued now: live messages may follow them.
+                    first = false;
+                    conn.FirstFrameHandled();
+                }
+
+                if (session.TooManyBadFrames)
+                {
+                    return await CloseAndDrainAsync(conn, socket, CloseCodes.PolicyViolation, "too many bad frames");
+                }
+            }
         }
         catch (WebSocketException) when (socket.State == WebSocketState.CloseSent)
         {
@@ -32,100 +125,6 @@ public sealed class ReceiveLoop(FrameHandlers handlers, NatterMetrics metrics, I
             // so the close frame is not lost to a reset.
             Log.SocketPolicyClose(logger, conn.Id, conn.Username, CloseCodes.InvalidPayload, "frame is not valid UTF-8");
             return await CloseAndDrainAsync(conn, socket, CloseCodes.InvalidPayload, "frame is not valid UTF-8");
-        }
-    }
-
-    private async Task<string> ReadFramesAsync(Connection conn, WebSocket socket, Caller caller)
-    {
-        var session = new SocketSession(conn, caller, metrics, _limits.BadFramesPerMinute, _limits.PingsPerSecond, logger);
-        var max = _limits.MaxFrameBytes;
-        var first = true;
-        while (true)
-        {
-            if (!await conn.WaitForRoomAsync(_backpressureTimeout))
-            {
-                Log.SocketPolicyClose(logger, conn.Id, conn.Username, CloseCodes.TryAgainLater, "its answers were not read");
-                metrics.SlowReaderCloses.Add(1);
-                return await CloseWithoutReadingAsync(conn, CloseCodes.TryAgainLater, "too far behind: reconnect and sync");
-            }
-
-            // Idle sockets hold no buffer: wait with a zero-byte read, rent only when a frame arrives.
-            var peek = await socket.ReceiveAsync(Memory<byte>.Empty, conn.Aborted);
-            if (peek.MessageType == WebSocketMessageType.Close)
-            {
-                conn.ClosedByPeer();
-                return "closed by client";
-            }
-
-            if (peek.EndOfMessage)
-            {
-                session.Refuse(ErrorCodes.BadRequest, "The frame is empty.", null);
-            }
-            else
-            {
-                var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(max + 1, 4096));
-                try
-                {
-                    var total = 0;
-                    ValueWebSocketReceiveResult result;
-                    do
-                    {
-                        if (total == buffer.Length)
-                        {
-                            var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
-                            buffer.AsSpan(0, total).CopyTo(bigger);
-                            ArrayPool<byte>.Shared.Return(buffer);
-                            buffer = bigger;
-                        }
-
-                        // Never read more than one byte past the limit.
-                        result = await socket.ReceiveAsync(buffer.AsMemory(total, Math.Min(buffer.Length, max + 1) - total), conn.Aborted);
-                        if (result.MessageType == WebSocketMessageType.Close)
-                        {
-                            conn.ClosedByPeer();
-                            return "closed by client";
-                        }
-
-                        total += result.Count;
-                        if (total > max)
-                        {
-                            Log.SocketPolicyClose(logger, conn.Id, conn.Username, CloseCodes.TooLarge, "frame too large");
-                            return await CloseAndDrainAsync(conn, socket, CloseCodes.TooLarge, $"frame over {max} bytes");
-                        }
-                    }
-                    while (!result.EndOfMessage);
-
-                    if (result.MessageType == WebSocketMessageType.Binary)
-                    {
-                        session.Refuse(ErrorCodes.BadRequest, "Frames are JSON text, not binary.", null);
-                    }
-                    else if (!System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(0, total)))
-                    {
-                        // The WebSocket checks UTF-8 first (see RunAsync); this is the second line.
-                        return await CloseAndDrainAsync(conn, socket, CloseCodes.InvalidPayload, "frame is not valid UTF-8");
-                    }
-                    else
-                    {
-                        await handlers.HandleAsync(session, buffer.AsMemory(0, total));
-                    }
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
-            }
-
-            if (first)
-            {
-                // Whatever the first frame was, its answers are queued now: live messages may follow them.
-                first = false;
-                conn.FirstFrameHandled();
-            }
-
-            if (session.TooManyBadFrames)
-            {
-                return await CloseAndDrainAsync(conn, socket, CloseCodes.PolicyViolation, "too many bad frames");
-            }
         }
     }
 

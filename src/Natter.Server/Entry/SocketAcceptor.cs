@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using Microsoft.Extensions.Options;
+using Natter.Server.Accounts;
 using Natter.Server.Api;
 using Natter.Server.Delivery;
 using Natter.Server.Rooms;
@@ -9,8 +10,11 @@ using Natter.Server.Storage;
 namespace Natter.Server.Entry;
 
 /// <summary>
-/// GET /ws: checks the origin, accepts the socket, registers its connection, queues the welcome, announces presence,
-/// starts the writer, then hands the socket to the receive loop until it ends.
+/// GET /ws: checks the token, the origin and the socket limits, accepts the socket, registers its connection, queues
+/// the welcome, announces presence, starts the writer, then hands the socket to the receive loop until it ends.
+/// A plain HTTP/1.1 upgrade usually arrives through <see cref="DirectUpgrade"/> (the connection's first request,
+/// answered without Kestrel's HTTP objects); every other one comes here through the request pipeline, ahead of the
+/// authentication middleware, so neither keeps the request's claims or middleware frames for the socket's life.
 /// </summary>
 public sealed class SocketAcceptor(
     ConnectionFactory connections,
@@ -23,16 +27,30 @@ public sealed class SocketAcceptor(
     EventIntake intake,
     OriginPolicy origins,
     SocketLimits limits,
+    TokenCheck tokens,
+    SessionExpiry expiry,
     NatterMetrics metrics,
-    TimeProvider clock,
     IOptions<NatterOptions> options,
     ILogger<SocketAcceptor> logger)
 {
-    private static readonly System.Security.Claims.ClaimsPrincipal NoOne = new();
     private readonly SocketOptions _socketOptions = options.Value.WebSocket;
 
+    public TokenCheck Tokens => tokens;
+
+    /// <summary>The socket's path as the route "/ws" matched it: any case, with or without a trailing slash.</summary>
+    public static bool IsSocketPath(PathString path) =>
+        path.Equals("/ws", StringComparison.OrdinalIgnoreCase) || path.Equals("/ws/", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The request pipeline's path; every refusal is an HTTP problem answer.</summary>
     public async Task HandleAsync(HttpContext http)
     {
+        var session = await tokens.FindAsync(NatterAuthentication.ReadToken(http.Request, tokens.CookieName), http.RequestAborted);
+        if (session is null)
+        {
+            await tokens.ChallengeAsync(http);
+            return;
+        }
+
         if (!http.WebSockets.IsWebSocketRequest)
         {
             await Problems.BadRequest("This endpoint takes WebSocket upgrades only.").ExecuteAsync(http);
@@ -53,28 +71,41 @@ public sealed class SocketAcceptor(
             return;
         }
 
-        var caller = Caller.From(http.User);
-        using var lease = limits.TryOpen(caller.UserId, http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        var caller = new Caller(session.UserId, session.Username, session.Id);
+        var lease = limits.TryOpen(caller.UserId, http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
         if (lease is null)
         {
             await Problems.TooMany("Too many open sockets for this user or address.").ExecuteAsync(http);
             return;
         }
 
-        var expiresAt = Caller.SessionExpiresAt(http.User);
-
-        // The socket lives for hours: keep the caller, not the claims and the authentication result.
-        http.User = NoOne;
-        http.Features.Set<Microsoft.AspNetCore.Authentication.IAuthenticateResultFeature>(null);
-        var (socket, stream) = await AcceptAsync(http);
-        using var _ = socket;
-        var conn = connections.Create(socket, stream, caller);
-        if (expiresAt is { } expires)
+        WebSocket socket;
+        BatchingStream? stream;
+        try
         {
-            conn.CloseWhenSessionEnds(expires, clock);
+            (socket, stream) = await AcceptAsync(http);
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
         }
 
-        await RunAsync(conn, socket, caller, http.RequestAborted);
+        await RunAsync(socket, stream, caller, session.ExpiresAt, lease, http.RequestAborted);
+    }
+
+    /// <summary>
+    /// The direct path's checks, the same as <see cref="HandleAsync"/>'s: a lease when the socket may open now; null
+    /// when it may not (the request then goes to the request pipeline, which answers the refusal as HTTP).
+    /// </summary>
+    public IDisposable? TryAdmit(Caller caller, string? origin, string scheme, string host, string address)
+    {
+        if ((origin is { Length: > 0 } && !origins.IsAllowed(scheme, host, origin)) || intake.IsStopping)
+        {
+            return null;
+        }
+
+        return limits.TryOpen(caller.UserId, address);
     }
 
     /// <summary>
@@ -94,11 +125,7 @@ public sealed class SocketAcceptor(
             }), null);
         }
 
-        // RFC 6455 section 4.2.2: the accept value proves the server read the key (SHA-1 is what the RFC names; no secret is involved).
-#pragma warning disable CA5350
-        var accept = Convert.ToBase64String(System.Security.Cryptography.SHA1.HashData(
-            System.Text.Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
-#pragma warning restore CA5350
+        var accept = AcceptKey(key);
         http.Response.Headers.Connection = "Upgrade";
         http.Response.Headers.Upgrade = "websocket";
         http.Response.Headers.SecWebSocketAccept = accept;
@@ -112,8 +139,28 @@ public sealed class SocketAcceptor(
         return (socket, stream);
     }
 
-    private async Task RunAsync(Connection conn, WebSocket socket, Caller caller, CancellationToken requestAborted)
+    /// <summary>RFC 6455 section 4.2.2: the accept value proves the server read the key.</summary>
+    public static string AcceptKey(string key)
     {
+        // SHA-1 is what the RFC names; no secret is involved.
+#pragma warning disable CA5350
+        return Convert.ToBase64String(System.Security.Cryptography.SHA1.HashData(
+            System.Text.Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+#pragma warning restore CA5350
+    }
+
+    /// <summary>
+    /// Runs an accepted socket until it ends; <paramref name="lease"/> (its place in the socket limits) and the
+    /// socket are disposed at the end.
+    /// </summary>
+    public async Task RunAsync(WebSocket socket, BatchingStream? stream, Caller caller, DateTimeOffset expiresAt, IDisposable lease,
+        CancellationToken requestAborted)
+    {
+        using var _ = lease;
+        using var __ = socket;
+        var conn = connections.Create(socket, stream, caller);
+        var expiryEntry = expiry.Watch(conn, expiresAt);
+
         // Registered before the rooms are read: nothing committed after the read can be missed, and anything
         // already counted in the welcome's last_seq is skipped by the writer.
         registry.Add(conn);
@@ -152,7 +199,7 @@ public sealed class SocketAcceptor(
             writer = conn.RunWriterAsync();
             conn.Close(Natter.Protocol.CloseCodes.InternalError, "the store could not be reached; reconnect");
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
             reason = e.GetType().Name;
         }
@@ -167,6 +214,7 @@ public sealed class SocketAcceptor(
         }
         finally
         {
+            expiry.Forget(expiryEntry);
             registry.Remove(conn);
             metrics.OpenSockets.Add(-1);
             if (writer is not null)

@@ -8,6 +8,7 @@ using Natter.Server.Bus;
 using Natter.Server.Bus.InProcess;
 using Natter.Server.Bus.Redis;
 using Natter.Server.Entry;
+using Natter.Server.Entry.Direct;
 using Natter.Server.Files;
 using Natter.Server.Delivery;
 using Natter.Server.Sending;
@@ -64,6 +65,9 @@ public static class NatterServices
         services.AddSingleton<FrameHandlers>();
         services.AddSingleton<ReceiveLoop>();
         services.AddSingleton<SocketAcceptor>();
+        services.AddSingleton<SessionExpiry>();
+        services.AddSingleton<TokenCheck>();
+        services.AddSingleton<DirectUpgrade>();
         services.AddSingleton<SendRateLimiter>();
         services.AddSingleton<EventIntake>();
         services.AddSingleton<MentionFinder>();
@@ -121,6 +125,24 @@ public static class NatterServices
             .AddCheck<QueueHealthCheck>("queue", tags: ["ready"]);
         return services;
     }
+
+    /// <summary>
+    /// Every endpoint's connections pass <see cref="DirectUpgrade"/> first: a plain upgrade to /ws as the first
+    /// request is answered there, anything else goes on to Kestrel's HTTP untouched. Kestrel keeps one endpoint-defaults
+    /// callback: another ConfigureEndpointDefaults would replace this one.
+    /// </summary>
+    public static IWebHostBuilder UseDirectSockets(this IWebHostBuilder webHost) =>
+        webHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Use(next =>
+        {
+            // An endpoint without HTTP/1.1 never sees a direct upgrade.
+            if (!listen.Protocols.HasFlag(Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1))
+            {
+                return next;
+            }
+
+            var direct = listen.ApplicationServices.GetRequiredService<DirectUpgrade>();
+            return connection => direct.OnConnectionAsync(connection, next);
+        })));
 
     private static void AddStore(this IServiceCollection services, string provider)
     {

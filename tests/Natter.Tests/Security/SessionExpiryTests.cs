@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.WebSockets;
 using Microsoft.Data.Sqlite;
+using Natter.Server.Entry;
 using Natter.Tests.Infrastructure;
 using Natter.Tests.Unit;
 
@@ -41,8 +42,9 @@ public sealed class SessionExpiryTests
     [Fact]
     public async Task A_socket_closes_itself_with_4001_when_its_session_runs_out()
     {
+        using var expiry = new SessionExpiry(TimeProvider.System);
         await using var socket = new ConnectionUnderTest(new FakeRoomLog());
-        socket.Connection.CloseWhenSessionEnds(DateTimeOffset.UtcNow.AddMilliseconds(300), TimeProvider.System);
+        expiry.Watch(socket.Connection, DateTimeOffset.UtcNow.AddMilliseconds(300));
         await Assert.ThrowsAnyAsync<Exception>(async () =>
         {
             while (true)
