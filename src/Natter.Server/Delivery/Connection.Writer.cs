@@ -301,9 +301,16 @@ public sealed partial class Connection
         timeout.CancelAfter(_closeTimeout);
         try
         {
+            // What the batch gathered leaves first, and the close frame is written straight through: a close that
+            // answers the client's disposes the stream at once, and a batch still holding the frame would be lost.
+            if (_stream is not null)
+            {
+                await _stream.EndBatchAsync(timeout.Token);
+            }
+
             await _socket.CloseOutputAsync((WebSocketCloseStatus)code, reason, timeout.Token);
         }
-        catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException)
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
         {
             Abort();
         }

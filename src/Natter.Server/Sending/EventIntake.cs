@@ -52,8 +52,11 @@ public sealed class EventIntake(RoomDirectory rooms, SendRateLimiter limiter, In
             ? new Refusal(ErrorCodes.BadRequest, $"\"client_id\" has 1–{Validation.ClientIdMax} characters.")
             : null;
 
-    /// <summary>Without a client_id every event is distinct: the server makes one up.</summary>
-    public static string ClientIdOrNew(string? clientId) => clientId ?? "srv-" + Guid.NewGuid().ToString("N");
+    /// <summary>
+    /// Without a client_id every event is distinct: the server makes one up, time-ordered (UUIDv7) as Natter's clients
+    /// make theirs, so its dedupe index entry appends instead of landing on a random page.
+    /// </summary>
+    public static string ClientIdOrNew(string? clientId) => clientId ?? "srv-" + Guid.CreateVersion7().ToString("N");
 
     /// <summary>bad_request unless the target is a seq (1 or more).</summary>
     public static Refusal? CheckTarget(long target) =>
