@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Reflection;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Natter.TestSupport;
 
@@ -25,6 +26,12 @@ public sealed record ServerOptions
     /// <summary>The client's source folder (stamped in at build time), so a test run always sees the current files.</summary>
     public static string SourceWebRoot =>
         typeof(ServerOptions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "NatterWebRoot").Value!;
+
+    /// <summary>
+    /// Changes to the in-process server's services, after Natter's own (a later registration wins): only for a fault
+    /// a test cannot cause with real parts, such as a race inside one request.
+    /// </summary>
+    public Action<IServiceCollection>? Services { get; init; }
 
     /// <summary>How long a stop may take before the host gives up on open connections.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);

@@ -80,6 +80,7 @@ public sealed class TestServer : IServerUnderTest, IAsyncDisposable
             {
                 b.Logging.AddProvider(Errors);
                 b.Services.Configure<HostOptions>(o => o.ShutdownTimeout = _options.ShutdownTimeout);
+                _options.Services?.Invoke(b.Services);
             });
             try
             {

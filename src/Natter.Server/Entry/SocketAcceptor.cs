@@ -171,6 +171,19 @@ public sealed class SocketAcceptor(
         var reason = "closed";
         try
         {
+            // A revocation (logout, password change, account disabled) that ran after the token check closed the
+            // sockets registered then, not this one: the session is read again now that this socket is registered,
+            // and a revocation after this read finds it in the registry.
+            if (!await store.IsSessionLiveAsync(caller.SessionId, requestAborted))
+            {
+                var disabled = (await store.FindProfileAsync(caller.Username, requestAborted))?.Status == UserStatuses.Disabled;
+                reason = disabled ? "account disabled while the socket opened" : "session ended while the socket opened";
+                writer = conn.RunWriterAsync();
+                conn.Close(disabled ? Natter.Protocol.CloseCodes.AccountDisabled : Natter.Protocol.CloseCodes.LoggedOut,
+                    disabled ? "account disabled" : "logged out");
+                return;
+            }
+
             var myRooms = await store.ListRoomsOfUserAsync(caller.UserId, requestAborted);
             welcomeRooms = myRooms;
             foreach (var r in myRooms)

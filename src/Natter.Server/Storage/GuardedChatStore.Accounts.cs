@@ -27,6 +27,9 @@ public sealed partial class GuardedChatStore
     public Task<bool> SetStatusAsync(long userId, string status, CancellationToken ct) =>
         WriteAsync(() => inner.SetStatusAsync(userId, status, ct));
 
+    public Task<bool> IsSessionLiveAsync(long sessionId, CancellationToken ct) =>
+        ReadAsync(() => inner.IsSessionLiveAsync(sessionId, ct));
+
     public Task<long> StartSessionAsync(long userId, byte[] tokenHash, DateTimeOffset expiresAt, string? userAgent, CancellationToken ct) =>
         WriteAsync(() => inner.StartSessionAsync(userId, tokenHash, expiresAt, userAgent, ct));
 

@@ -40,6 +40,12 @@ public interface IAccountStore
     /// <summary>The user's sessions that have not expired at now, newest first.</summary>
     Task<IReadOnlyList<SessionInfo>> ListSessionsAsync(long userId, DateTimeOffset now, CancellationToken ct);
 
+    /// <summary>
+    /// Whether the session still exists and its user is active (not whether it expired: the socket's expiry timer
+    /// handles that). Read again once a socket is registered, to catch a revocation that ran while it opened.
+    /// </summary>
+    Task<bool> IsSessionLiveAsync(long sessionId, CancellationToken ct);
+
     /// <summary>Records that the session was used at now.</summary>
     Task TouchSessionAsync(long sessionId, DateTimeOffset now, CancellationToken ct);
 

@@ -27,6 +27,23 @@ public abstract partial class StoreSpec
     }
 
     [Fact]
+    public async Task A_session_is_live_until_deleted_or_its_user_disabled()
+    {
+        var id = await UserAsync("alice");
+        var first = await Store.StartSessionAsync(id, TokenHash(1), DateTimeOffset.UtcNow.AddDays(1), null, default).WaitAsync(Timeout);
+        var second = await Store.StartSessionAsync(id, TokenHash(2), DateTimeOffset.UtcNow.AddDays(1), null, default).WaitAsync(Timeout);
+        Assert.True(await Store.IsSessionLiveAsync(first, default).WaitAsync(Timeout));
+
+        await Store.DeleteSessionAsync(first, default).WaitAsync(Timeout);
+        Assert.False(await Store.IsSessionLiveAsync(first, default).WaitAsync(Timeout));
+        Assert.True(await Store.IsSessionLiveAsync(second, default).WaitAsync(Timeout));
+
+        Assert.True(await Store.SetStatusAsync(id, UserStatuses.Disabled, default).WaitAsync(Timeout));
+        Assert.False(await Store.IsSessionLiveAsync(second, default).WaitAsync(Timeout));
+        Assert.False(await Store.IsSessionLiveAsync(999_999, default).WaitAsync(Timeout));
+    }
+
+    [Fact]
     public async Task A_disabled_user_is_left_out_of_the_user_list_and_its_sessions_no_longer_authenticate()
     {
         var alice = await UserAsync("alice");

@@ -131,6 +131,14 @@ public abstract partial class PortableChatStore : IAccountStore
         return true;
     }
 
+    public async Task<bool> IsSessionLiveAsync(long sessionId, CancellationToken ct)
+    {
+        await using var conn = await OpenConnectionAsync(ct);
+        return await conn.ScalarAsync(
+            "SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = @s AND u.status = 'active'",
+            ct, ("@s", sessionId)) is not null;
+    }
+
     public async Task<long> StartSessionAsync(long userId, byte[] tokenHash, DateTimeOffset expiresAt, string? userAgent, CancellationToken ct)
     {
         await using var conn = await OpenConnectionAsync(ct);
