@@ -11,18 +11,6 @@ public sealed partial class SqliteChatStore
             ct, ("@u", username), ("@h", passwordHash), ("@t", Now)) as long?;
     }
 
-    public async Task<User?> FindUserAsync(string username, CancellationToken ct)
-    {
-        await using var conn = await OpenAsync(ct);
-        return await conn.FirstOrDefaultAsync("SELECT id, username, password_hash, status FROM users WHERE username = @u", Rows.User, ct, ("@u", username));
-    }
-
-    public async Task<IReadOnlyList<string>> ListUsernamesAsync(int limit, CancellationToken ct)
-    {
-        await using var conn = await OpenAsync(ct);
-        return await conn.ListAsync("SELECT username FROM users WHERE status = 'active' ORDER BY username LIMIT @l", Rows.FirstString, ct, ("@l", limit));
-    }
-
     public async Task<IReadOnlyList<RoomMember>> FindUsersAsync(IReadOnlyCollection<string> usernames, CancellationToken ct)
     {
         var found = new List<RoomMember>();
@@ -48,17 +36,6 @@ public sealed partial class SqliteChatStore
         return (long)(await conn.ScalarAsync(
             "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (@h, @u, @c, @e) RETURNING id",
             ct, ("@h", tokenHash), ("@u", userId), ("@c", Now), ("@e", expiresAt.ToUnixTimeMilliseconds())))!;
-    }
-
-    public async Task<Session?> FindSessionAsync(byte[] tokenHash, DateTimeOffset now, CancellationToken ct)
-    {
-        await using var conn = await OpenAsync(ct);
-        return await conn.FirstOrDefaultAsync(
-            """
-            SELECT s.id, s.user_id, u.username, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
-            WHERE s.token_hash = @h AND s.expires_at > @n AND u.status = 'active'
-            """,
-            Rows.Session, ct, ("@h", tokenHash), ("@n", now.ToUnixTimeMilliseconds()));
     }
 
     public async Task DeleteSessionAsync(long sessionId, CancellationToken ct)
