@@ -202,8 +202,6 @@ public sealed class LimitOptions
     [Range(1, 1_000_000)]
     public int SearchesPerMinute { get; set; } = 60;
 
-    // delivery (session 10).
-
     /// <summary>
     /// The group-commit thread's nice value on Linux (0, the default: as every other thread; up to 19). Above 0 the
     /// fan-out, the socket writers and the receive loops run ahead of the next commit when they share a core, so a
@@ -241,7 +239,6 @@ public sealed class SocketOptions
     /// <summary>How long shutdown waits for accepted messages to be stored and acked.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
-    // w2 (session 10, idle socket memory).
 
     /// <summary>
     /// A plain HTTP/1.1 upgrade to /ws that is a connection's first request is answered on the connection itself,
