@@ -196,7 +196,7 @@ public sealed class LimitOptions
     [Range(typeof(TimeSpan), "00:01:00", "90.00:00:00")]
     public TimeSpan RoomChangeRetention { get; set; } = TimeSpan.FromDays(7);
 
-    // debts: search.
+    // Search.
 
     /// <summary>Searches (GET /api/search) one user may run within a minute (per node); more get 429 with Retry-After.</summary>
     [Range(1, 1_000_000)]
