@@ -207,7 +207,7 @@ public sealed class LimitOptions
     /// fan-out, the socket writers and the receive loops run ahead of the next commit when they share a core, so a
     /// committed batch reaches its sockets before the next batch takes the core; the next commit starts once the core
     /// is free and, having waited, carries more messages. For a server with a core of its own: beside other busy
-    /// processes the commit thread gets less than its share. Not yet measured on a quiet machine. Ignored on other systems.
+    /// processes the commit thread gets less than its share. On a quiet machine nice 5 measured within noise of 0. Ignored on other systems.
     /// </summary>
     [Range(0, 19)]
     public int CommitThreadNice { get; set; }
