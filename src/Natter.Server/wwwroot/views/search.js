@@ -39,17 +39,44 @@ function parts(word) {
   return out;
 }
 
-/** The words of a query, as the server will match them. */
+/** Hangul letters as NFKD leaves them: 2 leading consonant, 3 vowel, 4 trailing consonant; 1 another paired character. */
+function kind(c) {
+  if (c >= 0x1100 && c <= 0x115f) return 2;
+  if (c >= 0x1160 && c <= 0x11a7) return 3;
+  if (c >= 0x11a8 && c <= 0x11ff) return 4;
+  if (c >= 0xa960 && c <= 0xa97f) return 2;
+  if (c >= 0xd7b0 && c <= 0xd7c6) return 3;
+  if (c >= 0xd7cb && c <= 0xd7fb) return 4;
+  return isCjk(String.fromCodePoint(c)) ? 1 : 0;
+}
+
+/** The words of a query, as the server will match them (SearchWords.Query, before its deduplication). */
 export function queryWords(q) {
   const words = [];
-  for (const m of q.matchAll(/[\p{L}\p{Nd}\p{M}]+/gu)) {
-    const ps = parts(m[0]);
-    for (let i = 0; i < ps.length; i++) {
-      if (!ps[i].cjk) { words.push(...(ps[i].folded.match(/[\p{L}\p{Nd}]+/gu) ?? [])); continue; }
-      const lone = !ps[i - 1]?.cjk && !ps[i + 1]?.cjk;
-      if (lone) words.push(ps[i].folded);
-      else if (ps[i + 1]?.cjk) words.push(ps[i].folded + ps[i + 1].folded);
+  for (const [run] of fold(q).matchAll(/[\p{L}\p{Nd}]+/gu)) {
+    let plain = '';
+    let units = [];
+    let prev = 0;
+    const pairs = () => {
+      if (units.length === 1) words.push(units[0]);
+      else for (let i = 0; i + 1 < units.length; i++) words.push(units[i] + units[i + 1]);
+      units = [];
+    };
+    for (const ch of run) {
+      const k = kind(ch.codePointAt(0));
+      if (!k) {
+        if (units.length) pairs();
+        plain += ch;
+      } else {
+        if (plain) { words.push(plain); plain = ''; }
+        // A vowel after a leading consonant, or a trailing consonant after a vowel, is the same syllable.
+        if (units.length && ((k === 3 && prev === 2) || (k === 4 && (prev === 3 || prev === 4)))) units[units.length - 1] += ch;
+        else units.push(ch);
+      }
+      prev = k;
     }
+    if (units.length) pairs();
+    if (plain) words.push(plain);
   }
   return words;
 }
