@@ -94,4 +94,85 @@ public sealed class MySqlSearchTests : IAsyncLifetime
         deleted.Parameters.AddWithValue("@r", group);
         Assert.Equal(0L, Convert.ToInt64(await deleted.ExecuteScalarAsync(TestContext.Current.CancellationToken), System.Globalization.CultureInfo.InvariantCulture));
     }
+
+    [Fact]
+    public async Task Chinese_Japanese_and_Korean_messages_indexed_before_the_pairs_rule_are_found_by_a_word_inside_a_run_after_the_migration()
+    {
+        _config = ClusterConfig.Create();
+        await using (var conn = new MySqlConnection(new MySqlConnectionStringBuilder(TestServices.MySql) { Database = "" }.ConnectionString))
+        {
+            await conn.OpenAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+            await using var create = new MySqlCommand($"CREATE DATABASE `{_config.Database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin; USE `{_config.Database}`;", conn);
+            await create.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+            await using var load = new MySqlCommand(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Fixtures", "natter-v1-mysql.sql"), TestContext.Current.CancellationToken), conn);
+            await load.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        var node = await TestServer.StartAsync(new ServerOptions { Name = "node0", Cluster = _config });
+        _nodes.Add(node);
+        var alice = (await TestUser.LoginAsync(node.BaseUri, "alice", "password-alice")).Token;
+        var bob = (await TestUser.LoginAsync(node.BaseUri, "bob", "password-bob")).Token;
+        var group = JsonSerializer.Deserialize<JsonElement[]>(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Fixtures", "history-room.json"), TestContext.Current.CancellationToken))![0]
+            .GetProperty("room").GetString()!;
+        var messages = new Uri(node.BaseUri, $"/api/rooms/{group}/messages");
+        await CallAsync(HttpMethod.Post, messages, bob, new { text = "東京都に住んでいます", client_id = "c1" });        // 6
+        await CallAsync(HttpMethod.Post, messages, bob, new { text = "会議", client_id = "c2" });                       // 7
+        await CallAsync(HttpMethod.Patch, new Uri(messages + "/7"), bob, new { text = "明日の会議室です" });             // 8
+        await CallAsync(HttpMethod.Post, messages, bob, new { text = "회의실에서 만나요", client_id = "c3" });           // 9
+        await CallAsync(HttpMethod.Post, messages, bob, new { text = "秘密の計画書", client_id = "c4" });               // 10
+        await CallAsync(HttpMethod.Delete, new Uri(messages + "/10"), bob);                                             // 11
+        await node.StopAsync();
+
+        // The database as a node before the pairs rule left it: each message indexed by its old words (a run one
+        // word), and the migration that re-indexes not run yet.
+        await using (var conn = new MySqlConnection(_config.MySql))
+        {
+            await conn.OpenAsync(TestContext.Current.CancellationToken);
+            var rows = new List<(long Id, string Text)>();
+            await using (var read = new MySqlCommand(
+                "SELECT d.id, COALESCE(m.edited_text, m.text) FROM search_docs d JOIN messages m ON m.room_id = d.room_id AND m.seq = d.seq", conn))
+            await using (var r = await read.ExecuteReaderAsync(TestContext.Current.CancellationToken))
+            {
+                while (await r.ReadAsync(TestContext.Current.CancellationToken))
+                {
+                    rows.Add((r.GetInt64(0), r.GetString(1)));
+                }
+            }
+
+            foreach (var (id, text) in rows)
+            {
+                await using var delete = new MySqlCommand("DELETE FROM message_words WHERE doc_id = @d", conn);
+                delete.Parameters.AddWithValue("@d", id);
+                await delete.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+                foreach (var word in SearchWordsBeforePairs.Joined(text).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    await using var insert = new MySqlCommand("INSERT INTO message_words (word, doc_id) VALUES (@w, @d)", conn);
+                    insert.Parameters.AddWithValue("@w", word);
+                    insert.Parameters.AddWithValue("@d", id);
+                    await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+                }
+            }
+
+            await using var unapply = new MySqlCommand("DELETE FROM schema_migrations WHERE version = 10", conn);
+            await unapply.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        await node.RestartAsync();
+
+        // A word inside a run finds the message, an edited one by its current text, a Korean one by an inner pair of
+        // syllables; a deleted one stays out; the start of a run and the other messages are found as before, once each.
+        Assert.Equal(["東京都に住んでいます"], await SearchAsync(node, alice, "住ん"));
+        Assert.Equal(["東京都に住んでいます"], await SearchAsync(node, alice, "東京"));
+        Assert.Equal(["明日の会議室です"], await SearchAsync(node, alice, "議室"));
+        Assert.Empty(await SearchAsync(node, alice, "会議です"));
+        Assert.Equal(["회의실에서 만나요"], await SearchAsync(node, alice, "의실"));
+        Assert.Empty(await SearchAsync(node, alice, "計画"));
+        Assert.Equal(["thanks alice 😀"], await SearchAsync(node, bob, "thanks ali"));
+
+        // No word is left of the old ones, and none points at a doc that is gone.
+        await using var check = new MySqlConnection(_config.MySql);
+        await check.OpenAsync(TestContext.Current.CancellationToken);
+        await using var old = new MySqlCommand("SELECT COUNT(*) FROM message_words WHERE word IN ('東京都に住んています', '明日の会議室てす') OR doc_id NOT IN (SELECT id FROM search_docs)", check);
+        Assert.Equal(0L, Convert.ToInt64(await old.ExecuteScalarAsync(TestContext.Current.CancellationToken), System.Globalization.CultureInfo.InvariantCulture));
+    }
 }

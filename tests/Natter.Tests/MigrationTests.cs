@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Natter.Server.Storage;
 using Natter.Tests.Infrastructure;
 
 namespace Natter.Tests;
@@ -160,6 +161,76 @@ public sealed class MigrationTests
         Assert.Equal(["welcome back"], await SearchTextsAsync(alice, "welc"));
         Assert.Equal(["goodbye @bob"], await SearchTextsAsync(alice, "goodbye"));
         Assert.Empty(await SearchTextsAsync(bob, "thanks"));
+    }
+
+    [Fact]
+    public async Task Chinese_and_Japanese_messages_indexed_before_the_pairs_rule_are_found_by_a_word_inside_a_run_after_the_migration()
+    {
+        var server = await StartOnFixtureAsync();
+        using var folder = new Folder(server.Folder!);
+        await using var _ = server;
+        var alice = await LoginAsync(server, "alice");
+        var bob = await LoginAsync(server, "bob");
+        var room = Json("history-room.json")[0].GetProperty("room").GetString()!;
+        await (await bob.SendAsync(room, new { text = "東京都に住んでいます" })).JsonAsync(HttpStatusCode.Created);    // 6
+        await (await bob.SendAsync(room, new { text = "会議" })).JsonAsync(HttpStatusCode.Created);                    // 7
+        await (await bob.EditAsync(room, 7, new { text = "明日の会議室です" })).JsonAsync();                             // 8
+        await (await bob.SendAsync(room, new { text = "秘密の計画書" })).JsonAsync(HttpStatusCode.Created);              // 9
+        await (await bob.DeleteMessageAsync(room, 9)).JsonAsync();                                                      // 10
+        await server.StopAsync();
+
+        // The database as a server before the pairs rule left it: each message indexed by its old words (a run one
+        // word), and the migration that re-indexes not run yet.
+        await using (var conn = new SqliteConnection($"Data Source={server.DbPath};Pooling=False"))
+        {
+            await conn.OpenAsync(TestContext.Current.CancellationToken);
+            var rows = new List<(long Id, string Text)>();
+            await using (var read = conn.CreateCommand())
+            {
+                read.CommandText = "SELECT d.id, COALESCE(m.edited_text, m.text) FROM search_docs d JOIN messages m ON m.room_id = d.room_id AND m.seq = d.seq";
+                await using var r = await read.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+                while (await r.ReadAsync(TestContext.Current.CancellationToken))
+                {
+                    rows.Add((r.GetInt64(0), r.GetString(1)));
+                }
+            }
+
+            foreach (var (id, text) in rows.Where(r => SearchWordsBeforePairs.Joined(r.Text) != SearchWords.Joined(r.Text)))
+            {
+                await using var write = conn.CreateCommand();
+                write.CommandText = """
+                    INSERT INTO search_index (search_index, rowid, words) VALUES ('delete', $id, $now);
+                    INSERT INTO search_index (rowid, words) VALUES ($id, $before);
+                    """;
+                write.Parameters.AddWithValue("$id", id);
+                write.Parameters.AddWithValue("$now", SearchWords.Joined(text));
+                write.Parameters.AddWithValue("$before", SearchWordsBeforePairs.Joined(text));
+                await write.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+            }
+
+            await using var unapply = conn.CreateCommand();
+            unapply.CommandText = "DELETE FROM schema_migrations WHERE version = 10";
+            await unapply.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        await server.RestartAsync();
+
+        // A word inside a run finds the message, an edited one by its current text; a deleted one stays out; the
+        // start of a run and the other messages are found as before, once each.
+        Assert.Equal(["東京都に住んでいます"], await SearchTextsAsync(alice, "住ん"));
+        Assert.Equal(["東京都に住んでいます"], await SearchTextsAsync(alice, "京都"));
+        Assert.Equal(["東京都に住んでいます"], await SearchTextsAsync(alice, "東京"));
+        Assert.Equal(["明日の会議室です"], await SearchTextsAsync(alice, "議室"));
+        Assert.Empty(await SearchTextsAsync(alice, "計画"));
+        Assert.Empty(await SearchTextsAsync(alice, "秘密"));
+        Assert.Equal(["hello @bob, welcome"], await SearchTextsAsync(alice, "welc"));
+
+        // Edited again and deleted after the migration: the index gives up exactly the words it holds.
+        await (await bob.EditAsync(room, 6, new { text = "大阪に住んでいます" })).JsonAsync();
+        Assert.Empty(await SearchTextsAsync(alice, "京都"));
+        Assert.Equal(["大阪に住んでいます"], await SearchTextsAsync(alice, "住ん"));
+        await (await bob.DeleteMessageAsync(room, 7)).JsonAsync();
+        Assert.Empty(await SearchTextsAsync(alice, "議室"));
     }
 
     private static async Task<string[]> SearchTextsAsync(TestUser user, string q)

@@ -212,4 +212,8 @@ internal static partial class Log
     // MySQL group commit: ids 240-249.
     [LoggerMessage(240, LogLevel.Warning, "MySQL group commit: the rollback of an attempt failed ({Error}); the server ends the transaction when the connection closes")]
     public static partial void AppendRollbackFailed(ILogger logger, string error, Exception exception);
+
+    // Search words of older messages with Chinese, Japanese or Korean text: ids 270-279.
+    [LoggerMessage(270, LogLevel.Information, "Search words ({Store}): {Done} of {Total} messages checked for Chinese, Japanese or Korean text, {Reindexed} re-indexed as character pairs")]
+    public static partial void SearchPairsReindexed(ILogger logger, string store, long done, long total, long reindexed);
 }

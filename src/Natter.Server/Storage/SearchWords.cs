@@ -18,10 +18,28 @@ namespace Natter.Server.Storage;
 public static class SearchWords
 {
     /// <summary>The words of a text in order, repeats included (what a message is indexed by).</summary>
-    public static List<string> Of(string text) => Of(text, query: false);
+    public static List<string> Of(string text) => Of(text, Mode.Message);
+
+    /// <summary>
+    /// The distinct words joined by single spaces that a message was indexed by before the pairs rule (a run of
+    /// Chinese, Japanese or Korean characters one word, as any run of letters), or null where that rule changes
+    /// nothing (no such run longer than one character). Schema migrations use it to find and re-index those messages.
+    /// </summary>
+    public static string? JoinedBeforePairs(string? text)
+    {
+        if (text is null || !text.AsSpan().ContainsAnyExceptInRange('\0', '\u10FF'))
+        {
+            return null;    // NFKD of a text below U+1100 has no Chinese, Japanese or Korean character either
+        }
+
+        var before = string.Join(' ', Of(text, Mode.BeforePairs).Distinct(StringComparer.Ordinal));
+        return before == Joined(text) ? null : before;
+    }
+
+    private enum Mode { Message, Query, BeforePairs }
 
     /// <summary>The words of a text in order; a query's Chinese, Japanese or Korean run gives its pairs only.</summary>
-    private static List<string> Of(string text, bool query)
+    private static List<string> Of(string text, Mode mode)
     {
         var words = new List<string>();
         if (string.IsNullOrEmpty(text))
@@ -42,12 +60,12 @@ public static class SearchWords
                     word.Append(Rune.ToLowerInvariant(rune).ToString());
                     continue;
                 default:
-                    Flush(word, words, query);
+                    Flush(word, words, mode);
                     continue;
             }
         }
 
-        Flush(word, words, query);
+        Flush(word, words, mode);
         return words;
     }
 
@@ -60,7 +78,7 @@ public static class SearchWords
     /// </summary>
     public static IReadOnlyList<string> Query(string q)
     {
-        var words = Of(q, query: true).Distinct(StringComparer.Ordinal).OrderByDescending(w => w.Length).ThenBy(w => w, StringComparer.Ordinal).ToList();
+        var words = Of(q, Mode.Query).Distinct(StringComparer.Ordinal).OrderByDescending(w => w.Length).ThenBy(w => w, StringComparer.Ordinal).ToList();
         var kept = new List<string>(words.Count);
         foreach (var w in words)
         {
@@ -77,11 +95,16 @@ public static class SearchWords
     public static string Truncate(string word, int max) =>
         word.Length <= max ? word : word[..(char.IsHighSurrogate(word[max - 1]) ? max - 1 : max)];
 
-    private static void Flush(StringBuilder word, List<string> words, bool query)
+    private static void Flush(StringBuilder word, List<string> words, Mode mode)
     {
-        if (word.Length > 0)
+        if (word.Length > 0 && mode == Mode.BeforePairs)
         {
-            Split(word.ToString(), words, query);
+            words.Add(word.ToString());
+            word.Clear();
+        }
+        else if (word.Length > 0)
+        {
+            Split(word.ToString(), words, mode == Mode.Query);
             word.Clear();
         }
     }

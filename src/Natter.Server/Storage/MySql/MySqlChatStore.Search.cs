@@ -15,10 +15,17 @@ namespace Natter.Server.Storage.MySql;
 public sealed partial class MySqlChatStore
 {
     private const int BackfillChunk = 2_000;
+    private const int PairsChunk = 10_000;
 
     /// <summary>Indexes the messages already stored when migration 3 runs. Re-runnable: a cut-short run goes on where it stopped.</summary>
     private async Task AfterMigrationAsync(MySqlConnection conn, int version, CancellationToken ct)
     {
+        if (version == 10)
+        {
+            await ReindexPairsAsync(conn, ct);
+            return;
+        }
+
         if (version != 3)
         {
             return;
@@ -58,6 +65,74 @@ public sealed partial class MySqlChatStore
                 Log.SearchBackfill(_logger, "mysql", done, total);
                 logged = done;
             }
+        }
+    }
+
+    /// <summary>
+    /// Migration 10: messages indexed before the pairs rule (a run of Chinese, Japanese or Korean characters one word)
+    /// get the words <see cref="SearchWords"/> gives now. The search rows are read in chunks, oldest first, with
+    /// their current text; only a row whose text has such a run of two or more characters is touched, in a
+    /// transaction of its chunk that locks the candidates' message rows, reads them again (an edit or deletion on
+    /// another node meanwhile is seen: a deleted message has no search row and stays out) and replaces their words.
+    /// Each chunk is whole or not at all, and replacing words twice gives the same words: a run cut short is
+    /// repeated from the start by the next node that starts.
+    /// </summary>
+    private async Task ReindexPairsAsync(MySqlConnection conn, CancellationToken ct)
+    {
+        var total = Convert.ToInt64(await conn.ScalarAsync("SELECT COUNT(*) FROM search_docs", ct), CultureInfo.InvariantCulture);
+        long after = 0, done = 0, logged = 0, reindexed = 0;
+        while (true)
+        {
+            var rows = await conn.ListAsync(
+                """
+                SELECT d.id, COALESCE(m.edited_text, m.text) FROM search_docs d JOIN messages m ON m.room_id = d.room_id AND m.seq = d.seq
+                WHERE d.id > @a ORDER BY d.id LIMIT @n
+                """,
+                r => (Id: r.GetInt64(0), Text: r.GetString(1)), ct, ("@a", after), ("@n", PairsChunk));
+            if (rows.Count == 0)
+            {
+                break;
+            }
+
+            var candidates = rows.Where(r => SearchWords.JoinedBeforePairs(r.Text) is not null).Select(r => r.Id).ToList();
+            if (candidates.Count > 0)
+            {
+                reindexed += await ReindexAsync(conn, candidates, ct);
+            }
+
+            after = rows[^1].Id;
+            done += rows.Count;
+            if (done - logged >= 50_000 || rows.Count < PairsChunk)
+            {
+                Log.SearchPairsReindexed(_logger, "mysql", done, total, reindexed);
+                logged = done;
+            }
+        }
+    }
+
+    /// <summary>Replaces the words of the given search rows by their messages' current words, in one transaction; how many were replaced.</summary>
+    private static async Task<int> ReindexAsync(MySqlConnection conn, List<long> docs, CancellationToken ct)
+    {
+        var ids = string.Join(", ", docs.Select((_, i) => "@d" + i.ToString(CultureInfo.InvariantCulture)));
+        var args = docs.Select((d, i) => ("@d" + i.ToString(CultureInfo.InvariantCulture), (object?)d)).ToArray();
+        await conn.ExecuteAsync("START TRANSACTION", ct);
+        try
+        {
+            var current = await conn.ListAsync(
+                $"""
+                SELECT d.id, COALESCE(m.edited_text, m.text) FROM search_docs d JOIN messages m ON m.room_id = d.room_id AND m.seq = d.seq
+                WHERE d.id IN ({ids}) AND m.deleted = 0 FOR UPDATE
+                """,
+                r => (Id: r.GetInt64(0), Text: r.GetString(1)), ct, args);
+            await conn.ExecuteAsync($"DELETE FROM message_words WHERE doc_id IN ({ids})", ct, args);
+            await InsertWordsAsync(conn, current.Select(c => (c.Id, c.Text)), ignoreDuplicates: false, ct);
+            await conn.ExecuteAsync("COMMIT", ct);
+            return current.Count;
+        }
+        catch
+        {
+            await conn.ExecuteAsync("ROLLBACK", CancellationToken.None);
+            throw;
         }
     }
 

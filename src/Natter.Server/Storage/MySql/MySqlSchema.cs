@@ -229,5 +229,9 @@ internal static partial class MySqlSchema
             "ALTER TABLE message_words DROP FOREIGN KEY message_words_doc",
             "ALTER TABLE search_docs DROP FOREIGN KEY search_docs_message",
         ]),
+
+        // Messages indexed before the pairs rule get the words SearchWords gives now (see SqliteSchema, migration
+        // 10). No schema change: MySqlChatStore.ReindexPairsAsync replaces the words of the messages concerned.
+        (10, "search: older Chinese, Japanese and Korean messages indexed as character pairs", []),
     ];
 }

@@ -21,6 +21,12 @@ public sealed partial class SqliteChatStore
             return;
         }
 
+        if (version == 10)
+        {
+            await ReindexPairsAsync(tx, ct);
+            return;
+        }
+
         if (version != 3)
         {
             return;
@@ -58,6 +64,60 @@ public sealed partial class SqliteChatStore
                 """, ct, ("@a", done), ("@b", done + BackfillChunk));
             Log.SearchDocsLinked(_logger, Math.Min(done + BackfillChunk, last), last);
         }
+    }
+
+    /// <summary>
+    /// Migration 10: messages indexed before the pairs rule (a run of Chinese, Japanese or Korean characters one word)
+    /// get the words <see cref="SearchWords"/> gives now, in chunks of search rows with progress in the log. Only a
+    /// row whose current text has such a run of two or more characters is touched; a deleted message has no search
+    /// row and stays out. A contentless index removes a row's words only when given exactly the words it holds, so
+    /// each candidate is first asked which words it was indexed by (an edit since the pairs rule already gave it the
+    /// new ones). The migration's transaction holds it all: cut short, it starts again at the next start.
+    /// </summary>
+    private async Task ReindexPairsAsync(DbTransaction tx, CancellationToken ct)
+    {
+        var conn = (SqliteConnection)tx.Connection!;
+        conn.CreateFunction<string?, string?>("natter_words_before_pairs", SearchWords.JoinedBeforePairs, isDeterministic: true);
+        var last = (long)(await tx.ScalarAsync("SELECT COALESCE(MAX(id), 0) FROM search_docs", ct))!;
+        long reindexed = 0;
+        for (long done = 0; done < last; done += BackfillChunk)
+        {
+            var candidates = await tx.ListAsync(
+                """
+                SELECT id, before, text FROM (
+                    SELECT d.id, natter_words_before_pairs(COALESCE(m.edited_text, m.text)) AS before, COALESCE(m.edited_text, m.text) AS text
+                    FROM search_docs d JOIN messages m ON m.room_id = d.room_id AND m.seq = d.seq
+                    WHERE d.id > @a AND d.id <= @b AND m.doc = d.id AND COALESCE(m.deleted, 0) = 0)
+                WHERE before IS NOT NULL
+                """,
+                r => (Id: r.GetInt64(0), Before: r.GetString(1), Text: r.GetString(2)), ct, ("@a", done), ("@b", done + BackfillChunk));
+            foreach (var (id, before, text) in candidates)
+            {
+                var now = SearchWords.Joined(text);
+                if (await IndexedBeforePairsAsync(tx, id, before.Split(' '), now.Split(' '), ct))
+                {
+                    await tx.ExecuteAsync("INSERT INTO search_index (search_index, rowid, words) VALUES ('delete', @id, @w)", ct, ("@id", id), ("@w", before));
+                    await tx.ExecuteAsync("INSERT INTO search_index (rowid, words) VALUES (@id, @w)", ct, ("@id", id), ("@w", now));
+                    reindexed++;
+                }
+            }
+
+            Log.SearchPairsReindexed(_logger, "sqlite", Math.Min(done + BackfillChunk, last), last, reindexed);
+        }
+    }
+
+    /// <summary>
+    /// Whether the index holds a row's words of before the pairs rule: it holds a word only those have, or lacks a
+    /// word only the new ones have (a run of two characters was one word before and is a pair now, besides its last
+    /// character alone).
+    /// </summary>
+    private static async Task<bool> IndexedBeforePairsAsync(DbTransaction tx, long id, string[] before, string[] now, CancellationToken ct)
+    {
+        var onlyBefore = before.Except(now, StringComparer.Ordinal).FirstOrDefault();
+        var word = onlyBefore ?? now.Except(before, StringComparer.Ordinal).First();
+        var holds = await tx.ScalarAsync("SELECT 1 FROM search_index WHERE search_index MATCH @q AND rowid = @id", ct,
+            ("@q", "\"" + word.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""), ("@id", id)) is not null;
+        return onlyBefore is null ? !holds : holds;
     }
 
     /// <summary>

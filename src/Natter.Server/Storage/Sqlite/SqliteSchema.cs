@@ -219,5 +219,12 @@ internal static partial class SqliteSchema
             DROP INDEX messages_client_id;
             CREATE UNIQUE INDEX messages_by_client_id ON messages(client_id, room_id, sender_id);
             """),
+
+        // Messages indexed before the pairs rule (SearchWords: a run of Chinese, Japanese or Korean characters is
+        // indexed as its overlapping pairs) get the words it gives now, so a word inside such a run finds them. No
+        // schema change: SqliteChatStore.ReindexPairsAsync does it, in chunks with progress in the log.
+        (10, "search: older Chinese, Japanese and Korean messages indexed as character pairs", """
+            -- the rows are re-indexed by SqliteChatStore.ReindexPairsAsync
+            """),
     ];
 }
