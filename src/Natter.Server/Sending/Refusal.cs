@@ -30,6 +30,7 @@ public static class Refusals
         AppendOutcome.Forbidden when kind == EventKind.Edit => new(ErrorCodes.Forbidden, "Only the author may edit a message."),
         AppendOutcome.Forbidden =>
             new(ErrorCodes.Forbidden, "Only the author, the room's owner or a server admin may delete a message."),
+        AppendOutcome.RoomGone => new(ErrorCodes.NotFound, "No such room."),
         AppendOutcome.Limit => new(ErrorCodes.Limit, "The message already has as many different reactions as it may have."),
         _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "not a refusal"),
     };

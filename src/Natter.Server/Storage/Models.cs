@@ -168,6 +168,11 @@ public enum AppendOutcome
     Limit,
     /// <summary>Nothing stored: the room was held by another writer (only from AppendSkippingBusyRoomsAsync); try again.</summary>
     Busy,
+    /// <summary>
+    /// Nothing stored: the room was deleted after the event was checked (a send racing the room's deletion, e.g. on
+    /// another node); answered as an event for a deleted room is.
+    /// </summary>
+    RoomGone,
 }
 
 /// <summary>The store's answer for one NewEvent; Event is set for Stored and Duplicate.</summary>

@@ -191,6 +191,48 @@ public abstract partial class StoreSpec
     }
 
     [Fact]
+    public async Task Events_committed_after_another_node_deleted_their_room_are_refused_and_the_rest_of_the_batch_is_stored()
+    {
+        var alice = await UserAsync("alice");
+        var bob = await UserAsync("bob");
+        var doomed = await Store.CreateGroupRoomAsync("doomed", "", RoomVisibility.Public, alice, default).WaitAsync(Timeout);
+        var other = await Store.CreateGroupRoomAsync("other", "", RoomVisibility.Public, alice, default).WaitAsync(Timeout);
+        await AddAsync(doomed.Id, bob);
+        await AddAsync(other.Id, bob);
+        await Store.AppendAsync([Msg(doomed.Id, bob, "before")], default).WaitAsync(Timeout);
+
+        // The senders' membership was checked; then another node deletes the room before this node's group commit
+        // takes the room's lock, and the commit finds the deleted marker.
+        var otherNode = await NewStoreAsync();
+        Assert.Equal([alice, bob], (await otherNode.DeleteRoomAsync(doomed.Id, default).WaitAsync(Timeout)).Order());
+        var lastSeq = await Store.GetLastSeqAsync(doomed.Id, default).WaitAsync(Timeout);
+
+        var results = await AppendAsync(
+            Msg(other.Id, alice, "a1"),
+            Msg(doomed.Id, bob, "late", "words no one may read"),
+            React(doomed.Id, alice, 1, "👍", true, "r1"),
+            Msg(other.Id, bob, "b1"),
+            Msg(doomed.Id, bob, "before"));
+        Assert.Equal(
+            [AppendOutcome.Stored, AppendOutcome.RoomGone, AppendOutcome.RoomGone, AppendOutcome.Stored, AppendOutcome.RoomGone],
+            results.Select(r => r.Outcome));
+        Assert.Equal([1L, 2L], results.Where(r => r.Outcome == AppendOutcome.Stored).Select(r => r.Event!.Seq));
+
+        // Nothing of the refused events is stored, the deleted room's log stays empty, and the commits go on.
+        Assert.Empty(await Store.ReadEventsAsync(doomed.Id, 0, long.MaxValue, 100, true, default).WaitAsync(Timeout));
+        Assert.Equal(lastSeq, await Store.GetLastSeqAsync(doomed.Id, default).WaitAsync(Timeout));
+        Assert.Equal(["a1", "b1", "c1"], await ClientIdsAfterAsync(other.Id, Msg(other.Id, alice, "c1")));
+        Assert.Equal(AppendOutcome.RoomGone, (await AppendAsync(Msg(doomed.Id, alice, "again")))[0].Outcome);
+        await ChatStores.CloseAsync(otherNode);
+    }
+
+    private async Task<string[]> ClientIdsAfterAsync(string room, NewEvent e)
+    {
+        Assert.Equal(AppendOutcome.Stored, (await AppendAsync(e))[0].Outcome);
+        return [.. (await Store.ReadEventsAsync(room, 0, long.MaxValue, 100, true, default).WaitAsync(Timeout)).Select(m => m.ClientId)];
+    }
+
+    [Fact]
     public async Task The_owner_and_moderators_may_delete_anyones_message_and_members_only_their_own()
     {
         var alice = await UserAsync("alice");

@@ -120,20 +120,27 @@ public sealed partial class MySqlChatStore
         var roomIds = batch.Select(m => m.Room).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var lastSeq = new Dictionary<string, long>(StringComparer.Ordinal);
         var facts = new Dictionary<string, RoomFacts>(StringComparer.Ordinal);
+        HashSet<string>? gone = null;
         var firstChunk = true;
         foreach (var chunk in roomIds.Chunk(LookupChunk))
         {
             var names = chunk.Select((_, i) => "@r" + i).ToArray();
-            var sql = $"SELECT id, last_seq, kind, created_by FROM rooms WHERE id IN ({string.Join(", ", names)}) ORDER BY id FOR UPDATE{(skipBusy ? " SKIP LOCKED" : "")}";
+            var sql = $"SELECT id, last_seq, kind, deleted_at IS NOT NULL FROM rooms WHERE id IN ({string.Join(", ", names)}) ORDER BY id FOR UPDATE{(skipBusy ? " SKIP LOCKED" : "")}";
             var rows = await conn.ListAsync(
                 firstChunk ? SessionLimits(conn) + "; SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; " + sql : sql,
-                r => (Id: r.GetString(0), LastSeq: r.GetInt64(1), Facts: new RoomFacts(r.GetString(2), SenderModerates: false)), ct,
+                r => (Id: r.GetString(0), LastSeq: r.GetInt64(1), Facts: new RoomFacts(r.GetString(2), SenderModerates: false), Gone: r.GetInt64(3) != 0), ct,
                 [.. chunk.Select((r, i) => (names[i], (object?)r)), .. firstChunk ? SessionLimitArgs : []]);
             firstChunk = false;
-            foreach (var (id, last, roomFacts) in rows)
+            foreach (var (id, last, roomFacts, deleted) in rows)
             {
                 lastSeq[id] = last;
                 facts[id] = roomFacts;
+                if (deleted)
+                {
+                    // Deleted (by any node) after the events were checked: the deletion held this lock and has
+                    // committed, so nothing may be stored in it (docs/cluster.md, "A send racing a room's deletion").
+                    (gone ??= new HashSet<string>(StringComparer.Ordinal)).Add(id);
+                }
             }
         }
 
@@ -152,7 +159,7 @@ public sealed partial class MySqlChatStore
         }
 
         // 2. Which client_ids are stored already (any kind): only when the insert met one (see AppendAsync).
-        var live = busy is null ? batch : [.. batch.Where(m => !busy.Contains(m.Room))];
+        var live = busy is null && gone is null ? batch : [.. batch.Where(m => busy?.Contains(m.Room) != true && gone?.Contains(m.Room) != true)];
         var existing = lookUp ? await StoredClientIdsAsync(conn, live.Select(m => new ClientKey(m.Room, m.SenderId, m.ClientId)), ct) : [];
 
         // 3. The state the other events' rules need: their targets, and the reactions on reaction targets.
@@ -174,6 +181,12 @@ public sealed partial class MySqlChatStore
             if (busy?.Contains(e.Room) == true)
             {
                 results[i] = AppendResult.NotStored(e);
+                continue;
+            }
+
+            if (gone?.Contains(e.Room) == true)
+            {
+                results[i] = AppendResult.Of(AppendOutcome.RoomGone);
                 continue;
             }
 
@@ -250,10 +263,10 @@ public sealed partial class MySqlChatStore
 
         // An event the rules refused may be the resend of a stored one, which answers with that event whatever the
         // state is now: without the lookup, those few are looked up here (refusals change nothing, so the rest stands).
-        if (!lookUp && results.Any(r => r.Outcome is not (AppendOutcome.Stored or AppendOutcome.Duplicate or AppendOutcome.Busy)))
+        if (!lookUp && results.Any(r => r.Outcome is not (AppendOutcome.Stored or AppendOutcome.Duplicate or AppendOutcome.Busy or AppendOutcome.RoomGone)))
         {
             var refused = Enumerable.Range(0, batch.Count)
-                .Where(i => results[i].Outcome is not (AppendOutcome.Stored or AppendOutcome.Duplicate or AppendOutcome.Busy)).ToList();
+                .Where(i => results[i].Outcome is not (AppendOutcome.Stored or AppendOutcome.Duplicate or AppendOutcome.Busy or AppendOutcome.RoomGone)).ToList();
             var stored = await StoredClientIdsAsync(conn, refused.Select(i => new ClientKey(batch[i].Room, batch[i].SenderId, batch[i].ClientId)), ct);
             foreach (var i in refused)
             {

@@ -45,7 +45,8 @@ public sealed partial class SqliteChatStore
 
         // The hot path (plain messages) runs one insert per message, built once per batch and run with new parameter
         // values, as in v1; what other events need is prepared on first use.
-        await using var readSeq = conn.Command(tx, "SELECT last_seq FROM rooms WHERE id = @r", ("@r", ""));
+        // A deleted room (its row stays as a marker) reads as -1: deleted after the event was checked, nothing is stored in it.
+        await using var readSeq = conn.Command(tx, "SELECT CASE WHEN deleted_at IS NULL THEN last_seq ELSE -1 END FROM rooms WHERE id = @r", ("@r", ""));
         using var insertMessage = new HotStatement(conn, InsertMessage);
         using var index = new SearchIndexWriter(conn, tx);
         await using var more = new CommandCache(conn, tx);
@@ -61,6 +62,12 @@ public sealed partial class SqliteChatStore
                 readSeq.Parameters[0].Value = e.Room;
                 last = (long)(await readSeq.ExecuteScalarAsync(ct))!;
                 lastSeq[e.Room] = last;
+            }
+
+            if (last < 0)
+            {
+                results[i] = AppendResult.Of(AppendOutcome.RoomGone);
+                continue;
             }
 
             if (!e.IsPlainMessage || e.Files.Count > 0)
@@ -130,6 +137,11 @@ public sealed partial class SqliteChatStore
         await using var update = conn.Command(tx, "UPDATE rooms SET last_seq = @s WHERE id = @r AND last_seq <> @s", ("@s", 0L), ("@r", ""));
         foreach (var (room, seq) in lastSeq)
         {
+            if (seq < 0)
+            {
+                continue;   // a deleted room
+            }
+
             update.Parameters[0].Value = seq;
             update.Parameters[1].Value = room;
             await update.ExecuteNonQueryAsync(ct);
