@@ -153,6 +153,11 @@ public sealed class MySqlSearchTests : IAsyncLifetime
                 }
             }
 
+            // And what a room deletion left in the index before it removed the room's search rows itself.
+            await using var leftover = new MySqlCommand(
+                "INSERT INTO search_docs (room_id, seq, sender_id) VALUES ('gone', 1, 1); INSERT INTO message_words (word, doc_id) VALUES ('leftover', LAST_INSERT_ID())", conn);
+            await leftover.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+
             await using var unapply = new MySqlCommand("DELETE FROM schema_migrations WHERE version = 10", conn);
             await unapply.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
         }
@@ -172,7 +177,33 @@ public sealed class MySqlSearchTests : IAsyncLifetime
         // No word is left of the old ones, and none points at a doc that is gone.
         await using var check = new MySqlConnection(_config.MySql);
         await check.OpenAsync(TestContext.Current.CancellationToken);
-        await using var old = new MySqlCommand("SELECT COUNT(*) FROM message_words WHERE word IN ('東京都に住んています', '明日の会議室てす') OR doc_id NOT IN (SELECT id FROM search_docs)", check);
+        await using var old = new MySqlCommand(
+            """
+            SELECT (SELECT COUNT(*) FROM message_words WHERE word IN ('東京都に住んています', '明日の会議室てす', 'leftover') OR doc_id NOT IN (SELECT id FROM search_docs))
+                 + (SELECT COUNT(*) FROM search_docs WHERE room_id = 'gone')
+            """, check);
         Assert.Equal(0L, Convert.ToInt64(await old.ExecuteScalarAsync(TestContext.Current.CancellationToken), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task Deleting_a_room_takes_its_messages_words_out_of_the_index()
+    {
+        _config = ClusterConfig.Create();
+        var node = await TestServer.StartAsync(new ServerOptions { Name = "node0", Cluster = _config });
+        _nodes.Add(node);
+        var alice = await TestUser.RegisterAsync(node.BaseUri, "alice");
+        using var http = alice.Http();
+        using var created = await http.PostAsJsonAsync("/api/rooms", new { name = "doomed" }, TestContext.Current.CancellationToken);
+        var room = (await created.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("id").GetString()!;
+        await CallAsync(HttpMethod.Post, new Uri(node.BaseUri, $"/api/rooms/{room}/messages"), alice.Token, new { text = "zanzibar quokka", client_id = "z1" });
+        Assert.Equal(["zanzibar quokka"], await SearchAsync(node, alice.Token, "quokka"));
+        await CallAsync(HttpMethod.Delete, new Uri(node.BaseUri, $"/api/rooms/{room}"), alice.Token);
+
+        await using var check = new MySqlConnection(_config.MySql);
+        await check.OpenAsync(TestContext.Current.CancellationToken);
+        await using var left = new MySqlCommand(
+            "SELECT (SELECT COUNT(*) FROM search_docs WHERE room_id = @r) + (SELECT COUNT(*) FROM message_words WHERE word IN ('zanzibar', 'quokka'))", check);
+        left.Parameters.AddWithValue("@r", room);
+        Assert.Equal(0L, Convert.ToInt64(await left.ExecuteScalarAsync(TestContext.Current.CancellationToken), System.Globalization.CultureInfo.InvariantCulture));
     }
 }

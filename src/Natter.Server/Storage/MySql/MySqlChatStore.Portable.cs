@@ -31,4 +31,12 @@ public sealed partial class MySqlChatStore : PortableChatStore
 
     private protected override async Task<long> InsertReturningIdAsync(DbConnection conn, string insert, CancellationToken ct, params (string, object?)[] args) =>
         await InsertAsync((MySqlConnection)conn, insert, ct, args);
+
+    // The room's messages leave the search index with them (no foreign key cascades since migration 9): words first, then docs.
+    private protected override async Task DeletingRoomContentAsync(DbTransaction tx, string roomId, CancellationToken ct) =>
+        await tx.ExecuteAsync(
+            """
+            DELETE w FROM search_docs d JOIN message_words w ON w.doc_id = d.id WHERE d.room_id = @r;
+            DELETE FROM search_docs WHERE room_id = @r
+            """, ct, ("@r", roomId));
 }

@@ -232,6 +232,17 @@ internal static partial class MySqlSchema
 
         // Messages indexed before the pairs rule get the words SearchWords gives now (see SqliteSchema, migration
         // 10). No schema change: MySqlChatStore.ReindexPairsAsync replaces the words of the messages concerned.
-        (10, "search: older Chinese, Japanese and Korean messages indexed as character pairs", []),
+        // First, the search rows and words that room deletions left behind since migration 9 (their messages are
+        // gone; the deletion now removes them itself): harmless to repeat.
+        (10, "search: older Chinese, Japanese and Korean messages indexed as character pairs",
+        [
+            """
+            DELETE w FROM search_docs d LEFT JOIN messages m ON m.room_id = d.room_id AND m.seq = d.seq
+            JOIN message_words w ON w.doc_id = d.id WHERE m.room_id IS NULL
+            """,
+            """
+            DELETE d FROM search_docs d LEFT JOIN messages m ON m.room_id = d.room_id AND m.seq = d.seq WHERE m.room_id IS NULL
+            """,
+        ]),
     ];
 }

@@ -196,6 +196,7 @@ public abstract partial class PortableChatStore : IRoomAdminStore
                 await tx.ExecuteAsync(FileRows.FreeIfUnlisted, ct, ("@f", file));
             }
 
+            await DeletingRoomContentAsync(tx, roomId, ct);
             foreach (var sql in RoomSql.DeleteContent)
             {
                 await tx.ExecuteAsync(sql, ct, ("@r", roomId), ("@t", Now));

@@ -44,6 +44,9 @@ public abstract partial class PortableChatStore
     /// <summary>After a room's deletion has committed (SQLite cuts its WAL here); nothing by default.</summary>
     private protected virtual Task AfterRoomDeletedAsync(DbConnection conn, CancellationToken ct) => Task.CompletedTask;
 
+    /// <summary>In a room deletion's transaction, before its messages go: what the store keeps beside them (a search index no trigger keeps).</summary>
+    private protected virtual Task DeletingRoomContentAsync(DbTransaction tx, string roomId, CancellationToken ct) => Task.CompletedTask;
+
     private long Now => Clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>Whether rows are locked as they are read (<see cref="ForUpdate"/> is not empty).</summary>
