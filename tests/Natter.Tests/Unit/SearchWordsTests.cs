@@ -53,6 +53,20 @@ public sealed class SearchWordsTests
         Assert.Empty(SearchWords.Query("?! -- ..."));
     }
 
+    [Theory]
+    [InlineData("hello Wörld ① ﬁle", null)]                       // nothing of Chinese, Japanese or Korean
+    [InlineData("日 本 語", null)]                                  // runs of one character: the same words as before
+    [InlineData("東京都に住んでいます", "東京都に住んています")]       // a run was one word (NFKD dropped the voicing mark)
+    [InlineData("東京", "東京")]                                     // a pair now also gives its last character alone
+    [InlineData("iPhone用の ok", "iphone用の ok")]
+    [InlineData("ｶﾀｶﾅ", "カタカナ")]                                  // half-width kana are kana after NFKD
+    [InlineData("회의실", "회의실")]
+    public void The_words_of_before_the_pairs_rule_are_given_where_the_rule_changes_a_message(string text, string? before)
+    {
+        var expected = before?.Normalize(System.Text.NormalizationForm.FormKD);
+        Assert.Equal(expected, SearchWords.JoinedBeforePairs(text));
+    }
+
     [Fact]
     public void A_long_word_is_cut_without_splitting_a_surrogate_pair()
     {
