@@ -21,6 +21,12 @@ public sealed partial class SqliteChatStore
             return;
         }
 
+        if (version == 9)
+        {
+            await CopyRoomLogAsync(tx, ct);
+            return;
+        }
+
         if (version != 3)
         {
             return;
@@ -58,6 +64,35 @@ public sealed partial class SqliteChatStore
                 """, ct, ("@a", done), ("@b", done + BackfillChunk));
             Log.SearchDocsLinked(_logger, Math.Min(done + BackfillChunk, last), last);
         }
+    }
+
+    /// <summary>
+    /// Migration 9: copies the room log into the new table room by room in seq order, in chunks, with progress in the
+    /// log, then puts it in the old table's place (<see cref="SqliteSchema.MessagesSwap"/>). All of it runs in the
+    /// migration's transaction: a failure leaves the database as it was.
+    /// </summary>
+    private async Task CopyRoomLogAsync(DbTransaction tx, CancellationToken ct)
+    {
+        var total = (long)(await tx.ScalarAsync("SELECT COUNT(*) FROM messages", ct))!;
+        var (room, seq, done) = ("", long.MinValue, 0L);
+        while (done < total)
+        {
+            var copied = await tx.ExecuteAsync(
+                $"""
+                INSERT INTO messages_v9 ({SqliteSchema.MessagesColumns})
+                SELECT {SqliteSchema.MessagesColumns} FROM messages WHERE (room_id, seq) > (@r, @s) ORDER BY room_id, seq LIMIT @n
+                """, ct, ("@r", room), ("@s", seq), ("@n", BackfillChunk));
+            if (copied == 0)
+            {
+                break;
+            }
+
+            done += copied;
+            (room, seq) = (await tx.ListAsync("SELECT room_id, seq FROM messages_v9 ORDER BY rowid DESC LIMIT 1", r => (r.GetString(0), r.GetInt64(1)), ct)).Single();
+            Log.RoomLogCopied(_logger, done, total);
+        }
+
+        await tx.ExecuteAsync(SqliteSchema.MessagesSwap, ct);
     }
 
     /// <summary>
