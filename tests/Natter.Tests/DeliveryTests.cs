@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
+using Natter.Tests.Infrastructure;
 
 namespace Natter.Tests;
 
@@ -63,16 +64,9 @@ public sealed class DeliveryTests
     public async Task A_receiver_that_reconnects_and_syncs_gets_exactly_the_missed_messages_then_live_ones_in_one_run()
     {
         await using var server = await TestServer.StartAsync("Natter:Limits:SendBurst=1000", "Natter:Limits:SendsPerSecond=1000");
-        var a = await server.UserAsync("a");
-        var b = await server.UserAsync("b");
-        var room = await a.CreateRoomAsync();
-        await b.JoinAsync(room);
-        var sa = await a.ConnectAsync();
-        await sa.NextAsync("welcome");
-        var sb = await b.ConnectAsync();
-        await sb.NextAsync("welcome");
-        await sb.SendAsync(new { type = "ping" });
-        await sb.NextAsync("pong");
+        var two = await RoomOfTwo.CreateAsync(server);
+        var (b, room) = (two.B, two.Room);
+        var (sa, sb) = await two.ConnectAsync(ping: true);
 
         // The sender keeps going the whole time.
         using var stop = new CancellationTokenSource();
