@@ -12,7 +12,7 @@ public sealed partial class SqliteChatStore
     private static void RegisterSearchFunctions(SqliteConnection conn) =>
         conn.CreateFunction<string?, string>("natter_words", SearchWords.Joined, isDeterministic: true);
 
-    /// <summary>Steps of a migration that SQL alone cannot do well: indexing existing messages with progress in the log.</summary>
+    /// <summary>Steps of a migration that SQL alone cannot do well, with progress in the log: indexing existing messages, copying the room log.</summary>
     private async Task AfterMigrationAsync(DbTransaction tx, int version, CancellationToken ct)
     {
         if (version == 7)

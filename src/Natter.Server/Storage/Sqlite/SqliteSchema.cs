@@ -1,8 +1,9 @@
 namespace Natter.Server.Storage.Sqlite;
 
 /// <summary>
-/// Numbered migrations; each runs once, in its own transaction, recorded in schema_migrations. A migration only adds:
-/// a database of an earlier version is migrated in place and keeps serving what it held.
+/// Numbered migrations; each runs once, in its own transaction, recorded in schema_migrations. A migration never drops
+/// what a database holds (migration 9 copies a table before it replaces it): a database of an earlier version is
+/// migrated in place and keeps serving what it held.
 /// </summary>
 internal static partial class SqliteSchema
 {
