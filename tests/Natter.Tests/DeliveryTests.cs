@@ -213,28 +213,4 @@ public sealed class DeliveryTests
         Assert.Equal(1, Seq(await socket.NextAsync("message")));
         Assert.Equal("s", (await socket.NextAsync("synced")).GetProperty("ref").GetString());
     }
-
-    [Fact]
-    public async Task With_the_commit_thread_niced_its_nice_value_is_set_and_messages_are_still_acked_and_delivered_in_order()
-    {
-        await using var server = await TestServer.StartAsync("Natter:Limits:CommitThreadNice=7");
-        var (two, sa, sb) = await RoomOfTwo.ConnectedAsync(server);
-        var room = two.Room;
-
-        for (var i = 0; i < 20; i++)
-        {
-            await sa.SendAsync(new { type = "send", room, text = $"m{i}", client_id = $"m{i}", @ref = $"r{i}" });
-        }
-
-        Assert.Equal(20, (await sa.TakeAsync("ack", 20, TimeSpan.FromSeconds(30))).Count);
-        AssertContiguous((await sb.TakeAsync("message", 20, TimeSpan.FromSeconds(30))).Select(Seq), 1, 20);
-
-        // This process's commit threads (other tests' servers may run beside this one): one of them runs at nice 7.
-        var nices = Directory.GetDirectories("/proc/self/task")
-            .Where(t => File.Exists(Path.Combine(t, "comm")) && File.ReadAllText(Path.Combine(t, "comm")).Trim() == "natter-group-co")
-            .Select(t => File.ReadAllText(Path.Combine(t, "stat")))
-            .Select(stat => int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16], System.Globalization.CultureInfo.InvariantCulture))
-            .ToList();
-        Assert.Contains(7, nices);
-    }
 }

@@ -205,13 +205,13 @@ internal static partial class Log
     [LoggerMessage(180, LogLevel.Information, "Search rows (sqlite): {Done} of {Total} linked to their messages")]
     public static partial void SearchDocsLinked(ILogger logger, long done, long total);
 
-    // The group commit's thread: ids 230-239.
-    [LoggerMessage(230, LogLevel.Warning, "The group-commit thread's nice value could not be set to {Nice}; it runs at the default priority")]
-    public static partial void CommitThreadNiceFailed(ILogger logger, int nice);
-
     // MySQL group commit: ids 240-249.
     [LoggerMessage(240, LogLevel.Warning, "MySQL group commit: the rollback of an attempt failed ({Error}); the server ends the transaction when the connection closes")]
     public static partial void AppendRollbackFailed(ILogger logger, string error, Exception exception);
+
+    // SQLite room log migration: ids 250-259.
+    [LoggerMessage(250, LogLevel.Information, "Room log (sqlite): {Done} of {Total} rows copied into the table appended in commit order")]
+    public static partial void RoomLogCopied(ILogger logger, long done, long total);
 
     // Search words of older messages with Chinese, Japanese or Korean text: ids 270-279.
     [LoggerMessage(270, LogLevel.Information, "Search words ({Store}): {Done} of {Total} messages checked for Chinese, Japanese or Korean text, {Reindexed} re-indexed as character pairs")]

@@ -201,16 +201,6 @@ public sealed class LimitOptions
     /// <summary>Searches (GET /api/search) one user may run within a minute (per node); more get 429 with Retry-After.</summary>
     [Range(1, 1_000_000)]
     public int SearchesPerMinute { get; set; } = 60;
-
-    /// <summary>
-    /// The group-commit thread's nice value on Linux (0, the default: as every other thread; up to 19). Above 0 the
-    /// fan-out, the socket writers and the receive loops run ahead of the next commit when they share a core, so a
-    /// committed batch reaches its sockets before the next batch takes the core; the next commit starts once the core
-    /// is free and, having waited, carries more messages. For a server with a core of its own: beside other busy
-    /// processes the commit thread gets less than its share. On a quiet machine nice 5 measured within noise of 0. Ignored on other systems.
-    /// </summary>
-    [Range(0, 19)]
-    public int CommitThreadNice { get; set; }
 }
 
 public sealed class SocketOptions

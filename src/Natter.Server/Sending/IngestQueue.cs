@@ -28,7 +28,6 @@ public sealed class IngestQueue(IChatStore store, StoreHealth health, IMessageBu
 
     private readonly int _maxBatch = options.Value.Limits.MaxCommitBatch;
     private readonly TimeSpan _commitInterval = options.Value.Limits.CommitInterval;
-    private readonly int _nice = options.Value.Limits.CommitThreadNice;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // The waiting lane: rooms that were busy and their events, in arrival order (under _laneGate).
@@ -70,13 +69,6 @@ public sealed class IngestQueue(IChatStore store, StoreHealth health, IMessageBu
         var lane = Task.Run(RunWaitingLaneAsync, CancellationToken.None);
         var thread = new Thread(() =>
         {
-            // Limits:CommitThreadNice above 0 puts this thread below the sockets' threads: on a shared core a
-            // committed batch then reaches its sockets before the next commit takes the core.
-            if (!ThreadNice.TrySet(_nice))
-            {
-                Log.CommitThreadNiceFailed(logger, _nice);
-            }
-
             try
             {
                 Run();

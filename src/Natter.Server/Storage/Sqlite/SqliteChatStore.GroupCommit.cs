@@ -46,7 +46,7 @@ public sealed partial class SqliteChatStore
         // The hot path (plain messages) runs one insert per message, built once per batch and run with new parameter
         // values, as in v1; what other events need is prepared on first use.
         // A deleted room (its row stays as a marker) reads as -1: deleted after the event was checked, nothing is stored in it.
-        await using var readSeq = conn.Command(tx, "SELECT CASE WHEN deleted_at IS NULL THEN last_seq ELSE -1 END FROM rooms WHERE id = @r", ("@r", ""));
+        using var readSeq = new HotStatement(conn, "SELECT CASE WHEN deleted_at IS NULL THEN last_seq ELSE -1 END FROM rooms WHERE id = ?1");
         using var insertMessage = new HotStatement(conn, InsertMessage);
         using var index = new SearchIndexWriter(conn, tx);
         await using var more = new CommandCache(conn, tx);
@@ -59,8 +59,7 @@ public sealed partial class SqliteChatStore
             var e = batch[i];
             if (!lastSeq.TryGetValue(e.Room, out var last))
             {
-                readSeq.Parameters[0].Value = e.Room;
-                last = (long)(await readSeq.ExecuteScalarAsync(ct))!;
+                last = readSeq.Bind(1, e.Room).Int64() ?? throw new InvalidOperationException($"Room {e.Room} is not in the store.");
                 lastSeq[e.Room] = last;
             }
 
@@ -134,7 +133,7 @@ public sealed partial class SqliteChatStore
             results[i] = new AppendResult(AppendOutcome.Stored, e.ToStored(seq));
         }
 
-        await using var update = conn.Command(tx, "UPDATE rooms SET last_seq = @s WHERE id = @r AND last_seq <> @s", ("@s", 0L), ("@r", ""));
+        using var update = new HotStatement(conn, "UPDATE rooms SET last_seq = ?1 WHERE id = ?2 AND last_seq <> ?1");
         foreach (var (room, seq) in lastSeq)
         {
             if (seq < 0)
@@ -142,9 +141,7 @@ public sealed partial class SqliteChatStore
                 continue;   // a deleted room
             }
 
-            update.Parameters[0].Value = seq;
-            update.Parameters[1].Value = room;
-            await update.ExecuteNonQueryAsync(ct);
+            update.Bind(1, seq).Bind(2, room).Run();
         }
 
         await tx.CommitAsync(ct);

@@ -12,12 +12,18 @@ public sealed partial class SqliteChatStore
     private static void RegisterSearchFunctions(SqliteConnection conn) =>
         conn.CreateFunction<string?, string>("natter_words", SearchWords.Joined, isDeterministic: true);
 
-    /// <summary>Steps of a migration that SQL alone cannot do well: indexing existing messages with progress in the log.</summary>
+    /// <summary>Steps of a migration that SQL alone cannot do well, with progress in the log: indexing existing messages, copying the room log.</summary>
     private async Task AfterMigrationAsync(DbTransaction tx, int version, CancellationToken ct)
     {
         if (version == 7)
         {
             await LinkSearchDocsAsync(tx, ct);
+            return;
+        }
+
+        if (version == 9)
+        {
+            await CopyRoomLogAsync(tx, ct);
             return;
         }
 
@@ -118,6 +124,35 @@ public sealed partial class SqliteChatStore
         var holds = await tx.ScalarAsync("SELECT 1 FROM search_index WHERE search_index MATCH @q AND rowid = @id", ct,
             ("@q", "\"" + word.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""), ("@id", id)) is not null;
         return onlyBefore is null ? !holds : holds;
+    }
+
+    /// <summary>
+    /// Migration 9: copies the room log into the new table room by room in seq order, in chunks, with progress in the
+    /// log, then puts it in the old table's place (<see cref="SqliteSchema.MessagesSwap"/>). All of it runs in the
+    /// migration's transaction: a failure leaves the database as it was.
+    /// </summary>
+    private async Task CopyRoomLogAsync(DbTransaction tx, CancellationToken ct)
+    {
+        var total = (long)(await tx.ScalarAsync("SELECT COUNT(*) FROM messages", ct))!;
+        var (room, seq, done) = ("", long.MinValue, 0L);
+        while (done < total)
+        {
+            var copied = await tx.ExecuteAsync(
+                $"""
+                INSERT INTO messages_v9 ({SqliteSchema.MessagesColumns})
+                SELECT {SqliteSchema.MessagesColumns} FROM messages WHERE (room_id, seq) > (@r, @s) ORDER BY room_id, seq LIMIT @n
+                """, ct, ("@r", room), ("@s", seq), ("@n", BackfillChunk));
+            if (copied == 0)
+            {
+                break;
+            }
+
+            done += copied;
+            (room, seq) = (await tx.ListAsync("SELECT room_id, seq FROM messages_v9 ORDER BY rowid DESC LIMIT 1", r => (r.GetString(0), r.GetInt64(1)), ct)).Single();
+            Log.RoomLogCopied(_logger, done, total);
+        }
+
+        await tx.ExecuteAsync(SqliteSchema.MessagesSwap, ct);
     }
 
     /// <summary>

@@ -1,8 +1,9 @@
 namespace Natter.Server.Storage.Sqlite;
 
 /// <summary>
-/// Numbered migrations; each runs once, in its own transaction, recorded in schema_migrations. A migration only adds:
-/// a database of an earlier version is migrated in place and keeps serving what it held.
+/// Numbered migrations; each runs once, in its own transaction, recorded in schema_migrations. A migration never drops
+/// what a database holds (migration 9 copies a table before it replaces it): a database of an earlier version is
+/// migrated in place and keeps serving what it held.
 /// </summary>
 internal static partial class SqliteSchema
 {
@@ -220,6 +221,37 @@ internal static partial class SqliteSchema
             CREATE UNIQUE INDEX messages_by_client_id ON messages(client_id, room_id, sender_id);
             """),
 
+        // The room log becomes a rowid table, appended in commit order, with (room_id, seq) a unique index beside it.
+        // Keyed by (room_id, seq), a commit inserted into the middle of the table, one leaf per room it wrote to, and a
+        // full leaf was rebalanced with its siblings (several pages of whole rows into the WAL); appended by rowid, a
+        // commit's rows fill the table's last pages, and only the small index entries land one leaf per room
+        // (bench/README.md, "Session 11, SQLite ingest"). The columns keep their names, order and meaning; the copy
+        // (AfterMigrationAsync, chunked, logged) goes room by room in seq order, so a room's existing history stays on
+        // neighbouring pages. The search rows (search_docs, search_index) are not touched: each copied row keeps its
+        // doc. MessagesSwap then replaces the old table and recreates its indexes and triggers as migrations 7 and 8
+        // left them.
+        (9, "messages: the room log appended in commit order, (room_id, seq) a unique index", """
+            CREATE TABLE messages_v9 (
+                room_id TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                sender_id INTEGER NOT NULL,
+                text TEXT NOT NULL,
+                ts INTEGER NOT NULL,
+                client_id TEXT NOT NULL,
+                kind TEXT NULL,
+                target INTEGER NULL,
+                reply_to INTEGER NULL,
+                mentions TEXT NULL,
+                emoji TEXT NULL,
+                reaction_on INTEGER NULL,
+                deleted INTEGER NULL,
+                edited_ts INTEGER NULL,
+                edited_text TEXT NULL,
+                edited_mentions TEXT NULL,
+                doc INTEGER NULL
+            );
+            """),
+
         // Messages indexed before the pairs rule (SearchWords: a run of Chinese, Japanese or Korean characters is
         // indexed as its overlapping pairs) get the words it gives now, so a word inside such a run finds them. No
         // schema change: SqliteChatStore.ReindexPairsAsync does it, in chunks with progress in the log.
@@ -227,4 +259,28 @@ internal static partial class SqliteSchema
             -- the rows are re-indexed by SqliteChatStore.ReindexPairsAsync
             """),
     ];
+
+    /// <summary>The columns of the room log, in the table's order (migration 9 copies them all).</summary>
+    public const string MessagesColumns =
+        "room_id, seq, sender_id, text, ts, client_id, kind, target, reply_to, mentions, emoji, reaction_on, deleted, edited_ts, edited_text, edited_mentions, doc";
+
+    /// <summary>Migration 9, after the copy: the new table takes the old one's place, with its indexes and triggers.</summary>
+    public const string MessagesSwap = """
+        DROP TABLE messages;
+        ALTER TABLE messages_v9 RENAME TO messages;
+        CREATE UNIQUE INDEX messages_by_seq ON messages(room_id, seq);
+        CREATE UNIQUE INDEX messages_by_client_id ON messages(client_id, room_id, sender_id);
+        CREATE TRIGGER search_message_changed AFTER UPDATE OF text, edited_text, deleted ON messages WHEN NEW.kind IS NULL AND OLD.doc IS NOT NULL BEGIN
+            INSERT INTO search_index (search_index, rowid, words)
+                SELECT 'delete', id, natter_words(COALESCE(OLD.edited_text, OLD.text)) FROM search_docs WHERE id = OLD.doc AND room_id = OLD.room_id AND seq = OLD.seq;
+            DELETE FROM search_docs WHERE id = OLD.doc AND room_id = OLD.room_id AND seq = OLD.seq AND COALESCE(NEW.deleted, 0) <> 0;
+            INSERT INTO search_index (rowid, words)
+                SELECT id, natter_words(COALESCE(NEW.edited_text, NEW.text)) FROM search_docs WHERE id = NEW.doc AND room_id = NEW.room_id AND seq = NEW.seq;
+        END;
+        CREATE TRIGGER search_message_removed AFTER DELETE ON messages WHEN OLD.kind IS NULL AND OLD.doc IS NOT NULL BEGIN
+            INSERT INTO search_index (search_index, rowid, words)
+                SELECT 'delete', id, natter_words(COALESCE(OLD.edited_text, OLD.text)) FROM search_docs WHERE id = OLD.doc AND room_id = OLD.room_id AND seq = OLD.seq;
+            DELETE FROM search_docs WHERE id = OLD.doc AND room_id = OLD.room_id AND seq = OLD.seq;
+        END;
+        """;
 }
