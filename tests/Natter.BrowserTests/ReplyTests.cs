@@ -102,6 +102,56 @@ public sealed class ReplyTests(BrowserFixture browser) : BrowserTest(browser)
         AssertNoPageErrors();
     }
 
+    [Theory]
+    [InlineData("desktop")]
+    [InlineData("phone")]
+    public async Task AQuoteFollowsAnEditAndADeletionOfItsOriginalWhetherTheOriginalIsLoadedOrOnlyQuoted(string size)
+    {
+        var alice = await TestUser.RegisterAsync(Host.BaseUri, "alice", ChatUser.Password).WaitAsync(Slow, Ct);
+        var roomId = await alice.CreateRoomAsync("plans").WaitAsync(Slow, Ct);
+        var old = await alice.PostMessageAsync(roomId, "the plan is A").WaitAsync(Slow, Ct);
+        for (var i = 1; i <= 60; i++) await alice.PostMessageAsync(roomId, $"filler {i}").WaitAsync(Slow, Ct);
+        var recent = await alice.PostMessageAsync(roomId, "lunch at noon").WaitAsync(Slow, Ct);
+
+        var bob = await UserAsync("bob", size == "phone" ? ChatUser.Phone : ChatUser.Desktop);
+        await bob.RegisterAsync().WaitAsync(Slow, Ct);
+        await bob.JoinPublicRoomAsync("plans").WaitAsync(Slow, Ct);
+        await Expect(bob.MessageText("lunch at noon")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+
+        // One reply quotes a message older than bob's history (its original fetched on its own), one a loaded message.
+        await SendReplyAsync(alice, roomId, old, "about the plan");
+        await SendReplyAsync(alice, roomId, recent, "about lunch");
+        var oldQuote = bob.Log.Locator(".msg[data-seq]").Filter(new() { HasText = "about the plan" }).Locator(".quote");
+        var recentQuote = bob.Log.Locator(".msg[data-seq]").Filter(new() { HasText = "about lunch" }).Locator(".quote");
+        await Expect(oldQuote).ToContainTextAsync("the plan is A").WaitAsync(Slow, Ct);
+        await Expect(recentQuote).ToContainTextAsync("lunch at noon").WaitAsync(Slow, Ct);
+
+        // Edited live: both quotes show the new text, and the old original is still not loaded.
+        await SendAsync(alice, HttpMethod.Patch, $"/api/rooms/{roomId}/messages/{old}", new { text = "the plan is B" });
+        await SendAsync(alice, HttpMethod.Patch, $"/api/rooms/{roomId}/messages/{recent}", new { text = "lunch at one" });
+        await Expect(oldQuote).ToContainTextAsync("the plan is B").WaitAsync(Slow, Ct);
+        await Expect(recentQuote).ToContainTextAsync("lunch at one").WaitAsync(Slow, Ct);
+        await Expect(oldQuote).ToHaveAttributeAsync("aria-label", new System.Text.RegularExpressions.Regex("the plan is B")).WaitAsync(Slow, Ct);
+        await Expect(bob.Log.Locator($".msg[data-seq='{old}']")).ToHaveCountAsync(0).WaitAsync(Slow, Ct);
+        await bob.ScreenshotAsync($"reply-quote-edited-{size}").WaitAsync(Slow, Ct);
+
+        // Deleted live: both quotes say so.
+        await SendAsync(alice, HttpMethod.Delete, $"/api/rooms/{roomId}/messages/{old}", new { });
+        await SendAsync(alice, HttpMethod.Delete, $"/api/rooms/{roomId}/messages/{recent}", new { });
+        await Expect(oldQuote.Locator(".quote-text")).ToHaveTextAsync("message deleted").WaitAsync(Slow, Ct);
+        await Expect(recentQuote.Locator(".quote-text")).ToHaveTextAsync("message deleted").WaitAsync(Slow, Ct);
+        await Expect(bob.Log.Locator($".msg[data-seq='{old}']")).ToHaveCountAsync(0).WaitAsync(Slow, Ct);
+        await bob.ScreenshotAsync($"reply-quote-deleted-{size}").WaitAsync(Slow, Ct);
+        AssertNoPageErrors();
+    }
+
+    static async Task SendAsync(TestUser user, HttpMethod method, string path, object body)
+    {
+        using var http = user.Http();
+        using var r = await http.SendAsync(new HttpRequestMessage(method, path) { Content = System.Net.Http.Json.JsonContent.Create(body) }, Ct);
+        Assert.Equal(System.Net.HttpStatusCode.OK, r.StatusCode);
+    }
+
     static async Task SendReplyAsync(TestUser user, string roomId, long replyTo, string text = "back to the start")
     {
         using var http = user.Http();

@@ -90,4 +90,38 @@ public sealed class SearchTests(BrowserFixture browser) : BrowserTest(browser)
         await Expect(dialog).ToBeHiddenAsync().WaitAsync(Slow, Ct);
         AssertNoPageErrors();
     }
+
+    [Fact]
+    public async Task AChineseJapaneseOrKoreanWordInsideTextWithoutSpacesIsFoundAndMarked()
+    {
+        var alice = await TestUser.RegisterAsync(Host.BaseUri, "alice", ChatUser.Password).WaitAsync(Slow, Ct);
+        var room = await alice.CreateRoomAsync("Asia").WaitAsync(Slow, Ct);
+        await alice.PostMessageAsync(room, "東京都に住んでいます").WaitAsync(Slow, Ct);
+        await alice.PostMessageAsync(room, "我们明天去北京开会").WaitAsync(Slow, Ct);
+        await alice.PostMessageAsync(room, "서울에서 만나요").WaitAsync(Slow, Ct);
+
+        var bob = await UserAsync("bob");
+        await bob.RegisterAsync().WaitAsync(Slow, Ct);
+        await bob.JoinPublicRoomAsync("Asia").WaitAsync(Slow, Ct);
+        await Expect(bob.MessageText("서울에서 만나요")).ToBeVisibleAsync().WaitAsync(Slow, Ct);
+        await bob.Page.GetByLabel("Message", new() { Exact = true }).PressAsync("Control+k").WaitAsync(Slow, Ct);
+        var dialog = bob.Page.Locator("#search-dialog");
+        var box = bob.Page.GetByRole(AriaRole.Searchbox, new() { Name = "Search messages" });
+        var results = dialog.Locator("button.search-hit");
+
+        foreach (var (query, text, marked) in new[]
+        {
+            ("住んで", "東京都に住んでいます", "住んで"),
+            ("北京 会", "我们明天去北京开会", "北京,会"),
+            ("만나", "서울에서 만나요", "만나"),
+        })
+        {
+            await box.FillAsync(query).WaitAsync(Slow, Ct);
+            await Expect(results).ToHaveCountAsync(1).WaitAsync(Slow, Ct);
+            await Expect(results.Locator(".search-text")).ToHaveTextAsync(text).WaitAsync(Slow, Ct);
+            Assert.Equal(marked, string.Join(',', await results.Locator("mark").AllTextContentsAsync().WaitAsync(Slow, Ct)));
+        }
+
+        AssertNoPageErrors();
+    }
 }

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
+using Natter.Tests.Infrastructure;
 
 namespace Natter.Tests;
 
@@ -63,16 +64,9 @@ public sealed class DeliveryTests
     public async Task A_receiver_that_reconnects_and_syncs_gets_exactly_the_missed_messages_then_live_ones_in_one_run()
     {
         await using var server = await TestServer.StartAsync("Natter:Limits:SendBurst=1000", "Natter:Limits:SendsPerSecond=1000");
-        var a = await server.UserAsync("a");
-        var b = await server.UserAsync("b");
-        var room = await a.CreateRoomAsync();
-        await b.JoinAsync(room);
-        var sa = await a.ConnectAsync();
-        await sa.NextAsync("welcome");
-        var sb = await b.ConnectAsync();
-        await sb.NextAsync("welcome");
-        await sb.SendAsync(new { type = "ping" });
-        await sb.NextAsync("pong");
+        var two = await RoomOfTwo.CreateAsync(server);
+        var (b, room) = (two.B, two.Room);
+        var (sa, sb) = await two.ConnectAsync(ping: true);
 
         // The sender keeps going the whole time.
         using var stop = new CancellationTokenSource();
@@ -224,16 +218,8 @@ public sealed class DeliveryTests
     public async Task With_the_commit_thread_niced_its_nice_value_is_set_and_messages_are_still_acked_and_delivered_in_order()
     {
         await using var server = await TestServer.StartAsync("Natter:Limits:CommitThreadNice=7");
-        var a = await server.UserAsync("a");
-        var b = await server.UserAsync("b");
-        var room = await a.CreateRoomAsync();
-        await b.JoinAsync(room);
-        var sa = await a.ConnectAsync();
-        var sb = await b.ConnectAsync();
-        foreach (var s in new[] { sa, sb })
-        {
-            await s.NextAsync("welcome");
-        }
+        var (two, sa, sb) = await RoomOfTwo.ConnectedAsync(server);
+        var room = two.Room;
 
         for (var i = 0; i < 20; i++)
         {

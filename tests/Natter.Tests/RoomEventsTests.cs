@@ -14,10 +14,7 @@ public sealed class RoomEventsTests
     private static async Task<(TestServer Server, TestUser Amy, TestUser Ben, string Room)> RoomOfTwoAsync(params string[] settings)
     {
         var server = await TestServer.StartAsync(settings);
-        var amy = await server.UserAsync("amy");
-        var ben = await server.UserAsync("ben");
-        var room = await amy.CreateRoomAsync("events");
-        await ben.JoinAsync(room);
+        var (amy, ben, room) = await RoomOfTwo.CreateAsync(server, "amy", "ben", "events");
         return (server, amy, ben, room);
     }
 

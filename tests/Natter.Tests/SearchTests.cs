@@ -26,10 +26,7 @@ public sealed class SearchTests
     public async Task A_result_is_the_history_item_as_it_is_now_plus_the_room_name()
     {
         await using var server = await TestServer.StartAsync();
-        var amy = await server.UserAsync("amy");
-        var ben = await server.UserAsync("ben");
-        var room = await amy.CreateRoomAsync("Général");
-        await ben.JoinAsync(room);
+        var (amy, ben, room) = await RoomOfTwo.CreateAsync(server, "amy", "ben", "Général");
         var seq = await amy.PostMessageAsync(room, "Crème brûlée tonight?");
         await ben.PostMessageAsync(room, "creme of the crop");
         await (await ben.ReactAsync(room, seq, "👍", on: true)).JsonAsync();
@@ -85,10 +82,7 @@ public sealed class SearchTests
     public async Task Deleted_messages_and_rooms_the_caller_left_are_not_searched()
     {
         await using var server = await TestServer.StartAsync();
-        var amy = await server.UserAsync("amy");
-        var ben = await server.UserAsync("ben");
-        var room = await amy.CreateRoomAsync("leaving");
-        await ben.JoinAsync(room);
+        var (amy, ben, room) = await RoomOfTwo.CreateAsync(server, "amy", "ben", "leaving");
         var gone = await amy.PostMessageAsync(room, "password is hunter2");
         await amy.PostMessageAsync(room, "password manager recommended");
         await (await amy.DeleteMessageAsync(room, gone)).JsonAsync();
@@ -126,10 +120,7 @@ public sealed class SearchTests
     public async Task The_query_length_room_and_sender_rules_hold()
     {
         await using var server = await TestServer.StartAsync();
-        var amy = await server.UserAsync("amy");
-        var ben = await server.UserAsync("ben");
-        var room = await amy.CreateRoomAsync("rules");
-        await ben.JoinAsync(room);
+        var (amy, ben, room) = await RoomOfTwo.CreateAsync(server, "amy", "ben", "rules");
         await ben.PostMessageAsync(room, "ok from ben");
 
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(amy, "q=" + new string('o', 200))).StatusCode);

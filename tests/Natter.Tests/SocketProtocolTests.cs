@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
+using Natter.Tests.Infrastructure;
 
 namespace Natter.Tests;
 
@@ -53,10 +54,7 @@ public sealed class SocketProtocolTests
     public async Task A_send_is_acked_with_its_ref_and_reaches_every_members_sockets_including_the_senders()
     {
         await using var server = await TestServer.StartAsync();
-        var a = await server.UserAsync("a");
-        var b = await server.UserAsync("b");
-        var room = await a.CreateRoomAsync();
-        await b.JoinAsync(room);
+        var (a, b, room) = await RoomOfTwo.CreateAsync(server);
         var a1 = await a.ConnectAsync();
         var a2 = await a.ConnectAsync();
         var b1 = await b.ConnectAsync();
@@ -273,14 +271,8 @@ public sealed class SocketProtocolTests
     public async Task Typing_reaches_other_members_only()
     {
         await using var server = await TestServer.StartAsync();
-        var a = await server.UserAsync("a");
-        var b = await server.UserAsync("b");
-        var room = await a.CreateRoomAsync();
-        await b.JoinAsync(room);
-        var sa = await a.ConnectAsync();
-        var sb = await b.ConnectAsync();
-        await sa.NextAsync("welcome");
-        await sb.NextAsync("welcome");
+        var (two, sa, sb) = await RoomOfTwo.ConnectedAsync(server);
+        var (a, room) = (two.A, two.Room);
 
         await sa.SendAsync(new { type = "typing", room });
         var typing = await sb.NextAsync("typing");
@@ -293,20 +285,15 @@ public sealed class SocketProtocolTests
     public async Task Read_markers_are_stored_never_move_backwards_and_reach_other_members()
     {
         await using var server = await TestServer.StartAsync();
-        var a = await server.UserAsync("a");
-        var b = await server.UserAsync("b");
-        var room = await a.CreateRoomAsync();
-        await b.JoinAsync(room);
+        var two = await RoomOfTwo.CreateAsync(server);
+        var (a, b, room) = two;
         using var http = a.Http();
         for (var i = 0; i < 5; i++)
         {
             await http.PostAsJsonAsync($"/api/rooms/{room}/messages", new { text = $"m{i}", client_id = $"{i}" });
         }
 
-        var sa = await a.ConnectAsync();
-        var sb = await b.ConnectAsync();
-        await sa.NextAsync("welcome");
-        await sb.NextAsync("welcome");
+        var (sa, sb) = await two.ConnectAsync();
 
         await sb.SendAsync(new { type = "read", room, seq = 4 });
         var read = await sa.NextAsync("read");

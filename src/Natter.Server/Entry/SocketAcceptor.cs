@@ -44,7 +44,9 @@ public sealed class SocketAcceptor(
     /// <summary>The request pipeline's path; every refusal is an HTTP problem answer.</summary>
     public async Task HandleAsync(HttpContext http)
     {
-        var session = await tokens.FindAsync(NatterAuthentication.ReadToken(http.Request, tokens.CookieName), http.RequestAborted);
+        // A token the direct path already found refused (this connection's first request) is not looked up again.
+        var token = NatterAuthentication.ReadToken(http.Request, tokens.CookieName);
+        var session = http.Features.Get<Direct.RefusedToken>()?.Take(token) == true ? null : await tokens.FindAsync(token, http.RequestAborted);
         if (session is null)
         {
             await tokens.ChallengeAsync(http);

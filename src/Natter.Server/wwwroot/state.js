@@ -142,7 +142,7 @@ class Room {
 }
 
 /** The message after one event: an edit's text, a deletion, a reaction on or off (by set, so a replay is harmless). */
-function applyToMessage(m, f) {
+export function applyToMessage(m, f) {
   switch (f.type) {
     case 'edit':
       if (m.deleted) return m;

@@ -63,6 +63,32 @@ public abstract partial class StoreSpec
     }
 
     [Fact]
+    public async Task Search_finds_chinese_japanese_and_korean_words_inside_text_written_without_spaces()
+    {
+        var (alice, _, room) = await SearchRoomAsync(
+            "我们明天去北京开会",
+            "東京都に住んでいます",
+            "서울에서 만나요",
+            "北京烤鸭很好吃");
+
+        Assert.Equal(["北京烤鸭很好吃", "我们明天去北京开会"], await FindAsync(alice, "北京"));
+        Assert.Equal(["我们明天去北京开会"], await FindAsync(alice, "开会"));
+        Assert.Equal(["我们明天去北京开会"], await FindAsync(alice, "会"));          // the last character of a run
+        Assert.Equal(["北京烤鸭很好吃"], await FindAsync(alice, "北京 好吃"));
+        Assert.Equal(["東京都に住んでいます"], await FindAsync(alice, "住んで"));
+        Assert.Equal(["東京都に住んでいます"], await FindAsync(alice, "京都"));
+        Assert.Equal(["서울에서 만나요"], await FindAsync(alice, "만나"));
+        Assert.Equal(["서울에서 만나요"], await FindAsync(alice, "에서"));
+        Assert.Empty(await FindAsync(alice, "明天北京"));                             // 天北 is in no message
+        Assert.Empty(await FindAsync(alice, "东京"));                                 // simplified 东 is not 東
+
+        // An edit is indexed the same way.
+        await AppendAsync(Edit(room.Id, alice, 1, "我们后天去上海开会", "e1"));
+        Assert.Equal(["我们后天去上海开会"], await FindAsync(alice, "上海"));
+        Assert.Equal(["北京烤鸭很好吃"], await FindAsync(alice, "北京"));
+    }
+
+    [Fact]
     public async Task Search_treats_query_words_as_words_never_as_query_syntax()
     {
         var (alice, _, _) = await SearchRoomAsync("this or that, not near", "x AND y", "quote \" here");

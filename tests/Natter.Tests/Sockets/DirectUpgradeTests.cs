@@ -1,9 +1,12 @@
 using System.Net;
+using System.Reflection;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Natter.Server.Entry;
+using Natter.Server.Storage;
 
 namespace Natter.Tests.Sockets;
 
@@ -172,6 +175,39 @@ public sealed class DirectUpgradeTests
         Assert.Equal(429, await StatusAsync(server, Upgrade(server, NewKey(), $"Authorization: Bearer {user.Token}\r\n")));
     }
 
+    [Theory]
+    [InlineData("Authorization: Bearer nosuchtoken\r\n")]
+    [InlineData("Cookie: natter_session=nosuchtoken\r\n")]
+    public async Task A_refused_token_is_looked_up_once_and_answered_as_with_the_direct_path_off(string credentials)
+    {
+        var answers = new List<string>();
+        foreach (var direct in new[] { false, true })
+        {
+            var lookups = new SessionLookups();
+            await using var server = await TestServer.StartAsync(new ServerOptions
+            {
+                Settings = [$"Natter:WebSocket:DirectUpgrade={direct}"],
+                Services = lookups.Install,
+            });
+            using var tcp = await ConnectAsync(server);
+            var stream = tcp.GetStream();
+            await WriteAsync(stream, Upgrade(server, NewKey(), credentials));
+            var head = await ReadHeadAsync(stream);
+            var body = await ReadBodyAsync(stream, head);
+
+            Assert.StartsWith("HTTP/1.1 401 ", head, StringComparison.Ordinal);
+            Assert.Contains("\"title\":\"Unauthorized\"", body, StringComparison.Ordinal);
+            Assert.Equal(1, lookups.Count);
+
+            // The same bytes on the wire either way, but for the date and the request's trace id.
+            answers.Add(System.Text.RegularExpressions.Regex.Replace(
+                string.Join("\r\n", head.Split("\r\n").Where(l => !l.StartsWith("Date:", StringComparison.Ordinal))) + body,
+                "\"trace_id\":\"[^\"]*\"", "\"trace_id\":\"-\""));
+        }
+
+        Assert.Equal(answers[0], answers[1]);
+    }
+
     [Fact]
     public async Task With_the_direct_path_off_sockets_still_open_and_work()
     {
@@ -229,6 +265,62 @@ public sealed class DirectUpgradeTests
         }
 
         return head.ToString();
+    }
+
+    /// <summary>The response's body after <paramref name="head"/>: by its Content-Length, or chunked up to its last chunk.</summary>
+    private static async Task<string> ReadBodyAsync(NetworkStream stream, string head)
+    {
+        var body = new StringBuilder();
+        var one = new byte[1];
+        var length = System.Text.RegularExpressions.Regex.Match(head, "(?i)content-length: *([0-9]+)");
+        bool Done() => length.Success
+            ? body.Length >= int.Parse(length.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)
+            : body.ToString().EndsWith("\r\n0\r\n\r\n", StringComparison.Ordinal) || body.ToString() == "0\r\n\r\n";
+        while (!Done() && await stream.ReadAsync(one).AsTask().WaitAsync(Timeout) > 0)
+        {
+            body.Append((char)one[0]);
+        }
+
+        return body.ToString();
+    }
+
+    /// <summary>Wraps the server's IChatStore to count the sessions looked up by token.</summary>
+    internal sealed class SessionLookups
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Install(IServiceCollection services)
+        {
+            var original = services.Last(d => d.ServiceType == typeof(IChatStore)).ImplementationFactory!;
+            services.AddSingleton(sp =>
+            {
+                var proxy = DispatchProxy.Create<IChatStore, CountingStore>();
+                ((CountingStore)(object)proxy).Init((IChatStore)original(sp), this);
+                return proxy;
+            });
+        }
+
+        internal void Counted() => Interlocked.Increment(ref _count);
+    }
+
+    public class CountingStore : DispatchProxy
+    {
+        private IChatStore _inner = null!;
+        private SessionLookups _lookups = null!;
+
+        internal void Init(IChatStore inner, SessionLookups lookups) => (_inner, _lookups) = (inner, lookups);
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod!.Name == nameof(IChatStore.FindSessionAsync))
+            {
+                _lookups.Counted();
+            }
+
+            return targetMethod.Invoke(_inner, args);
+        }
     }
 
     private static byte[] MaskedText(string text)

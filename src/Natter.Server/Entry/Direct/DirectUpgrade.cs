@@ -19,7 +19,9 @@ namespace Natter.Server.Entry.Direct;
 /// no HTTP/1.1 connection, request, HttpContext or middleware frames stay with the socket for its life (about half
 /// of what an idle socket held). Everything else (another request, a malformed or incomplete one, a refused upgrade,
 /// one that arrives in pieces, TLS, HTTP/2) goes on to Kestrel's HTTP with nothing consumed, so every answer and
-/// status is the request pipeline's, as before. WebSocket:DirectUpgrade=false turns it off.
+/// status is the request pipeline's, as before. A token found refused goes on with the request as a
+/// <see cref="RefusedToken"/> connection feature, so the pipeline's 401 needs no second lookup.
+/// WebSocket:DirectUpgrade=false turns it off.
 /// </summary>
 public sealed class DirectUpgrade(
     SocketAcceptor acceptor,
@@ -131,6 +133,8 @@ public sealed class DirectUpgrade(
 
         if (session is null)
         {
+            // The pipeline answers the 401; it learns here that the lookup was made (and its answer).
+            connection.Features.Set(new RefusedToken(token));
             return null;
         }
 

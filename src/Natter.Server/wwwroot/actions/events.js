@@ -4,7 +4,7 @@
 
 import { api } from '../api.js';
 import { newClientId } from '../outbox.js';
-import { store } from '../state.js';
+import { applyToMessage, store } from '../state.js';
 import { toast } from '../views/dom.js';
 import { highlight, redrawQuotes, renderReplyBar } from '../views/reply.js';
 import { renderActive } from '../views/room.js';
@@ -49,23 +49,44 @@ export function cancelReply() {
 
 /** Originals of replies that are not among a room's loaded messages, by "room:seq": the message, or null while loading or when it cannot be read. */
 const quoted = new Map();
+/** Events of the room log for an original still loading, by "room:seq", applied in order when it arrives. */
+const waiting = new Map();
 
 /**
  * The original a reply quotes when it is older than what is loaded: fetched once (around=seq, limit=1) and the
- * quotes redrawn when it arrives. A copy fetched here does not follow later edits; once the original is loaded
- * with the history, the room's own copy is shown.
+ * quotes redrawn when it arrives. The copy follows the room's live events (see quoteEvent); once the original is
+ * loaded with the history, the room's own copy is shown.
  */
 export function quotedMessage(roomId, seq) {
   const key = `${roomId}:${seq}`;
   if (quoted.has(key)) return quoted.get(key);
   quoted.set(key, null);
   api.messages(roomId, { around: seq, limit: 1 }).then((page) => {
-    const m = page.find((x) => x.seq === seq);
+    let m = page.find((x) => x.seq === seq);
+    const events = waiting.get(key) ?? [];
+    waiting.delete(key);
     if (!m) return;
+    // An event that arrived while loading may or may not be in the answer: applying it again changes nothing.
+    for (const f of events) m = applyToMessage(m, f);
     quoted.set(key, Object.freeze(m));
     redrawQuotes(roomId, seq);
-  }, () => quoted.delete(key));
+  }, () => { quoted.delete(key); waiting.delete(key); });
   return null;
+}
+
+/**
+ * A live event of the room log (already applied to the room): a quoted copy of its target follows it, and after
+ * an edit or a deletion the shown quotes of that message are drawn again (from the room's copy or the quoted one).
+ */
+export function quoteEvent(roomId, f) {
+  if (!Number.isInteger(f.target)) return;
+  const key = `${roomId}:${f.target}`;
+  if (quoted.has(key)) {
+    const m = quoted.get(key);
+    if (m) quoted.set(key, Object.freeze(applyToMessage(m, f)));
+    else waiting.set(key, [...(waiting.get(key) ?? []), f]);
+  }
+  if (f.type === 'edit' || f.type === 'delete') redrawQuotes(roomId, f.target);
 }
 
 /** Shows a message: at once when on screen, else after loading the messages around it (and those between). */

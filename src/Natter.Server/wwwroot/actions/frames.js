@@ -4,6 +4,7 @@ import { store } from '../state.js';
 import { toast } from '../views/dom.js';
 import * as roomView from '../views/room.js';
 import * as screens from '../views/screens.js';
+import { quoteEvent } from './events.js';
 import { backfillAnswered, loadHistory, markRead, onGap, readPositionsFromServer, resetBackfills } from './messages.js';
 import { notifyMessage } from './notify.js';
 import { applyRooms, refreshRoomsSoon, removeRoom } from './rooms.js';
@@ -95,6 +96,7 @@ function onEvent(f) {
   if (!room) return;
   if (room.historyLoaded && room.maxSeq > 0 && f.seq > room.maxSeq + 1 && onGap(room)) return;
   if (!store.applyEvent(room, f)) return;
+  quoteEvent(room.id, f);
   if (f.from === store.me && f.client_id) connection()?.confirm(f.client_id);
   if (room.id === store.activeId) {
     roomView.renderActive();

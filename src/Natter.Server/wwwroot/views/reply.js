@@ -79,7 +79,7 @@ export function quoteNode(room, m) {
   }, h('span', { className: 'quote-from', text: orig ? orig.from : '' }), line);
 }
 
-/** Redraws the quotes of the shown replies to seq (its original has just been fetched). */
+/** Redraws the quotes of the shown replies to seq (its original has just been fetched, edited or deleted). */
 export function redrawQuotes(roomId, seq) {
   const room = store.room(roomId);
   const log = document.getElementById('messages');
