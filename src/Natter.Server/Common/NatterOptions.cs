@@ -236,6 +236,16 @@ public sealed class SocketOptions
     /// every upgrade goes through the request pipeline.
     /// </summary>
     public bool DirectUpgrade { get; set; } = true;
+
+    // The socket transport's threads.
+
+    /// <summary>
+    /// Kestrel's socket transport runs each connection's application side inline (its UnsafePreferInlineScheduling):
+    /// a socket writer's flush makes the send on the writer's own thread (the fan-out's, for live messages) and a
+    /// received frame is handled on the thread that read it, instead of a thread-pool hop for each. The fan-out's
+    /// thread then makes every live send itself. Applies to every connection of the server (HTTP too).
+    /// </summary>
+    public bool InlineTransport { get; set; } = true;
 }
 
 public sealed class AuthOptions

@@ -74,25 +74,24 @@ public sealed partial class Connection
 
     private void Wake(bool inline = false)
     {
-        TaskCompletionSource? wake;
         lock (_gate)
         {
-            (wake, _wake) = (_wake, null);
+            if (!_sleeping)
+            {
+                return;
+            }
+
+            _sleeping = false;
         }
 
-        if (wake is null)
-        {
-            return;
-        }
-
-        // The writer's continuation runs where the task completes: here, or on the thread pool.
+        // The writer's continuation runs where the wait completes: here, or on the thread pool.
         if (inline)
         {
-            wake.TrySetResult();
+            _wake.SetResult(true);
         }
         else
         {
-            ThreadPool.UnsafeQueueUserWorkItem(static w => w.TrySetResult(), wake, preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(static c => c._wake.SetResult(true), this, preferLocal: false);
         }
     }
 
@@ -137,8 +136,11 @@ public sealed partial class Connection
         }
     }
 
-    /// <summary>A task that completes when something may be ready (or the socket is aborted); null if something is.</summary>
-    private Task? WaitForWork()
+    /// <summary>
+    /// A wait that completes when something may be ready (or the socket is aborted); null if something is. The
+    /// writer alone waits, one wait at a time, so one completion source serves every wait.
+    /// </summary>
+    private ValueTask? WaitForWork()
     {
         lock (_gate)
         {
@@ -149,10 +151,19 @@ public sealed partial class Connection
             }
 
             // Continuations run synchronously: Wake decides the thread (see there).
-            _wake = new TaskCompletionSource();
-            return _wake.Task;
+            _wake.Reset();
+            _sleeping = true;
+            return new ValueTask(this, _wake.Version);
         }
     }
+
+    void System.Threading.Tasks.Sources.IValueTaskSource.GetResult(short token) => _wake.GetResult(token);
+
+    System.Threading.Tasks.Sources.ValueTaskSourceStatus System.Threading.Tasks.Sources.IValueTaskSource.GetStatus(short token) =>
+        _wake.GetStatus(token);
+
+    void System.Threading.Tasks.Sources.IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token,
+        System.Threading.Tasks.Sources.ValueTaskSourceOnCompletedFlags flags) => _wake.OnCompleted(continuation, state, token, flags);
 
     /// <summary>
     /// Called by the receive loop before it reads the next frame: true at once while the control queue is under its

@@ -148,24 +148,47 @@ public sealed partial class Connection
         }
     }
 
-    private async ValueTask DeliverAsync(StoredEvent m, byte[] frame)
+    // One lookup of the room's last seq per event (a ref into the map); a frame the batch takes at once completes
+    // without an async frame.
+    private ValueTask DeliverAsync(StoredEvent m, byte[] frame)
     {
-        if (_lastSent.TryGetValue(m.Room, out var last))
+        ref var last = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_lastSent, m.Room, out var known);
+        if (known)
         {
             if (m.Seq <= last)
             {
-                return;
+                return default;
             }
 
             if (m.Seq > last + 1)
             {
-                await Task.Yield();
-                await FillAsync(m.Room, last, m.Seq);
+                return FillThenDeliverAsync(m, frame, last);
             }
         }
 
+        last = m.Seq;
+        var write = WriteAsync(frame);
+        if (write.IsCompletedSuccessfully)
+        {
+            _metrics.Delivered.Add(1);
+            return default;
+        }
+
+        return CountWhenWrittenAsync(write);
+    }
+
+    private async ValueTask FillThenDeliverAsync(StoredEvent m, byte[] frame, long last)
+    {
+        await Task.Yield();
+        await FillAsync(m.Room, last, m.Seq);
         _lastSent[m.Room] = m.Seq;
         await WriteAsync(frame);
+        _metrics.Delivered.Add(1);
+    }
+
+    private async ValueTask CountWhenWrittenAsync(ValueTask write)
+    {
+        await write;
         _metrics.Delivered.Add(1);
     }
 

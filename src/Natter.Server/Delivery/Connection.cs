@@ -14,7 +14,7 @@ namespace Natter.Server.Delivery;
 /// loop stops reading this socket until the writer catches up, see <see cref="WaitForRoomAsync"/>).
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The abort source has no timer to free, and other threads may still call Close after the socket ends.")]
-public sealed partial class Connection : IAckTarget
+public sealed partial class Connection : IAckTarget, System.Threading.Tasks.Sources.IValueTaskSource
 {
     private readonly WebSocket _socket;
     private readonly BatchingStream? _stream;
@@ -28,7 +28,9 @@ public sealed partial class Connection : IAckTarget
     private readonly Lock _gate = new();
     private Queue<Item>? _control;
     private Queue<Item>? _data;
-    private TaskCompletionSource? _wake;
+    // The writer's sleep: one reusable completion source (no new task per wake); _sleeping says a wait is pending.
+    private System.Threading.Tasks.Sources.ManualResetValueTaskSourceCore<bool> _wake;
+    private bool _sleeping;
     private TaskCompletionSource? _room;
     private int _controlBytes;
     private bool _completed;

@@ -129,10 +129,13 @@ public static class NatterServices
     /// <summary>
     /// Every endpoint's connections pass <see cref="DirectUpgrade"/> first: a plain upgrade to /ws as the first
     /// request is answered there, anything else goes on to Kestrel's HTTP untouched. Kestrel keeps one endpoint-defaults
-    /// callback: another ConfigureEndpointDefaults would replace this one.
+    /// callback: another ConfigureEndpointDefaults would replace this one. WebSocket:InlineTransport sets the socket
+    /// transport's inline scheduling.
     /// </summary>
     public static IWebHostBuilder UseDirectSockets(this IWebHostBuilder webHost) =>
-        webHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Use(next =>
+        webHost.ConfigureServices(services => services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>()
+                .Configure<IOptions<NatterOptions>>((transport, natter) => transport.UnsafePreferInlineScheduling = natter.Value.WebSocket.InlineTransport))
+            .ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Use(next =>
         {
             // An endpoint without HTTP/1.1 never sees a direct upgrade.
             if (!listen.Protocols.HasFlag(Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1))

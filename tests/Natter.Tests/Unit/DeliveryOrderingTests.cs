@@ -224,6 +224,52 @@ public sealed class DeliveryOrderingTests
         }
     }
 
+    [Fact]
+    public async Task A_writer_woken_from_several_threads_at_once_sends_every_message_once_in_each_rooms_order()
+    {
+        // Four threads queue to one socket, each its own room, and wake the writer after every message, half of
+        // the wakes running the writer on the waking thread: the writer's one reusable wait is raced from all sides.
+        const int Rooms = 4, PerRoom = 400;
+        var log = new FakeRoomLog();
+        await using var socket = new ConnectionUnderTest(log, dataLimit: Rooms * PerRoom);
+        socket.Connection.StartAt(Enumerable.Range(0, Rooms).Select(r => new MyRoom($"w{r}", "Room", RoomKinds.Group, LastSeq: 0, ReadSeq: 0)));
+        socket.Connection.FirstFrameHandled();
+        var events = Enumerable.Range(0, Rooms).Select(r => Enumerable.Range(1, PerRoom).Select(seq => log.Add($"w{r}", seq)).ToList()).ToList();
+
+        using var start = new Barrier(Rooms);
+        var senders = Enumerable.Range(0, Rooms).Select(r => Task.Run(() =>
+        {
+            start.SignalAndWait(TestContext.Current.CancellationToken);
+            foreach (var m in events[r])
+            {
+                socket.Connection.QueueEvent(new OutboundEvent(m));
+                if (m.Seq % 2 == 0)
+                {
+                    socket.Connection.FlushHere();
+                }
+                else
+                {
+                    socket.Connection.Flush();
+                }
+            }
+        }, TestContext.Current.CancellationToken)).ToList();
+
+        var seen = Enumerable.Range(0, Rooms).ToDictionary(r => $"w{r}", _ => new List<long>());
+        for (var i = 0; i < Rooms * PerRoom; i++)
+        {
+            var f = await socket.NextAsync();
+            seen[f.GetProperty("room").GetString()!].Add(f.GetProperty("seq").GetInt64());
+        }
+
+        await Task.WhenAll(senders);
+        foreach (var (_, seqs) in seen)
+        {
+            Assert.Equal(Enumerable.Range(1, PerRoom).Select(x => (long)x), seqs);
+        }
+
+        Assert.Empty(await socket.DrainAsync());
+    }
+
     /// <summary>The next n frames as "ack REF" or "ROOM SEQ".</summary>
     private static async Task<List<string>> FramesAsync(ConnectionUnderTest socket, int n)
     {
