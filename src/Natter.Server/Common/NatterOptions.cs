@@ -243,9 +243,11 @@ public sealed class SocketOptions
     /// Kestrel's socket transport runs each connection's application side inline (its UnsafePreferInlineScheduling):
     /// a socket writer's flush makes the send on the writer's own thread (the fan-out's, for live messages) and a
     /// received frame is handled on the thread that read it, instead of a thread-pool hop for each. The fan-out's
-    /// thread then makes every live send itself. Applies to every connection of the server (HTTP too).
+    /// thread then makes every live send itself. Applies to every connection of the server (HTTP too). Off by default:
+    /// measured on a quiet machine it saved about 3% CPU per W1 delivery (within noise) and cost about 3-4 KiB more
+    /// per idle socket (bench/README.md, "Issue 13, session 11").
     /// </summary>
-    public bool InlineTransport { get; set; } = true;
+    public bool InlineTransport { get; set; }
 }
 
 public sealed class AuthOptions
