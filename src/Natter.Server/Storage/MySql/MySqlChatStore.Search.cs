@@ -41,12 +41,7 @@ public sealed partial class MySqlChatStore
         long after = 0, done = 0, logged = 0;
         while (true)
         {
-            var rows = await conn.ListAsync(
-                """
-                SELECT d.id, COALESCE(m.edited_text, m.text) FROM search_docs d JOIN messages m ON m.room_id = d.room_id AND m.seq = d.seq
-                WHERE d.id > @a ORDER BY d.id LIMIT @n
-                """,
-                r => (Id: r.GetInt64(0), Text: r.GetString(1)), ct, ("@a", after), ("@n", BackfillChunk));
+            var rows = await ReadSearchTextsAsync(conn, after, BackfillChunk, ct);
             if (rows.Count == 0)
             {
                 break;
@@ -68,6 +63,15 @@ public sealed partial class MySqlChatStore
         }
     }
 
+    /// <summary>A chunk of search rows after <paramref name="after"/>, oldest first, with their message's current text.</summary>
+    private static Task<List<(long Id, string Text)>> ReadSearchTextsAsync(MySqlConnection conn, long after, int limit, CancellationToken ct) =>
+        conn.ListAsync(
+            """
+            SELECT d.id, COALESCE(m.edited_text, m.text) FROM search_docs d JOIN messages m ON m.room_id = d.room_id AND m.seq = d.seq
+            WHERE d.id > @a ORDER BY d.id LIMIT @n
+            """,
+            r => (Id: r.GetInt64(0), Text: r.GetString(1)), ct, ("@a", after), ("@n", limit));
+
     /// <summary>
     /// Migration 10: messages indexed before the pairs rule (a run of Chinese, Japanese or Korean characters one word)
     /// get the words <see cref="SearchWords"/> gives now. The search rows are read in chunks, oldest first, with
@@ -83,12 +87,7 @@ public sealed partial class MySqlChatStore
         long after = 0, done = 0, logged = 0, reindexed = 0;
         while (true)
         {
-            var rows = await conn.ListAsync(
-                """
-                SELECT d.id, COALESCE(m.edited_text, m.text) FROM search_docs d JOIN messages m ON m.room_id = d.room_id AND m.seq = d.seq
-                WHERE d.id > @a ORDER BY d.id LIMIT @n
-                """,
-                r => (Id: r.GetInt64(0), Text: r.GetString(1)), ct, ("@a", after), ("@n", PairsChunk));
+            var rows = await ReadSearchTextsAsync(conn, after, PairsChunk, ct);
             if (rows.Count == 0)
             {
                 break;
