@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Natter.Server.Storage;
 using Natter.TestSupport.Specs;
+using Natter.Tests.Infrastructure;
 
 namespace Natter.Tests;
 
@@ -13,34 +14,13 @@ namespace Natter.Tests;
 public sealed class SqliteDedupeTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"natter-dedupe-{Guid.NewGuid():N}.db");
-    private IChatStore? _store;
+    private readonly SqliteStoreFile _file = new("dedupe");
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_store is not null)
-        {
-            await ChatStores.CloseAsync(_store);
-        }
+    public ValueTask DisposeAsync() => _file.DisposeAsync();
 
-        SqliteConnection.ClearAllPools();
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-        {
-            File.Delete(_path + suffix);
-        }
-    }
-
-    private async Task<IChatStore> ReopenAsync()
-    {
-        if (_store is not null)
-        {
-            await ChatStores.CloseAsync(_store);
-        }
-
-        return _store = await ChatStores.OpenSqliteAsync(_path);
-    }
+    private Task<IChatStore> ReopenAsync() => _file.ReopenAsync();
 
     private sealed record World(long Alice, long Bob, string R1, string R2);
 
@@ -68,7 +48,7 @@ public sealed class SqliteDedupeTests : IAsyncLifetime
         var w = await ArrangeAsync();
         var v7 = Guid.CreateVersion7().ToString("N");
         var random = Guid.NewGuid().ToString("N");
-        var first = await _store!.AppendAsync(
+        var first = await _file.Store!.AppendAsync(
             [
                 Msg(w.Alice, w.R1, v7, "first v7", 1_000),
                 Msg(w.Alice, w.R1, random, "first random", 1_001),
@@ -107,15 +87,14 @@ public sealed class SqliteDedupeTests : IAsyncLifetime
     {
         var w = await ArrangeAsync();
         var ids = Enumerable.Range(0, 300).Select(_ => Guid.NewGuid().ToString("N")).ToArray();
-        await _store!.AppendAsync([.. ids.Select((id, i) => Msg(i % 2 == 0 ? w.Alice : w.Bob, i % 3 == 0 ? w.R2 : w.R1, id, "m" + i, 10_000 + i))], default)
+        await _file.Store!.AppendAsync([.. ids.Select((id, i) => Msg(i % 2 == 0 ? w.Alice : w.Bob, i % 3 == 0 ? w.R2 : w.R1, id, "m" + i, 10_000 + i))], default)
             .WaitAsync(Timeout);
-        await ChatStores.CloseAsync(_store);
-        _store = null;
+        await _file.CloseAsync();
 
         // Back to version 7's dedupe index keyed (room, sender, client_id), migrations 8 and 9 not applied (9 copies the
         // room log once more, into the table it is already).
         SqliteConnection.ClearAllPools();
-        await using (var conn = new SqliteConnection($"Data Source={_path};Pooling=False"))
+        await using (var conn = new SqliteConnection($"Data Source={_file.Path};Pooling=False"))
         {
             await conn.OpenAsync();
             await using var cmd = conn.CreateCommand();

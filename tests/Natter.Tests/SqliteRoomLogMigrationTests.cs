@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Natter.Server.Storage;
 using Natter.TestSupport.Specs;
+using Natter.Tests.Infrastructure;
 
 namespace Natter.Tests;
 
@@ -14,34 +15,13 @@ namespace Natter.Tests;
 public sealed class SqliteRoomLogMigrationTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"natter-roomlog-{Guid.NewGuid():N}.db");
-    private IChatStore? _store;
+    private readonly SqliteStoreFile _file = new("roomlog");
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_store is not null)
-        {
-            await ChatStores.CloseAsync(_store);
-        }
+    public ValueTask DisposeAsync() => _file.DisposeAsync();
 
-        SqliteConnection.ClearAllPools();
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-        {
-            File.Delete(_path + suffix);
-        }
-    }
-
-    private async Task<IChatStore> ReopenAsync()
-    {
-        if (_store is not null)
-        {
-            await ChatStores.CloseAsync(_store);
-        }
-
-        return _store = await ChatStores.OpenSqliteAsync(_path);
-    }
+    private Task<IChatStore> ReopenAsync() => _file.ReopenAsync();
 
     private static NewEvent Msg(long sender, string from, string room, string text, long ts) =>
         NewEvent.Message(room, sender, from, text, Guid.CreateVersion7().ToString("N"), ts);
@@ -124,12 +104,11 @@ public sealed class SqliteRoomLogMigrationTests : IAsyncLifetime
             ], default).WaitAsync(Timeout);
         Assert.All(changes, r => Assert.Equal(AppendOutcome.Stored, r.Outcome));
         var before = await SnapshotAsync(store, alice, r1, r2);
-        await ChatStores.CloseAsync(store);
-        _store = null;
+        await _file.CloseAsync();
 
         // Back to version 8: the room log keyed by (room_id, seq), its dedupe index and triggers, migration 9 not applied.
         // Two bulk rooms of 60,000 messages each (not searchable) are added straight into that table.
-        await ExecuteAsync(_path, $"""
+        await ExecuteAsync(_file.Path, $"""
             CREATE TABLE messages_v8 (
                 room_id TEXT NOT NULL, seq INTEGER NOT NULL, sender_id INTEGER NOT NULL, text TEXT NOT NULL, ts INTEGER NOT NULL,
                 client_id TEXT NOT NULL, kind TEXT NULL, target INTEGER NULL, reply_to INTEGER NULL, mentions TEXT NULL, emoji TEXT NULL,
@@ -146,20 +125,20 @@ public sealed class SqliteRoomLogMigrationTests : IAsyncLifetime
             UPDATE rooms SET last_seq = 60000 WHERE id IN ('{bulk1}', '{bulk2}');
             DELETE FROM schema_migrations WHERE version >= 9;
             """);
-        Assert.Contains(await QueryAsync(_path, "SELECT sql FROM sqlite_master WHERE name = 'messages'"), s => s.Contains("WITHOUT ROWID", StringComparison.Ordinal));
+        Assert.Contains(await QueryAsync(_file.Path, "SELECT sql FROM sqlite_master WHERE name = 'messages'"), s => s.Contains("WITHOUT ROWID", StringComparison.Ordinal));
 
         store = await ReopenAsync();
         Assert.Equal(before, await SnapshotAsync(store, alice, r1, r2));
 
         // The new shape: a rowid table, the (room_id, seq) index, every row copied once, each message not deleted still
         // linked to its search row.
-        var sql = await QueryAsync(_path, "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'messages' ORDER BY name");
+        var sql = await QueryAsync(_file.Path, "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'messages' ORDER BY name");
         Assert.Equal(["messages", "messages_by_client_id", "messages_by_seq", "search_message_changed", "search_message_removed"], sql.Select(s => s.Split('|')[0]));
         Assert.DoesNotContain("WITHOUT ROWID", sql[0], StringComparison.Ordinal);
-        Assert.Equal(["ok"], await QueryAsync(_path, "PRAGMA integrity_check"));
-        Assert.Equal(["1|60000|60000|60000", "1|60000|60000|60000"], await QueryAsync(_path,
+        Assert.Equal(["ok"], await QueryAsync(_file.Path, "PRAGMA integrity_check"));
+        Assert.Equal(["1|60000|60000|60000", "1|60000|60000|60000"], await QueryAsync(_file.Path,
             $"SELECT MIN(seq), MAX(seq), COUNT(*), COUNT(DISTINCT seq) FROM messages WHERE room_id IN ('{bulk1}', '{bulk2}') GROUP BY room_id"));
-        Assert.Equal(["0"], await QueryAsync(_path,
+        Assert.Equal(["0"], await QueryAsync(_file.Path,
             "SELECT COUNT(*) FROM messages m WHERE m.doc IS NOT NULL AND m.deleted IS NULL AND NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.id = m.doc AND d.room_id = m.room_id AND d.seq = m.seq)"));
         Assert.Equal(["b50001", "c1"], (await store.ReadEventsAsync(bulk1, 50_000, long.MaxValue, 1, true, default))
             .Concat(await store.ReadEventsAsync(bulk2, 0, long.MaxValue, 1, true, default)).Select(e => e.Text));
