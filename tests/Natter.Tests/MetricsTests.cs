@@ -24,10 +24,29 @@ public sealed class MetricsTests
         Assert.Equal(0, await StoredAsync(quiet));
     }
 
-    private static async Task<double> StoredAsync(TestServer server)
+    [Fact]
+    public async Task Metrics_carry_the_runtimes_gc_thread_pool_and_cpu_figures()
     {
-        var text = await server.Http(Token).GetStringAsync(new Uri("/metrics", UriKind.Relative), TestContext.Current.CancellationToken);
-        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("natter_messages_stored_total", StringComparison.Ordinal));
-        return line is null ? 0 : double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        await using var server = await TestServer.StartAsync("Natter:Metrics:Token=" + Token);
+        GC.Collect();
+        var text = await MetricsAsync(server);
+
+        // What an operator reads when a node slows down: collections and pause time, thread-pool queue, CPU time.
+        Assert.True(Value(text, "dotnet_gc_collections_total") >= 1);
+        Assert.NotNull(Value(text, "dotnet_gc_pause_time_seconds_total"));
+        Assert.NotNull(Value(text, "dotnet_thread_pool_queue_length_total"));
+        Assert.True(Value(text, "dotnet_process_cpu_time_seconds_total") > 0);
+    }
+
+    private static async Task<string> MetricsAsync(TestServer server) =>
+        await server.Http(Token).GetStringAsync(new Uri("/metrics", UriKind.Relative), TestContext.Current.CancellationToken);
+
+    private static async Task<double> StoredAsync(TestServer server) => Value(await MetricsAsync(server), "natter_messages_stored_total") ?? 0;
+
+    /// <summary>The first sample of a metric (any labels), or null when /metrics has none.</summary>
+    private static double? Value(string text, string name)
+    {
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal));
+        return line is null ? null : double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -7,9 +7,14 @@ using OpenTelemetry.Resources;
 
 namespace Natter.Server.Hosting;
 
-/// <summary>/metrics (the "Natter" meter in Prometheus text format, via OpenTelemetry) and logs that name the node.</summary>
+/// <summary>
+/// /metrics (the "Natter" meter and the runtime's "System.Runtime" meter in Prometheus text format, via OpenTelemetry)
+/// and logs that name the node.
+/// </summary>
 public static class NatterTelemetry
 {
+    public const string RuntimeMeterName = "System.Runtime";
+
     public static string NodeName(IConfiguration configuration) =>
         configuration.GetSection(NatterOptions.Section)["NodeName"] is { Length: > 0 } name
             ? name
@@ -22,7 +27,9 @@ public static class NatterTelemetry
         services.AddSingleton(tag);
         services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("natter", serviceInstanceId: node))
-            .WithMetrics(m => m.AddMeter(NatterMetrics.MeterName)
+            // System.Runtime (GC pauses and heap, JIT, thread pool, lock contention, CPU time, working set) is published
+            // by the runtime itself: what an operator reads first when a node's latency rises.
+            .WithMetrics(m => m.AddMeter(NatterMetrics.MeterName, RuntimeMeterName)
                 .AddView(i => i.Meter.Name == NatterMetrics.MeterName && !tag.Marks(i.Meter) ? MetricStreamConfiguration.Drop : null)
                 .AddPrometheusExporter());
 
