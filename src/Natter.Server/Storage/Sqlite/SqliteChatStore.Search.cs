@@ -161,36 +161,27 @@ public sealed partial class SqliteChatStore
     /// writes its in-memory terms to disk at every savepoint, so from a trigger each message became a segment of its
     /// own, merged again and again; here the whole batch's terms become one segment at the commit.
     /// </summary>
-    private sealed class SearchIndexWriter(SqliteConnection conn, DbTransaction tx) : IDisposable
+    private sealed class SearchIndexWriter(WriterStatements hot)
     {
-        private readonly HotStatement _doc = new(conn, "INSERT INTO search_docs (id, room_id, seq, sender_id) VALUES (?1, ?2, ?3, ?4)");
-        private readonly HotStatement _words = new(conn, "INSERT INTO search_index (rowid, words) VALUES (?1, ?2)");
         private long _last = -1;
 
         /// <summary>The id the next message's search row gets (the messages row names it before the row exists): ids grow in the order messages are stored.</summary>
-        public async Task<long> NextIdAsync(CancellationToken ct)
+        public long NextId()
         {
             if (_last < 0)
             {
-                await using var max = conn.Command(tx, "SELECT COALESCE(MAX(id), 0) FROM search_docs");
-                _last = (long)(await max.ExecuteScalarAsync(ct))!;
+                _last = hot.LastSearchDoc.Int64() ?? 0;
             }
 
             return _last + 1;
         }
 
-        /// <summary>Adds the stored message with the id <see cref="NextIdAsync"/> gave.</summary>
+        /// <summary>Adds the stored message with the id <see cref="NextId"/> gave.</summary>
         public void Add(long id, string room, long seq, long senderId, string text)
         {
-            _doc.Bind(1, id).Bind(2, room).Bind(3, seq).Bind(4, senderId).Run();
-            _words.Bind(1, id).Bind(2, SearchWords.Joined(text)).Run();
+            hot.InsertSearchDoc.Bind(1, id).Bind(2, room).Bind(3, seq).Bind(4, senderId).Run();
+            hot.InsertSearchWords.Bind(1, id).Bind(2, SearchWords.Joined(text)).Run();
             _last = id;
-        }
-
-        public void Dispose()
-        {
-            _doc.Dispose();
-            _words.Dispose();
         }
     }
 

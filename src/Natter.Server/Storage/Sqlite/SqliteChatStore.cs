@@ -21,6 +21,7 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
     private readonly int _maxReactionEmoji;
     private readonly SemaphoreSlim _writerGate = new(1, 1);
     private SqliteConnection? _writer;
+    private WriterStatements? _hot;
 
     public SqliteChatStore(IOptions<NatterOptions> options, TimeProvider clock, ILogger<SqliteChatStore> logger)
     {
@@ -113,6 +114,7 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _hot?.Dispose();
         if (_writer is not null)
         {
             await _writer.DisposeAsync();
