@@ -184,6 +184,12 @@ public sealed class MigrationTests
         await using (var conn = new SqliteConnection($"Data Source={server.DbPath};Pooling=False"))
         {
             await conn.OpenAsync(TestContext.Current.CancellationToken);
+            await using (var before11 = conn.CreateCommand())
+            {
+                before11.CommandText = SqliteBeforeSearchWaiting.Sql;
+                await before11.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+            }
+
             var rows = new List<(long Id, string Text)>();
             await using (var read = conn.CreateCommand())
             {

@@ -98,7 +98,7 @@ public sealed class SqliteDedupeTests : IAsyncLifetime
         {
             await conn.OpenAsync();
             await using var cmd = conn.CreateCommand();
-            cmd.CommandText = """
+            cmd.CommandText = SqliteBeforeSearchWaiting.Sql + """
                 DROP INDEX messages_by_client_id;
                 CREATE UNIQUE INDEX messages_client_id ON messages(room_id, sender_id, client_id);
                 DELETE FROM schema_migrations WHERE version >= 8;

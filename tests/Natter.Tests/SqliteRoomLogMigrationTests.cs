@@ -108,6 +108,7 @@ public sealed class SqliteRoomLogMigrationTests : IAsyncLifetime
 
         // Back to version 8: the room log keyed by (room_id, seq), its dedupe index and triggers, migration 9 not applied.
         // Two bulk rooms of 60,000 messages each (not searchable) are added straight into that table.
+        await ExecuteAsync(_file.Path, SqliteBeforeSearchWaiting.Sql);
         await ExecuteAsync(_file.Path, $"""
             CREATE TABLE messages_v8 (
                 room_id TEXT NOT NULL, seq INTEGER NOT NULL, sender_id INTEGER NOT NULL, text TEXT NOT NULL, ts INTEGER NOT NULL,

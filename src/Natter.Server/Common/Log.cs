@@ -216,4 +216,8 @@ internal static partial class Log
     // Search words of older messages with Chinese, Japanese or Korean text: ids 270-279.
     [LoggerMessage(270, LogLevel.Information, "Search words ({Store}): {Done} of {Total} messages checked for Chinese, Japanese or Korean text, {Reindexed} re-indexed as character pairs")]
     public static partial void SearchPairsReindexed(ILogger logger, string store, long done, long total, long reindexed);
+
+    // Search words that wait outside the SQLite full-text index: ids 280-289.
+    [LoggerMessage(280, LogLevel.Warning, "SQLite: the search words that wait could not join the index before a search ({Error}); this search may miss the newest messages, the next commit or search tries again")]
+    public static partial void SearchWordsNotMoved(ILogger logger, string error);
 }

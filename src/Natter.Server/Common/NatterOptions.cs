@@ -68,6 +68,18 @@ public sealed class StorageOptions
     public TimeSpan MySqlIdleTransactionTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// SQLite: new messages' words wait in a plain table and join the full-text index once this many wait (or
+    /// <see cref="SqliteSearchIndexDelay"/> after the last move), in one go: each move writes one index segment. A
+    /// search moves whatever waits first, so it always finds every stored message.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int SqliteSearchIndexBatch { get; set; } = 2000;
+
+    /// <summary>SQLite: the longest a stored message's words wait outside the full-text index while messages keep coming.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan SqliteSearchIndexDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// Largest the SQLite file may grow, in MiB (0: no cap). At the cap writes fail as on a full disk (503), which
     /// keeps a flood from filling a disk that other services share.
     /// </summary>

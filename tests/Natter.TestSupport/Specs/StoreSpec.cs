@@ -264,9 +264,11 @@ public static class ChatStores
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    public static async Task<IChatStore> OpenSqliteAsync(string path)
+    public static async Task<IChatStore> OpenSqliteAsync(string path, Action<StorageOptions>? configure = null)
     {
-        var options = Options.Create(new NatterOptions { Storage = { Provider = "sqlite", SqlitePath = path, SqliteSynchronous = "NORMAL" } });
+        var natter = new NatterOptions { Storage = { Provider = "sqlite", SqlitePath = path, SqliteSynchronous = "NORMAL" } };
+        configure?.Invoke(natter.Storage);
+        var options = Options.Create(natter);
         var store = new SqliteChatStore(options, TimeProvider.System, NullLogger<SqliteChatStore>.Instance);
         await store.InitializeAsync(default).WaitAsync(Timeout);
         return store;

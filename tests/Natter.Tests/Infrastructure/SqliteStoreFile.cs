@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Natter.Server.Common;
 using Natter.Server.Storage;
 using Natter.TestSupport.Specs;
 
@@ -8,7 +9,7 @@ namespace Natter.Tests.Infrastructure;
 /// A SQLite store on a file of its own that a test opens, closes and opens again (a restart, a migration), and that
 /// is deleted with its WAL files when the test ends.
 /// </summary>
-public sealed class SqliteStoreFile(string name) : IAsyncDisposable
+public sealed class SqliteStoreFile(string name, Action<StorageOptions>? configure = null) : IAsyncDisposable
 {
     public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"natter-{name}-{Guid.NewGuid():N}.db");
 
@@ -18,7 +19,7 @@ public sealed class SqliteStoreFile(string name) : IAsyncDisposable
     public async Task<IChatStore> ReopenAsync()
     {
         await CloseAsync();
-        return Store = await ChatStores.OpenSqliteAsync(Path);
+        return Store = await ChatStores.OpenSqliteAsync(Path, configure);
     }
 
     public async Task CloseAsync()

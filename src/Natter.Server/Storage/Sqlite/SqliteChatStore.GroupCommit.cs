@@ -21,6 +21,11 @@ public sealed partial class SqliteChatStore
 
             return results;
         }
+        catch
+        {
+            _searchWaiting = -1;    // the transaction rolled back: count again
+            throw;
+        }
         finally
         {
             _writerGate.Release();
@@ -144,7 +149,20 @@ public sealed partial class SqliteChatStore
             update.Bind(1, seq).Bind(2, room).Run();
         }
 
+        var waiting = (_searchWaiting < 0 ? hot.CountSearchWaiting.Int64() ?? 0 : _searchWaiting + index.Added);
+        var move = waiting > 0 && (waiting >= _searchIndexBatch || _clock.GetElapsedTime(_searchMovedAt) >= _searchIndexDelay);
+        if (move)
+        {
+            MoveSearchWords(hot);
+        }
+
         await tx.CommitAsync(ct);
+        _searchWaiting = move ? 0 : waiting;
+        if (move)
+        {
+            _searchMovedAt = _clock.GetTimestamp();
+        }
+
         return (results, deleted);
     }
 
@@ -164,7 +182,14 @@ public sealed partial class SqliteChatStore
 
         public HotStatement InsertSearchDoc { get; } = new(conn, "INSERT INTO search_docs (id, room_id, seq, sender_id) VALUES (?1, ?2, ?3, ?4)");
 
-        public HotStatement InsertSearchWords { get; } = new(conn, "INSERT INTO search_index (rowid, words) VALUES (?1, ?2)");
+        public HotStatement InsertSearchWaiting { get; } = new(conn, "INSERT INTO search_pending (id, words) VALUES (?1, ?2)");
+
+        public HotStatement CountSearchWaiting { get; } = new(conn, "SELECT COUNT(*) FROM search_pending");
+
+        // One statement for all waiting rows: FTS5 writes them as one segment at the commit.
+        public HotStatement MoveSearchWaiting { get; } = new(conn, "INSERT INTO search_index (rowid, words) SELECT id, words FROM search_pending ORDER BY id");
+
+        public HotStatement ClearSearchWaiting { get; } = new(conn, "DELETE FROM search_pending");
 
         public HotStatement LastSearchDoc { get; } = new(conn, "SELECT COALESCE(MAX(id), 0) FROM search_docs");
 
@@ -174,7 +199,10 @@ public sealed partial class SqliteChatStore
             InsertMessage.Dispose();
             UpdateSeq.Dispose();
             InsertSearchDoc.Dispose();
-            InsertSearchWords.Dispose();
+            InsertSearchWaiting.Dispose();
+            CountSearchWaiting.Dispose();
+            MoveSearchWaiting.Dispose();
+            ClearSearchWaiting.Dispose();
             LastSearchDoc.Dispose();
         }
     }

@@ -156,14 +156,17 @@ public sealed partial class SqliteChatStore
     }
 
     /// <summary>
-    /// Indexes the messages a group commit stores, in its transaction, one row at a time (schema migration 7 replaced
-    /// the insert trigger with this). Run as statements of their own, the inserts open no statement savepoint: FTS5
-    /// writes its in-memory terms to disk at every savepoint, so from a trigger each message became a segment of its
-    /// own, merged again and again; here the whole batch's terms become one segment at the commit.
+    /// A commit's search rows: each stored message gets its search_docs row and its words in search_pending, in the
+    /// commit's transaction; <see cref="MoveSearchWords"/> later puts many commits' words into the index at once
+    /// (migration 11). Run as statements of their own, the inserts open no statement savepoint (FTS5 writes what it
+    /// holds as a new segment at every savepoint: from a trigger each message became a segment of its own).
     /// </summary>
     private sealed class SearchIndexWriter(WriterStatements hot)
     {
         private long _last = -1;
+
+        /// <summary>How many messages this commit added.</summary>
+        public int Added { get; private set; }
 
         /// <summary>The id the next message's search row gets (the messages row names it before the row exists): ids grow in the order messages are stored.</summary>
         public long NextId()
@@ -180,8 +183,46 @@ public sealed partial class SqliteChatStore
         public void Add(long id, string room, long seq, long senderId, string text)
         {
             hot.InsertSearchDoc.Bind(1, id).Bind(2, room).Bind(3, seq).Bind(4, senderId).Run();
-            hot.InsertSearchWords.Bind(1, id).Bind(2, SearchWords.Joined(text)).Run();
+            hot.InsertSearchWaiting.Bind(1, id).Bind(2, SearchWords.Joined(text)).Run();
             _last = id;
+            Added++;
+        }
+    }
+
+    /// <summary>Every waiting message's words into the full-text index, in the writer's open transaction (one FTS5 segment).</summary>
+    private static void MoveSearchWords(WriterStatements hot)
+    {
+        hot.MoveSearchWaiting.Run();
+        hot.ClearSearchWaiting.Run();
+    }
+
+    /// <summary>Before a search: the words still waiting join the index, so the search finds every stored message.</summary>
+    private async Task MoveWaitingSearchWordsAsync(CancellationToken ct)
+    {
+        await _writerGate.WaitAsync(ct);
+        try
+        {
+            if (_writer is not { } conn || _searchWaiting == 0)
+            {
+                return;
+            }
+
+            _hot ??= new WriterStatements(conn);
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            MoveSearchWords(_hot);
+            await tx.CommitAsync(ct);
+            _searchWaiting = 0;
+            _searchMovedAt = _clock.GetTimestamp();
+        }
+        catch (SqliteException e)
+        {
+            // A store that cannot write (a full disk, say) still answers searches from the index as it is.
+            _searchWaiting = -1;
+            Log.SearchWordsNotMoved(_logger, e.Message);
+        }
+        finally
+        {
+            _writerGate.Release();
         }
     }
 
@@ -196,6 +237,8 @@ public sealed partial class SqliteChatStore
         var match = string.Join(" AND ", query.Words.Select(w => "\"" + w.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"*"));
         var filters = (query.Room is null ? "" : " AND d.room_id = @room")
             + (query.From is null ? "" : " AND d.sender_id = (SELECT id FROM users WHERE username = @from)");
+
+        await MoveWaitingSearchWordsAsync(ct);
 
         // CROSS JOIN keeps the full-text index as the outer loop: it yields rowids newest first, and the LIMIT stops it.
         await using var conn = await OpenAsync(ct);

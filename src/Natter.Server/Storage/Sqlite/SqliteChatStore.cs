@@ -22,6 +22,13 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
     private readonly SemaphoreSlim _writerGate = new(1, 1);
     private SqliteConnection? _writer;
     private WriterStatements? _hot;
+    private readonly int _searchIndexBatch;
+    private readonly TimeSpan _searchIndexDelay;
+
+    // Under _writerGate: how many messages' words wait in search_pending (-1: not known, counted on the next commit),
+    // and when they last moved into the full-text index.
+    private long _searchWaiting = -1;
+    private long _searchMovedAt;
 
     public SqliteChatStore(IOptions<NatterOptions> options, TimeProvider clock, ILogger<SqliteChatStore> logger)
     {
@@ -38,6 +45,8 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
         _synchronous = storage.SqliteSynchronous;
         _maxReactionEmoji = options.Value.Limits.MaxReactionEmoji;
         _maxBytes = storage.SqliteMaxSizeMiB * 1024L * 1024L;
+        _searchIndexBatch = storage.SqliteSearchIndexBatch;
+        _searchIndexDelay = storage.SqliteSearchIndexDelay;
         _clock = clock;
         _logger = logger;
     }
@@ -93,6 +102,7 @@ public sealed partial class SqliteChatStore : IChatStore, IAsyncDisposable
         }
 
         _writer = await OpenAsync(ct);
+        _searchMovedAt = _clock.GetTimestamp();
 
         // Checkpoint every ~40 MB of WAL instead of every 4 MB: pages that every commit rewrites (a busy room's
         // latest index pages) are copied into the database once per checkpoint, so fewer checkpoints write far less.

@@ -258,7 +258,45 @@ internal static partial class SqliteSchema
         (10, "search: older Chinese, Japanese and Korean messages indexed as character pairs", """
             -- the rows are re-indexed by SqliteChatStore.ReindexPairsAsync
             """),
+
+        // A new message's words wait in search_pending (a plain table, in the same transaction as the message) and move
+        // into the full-text index many commits at a time (SqliteChatStore.FlushSearchIndex): FTS5 writes a new segment
+        // for every transaction that adds to it, about 200 µs of CPU and 6-7 WAL pages for each of W1's dozen-message
+        // commits (bench/README.md, "Session 12"). A search moves every waiting row first, so it finds every stored
+        // message. The triggers take a waiting message's words out of search_pending instead of the index (where they
+        // are not yet); an edit puts the new words straight into the index.
+        (11, "search: new messages' words wait in search_pending and join the index in batches", """
+            CREATE TABLE search_pending (
+                id INTEGER PRIMARY KEY,
+                words TEXT NOT NULL
+            );
+            DROP TRIGGER search_message_changed;
+            DROP TRIGGER search_message_removed;
+            """ + SearchTriggers),
     ];
+
+    /// <summary>
+    /// The edit and removal triggers since migration 11 (a message row names its search_docs row, doc; its words are
+    /// either in the index or still in search_pending): the old words leave the index only if they are in it.
+    /// </summary>
+    private const string SearchTriggers = """
+        CREATE TRIGGER search_message_changed AFTER UPDATE OF text, edited_text, deleted ON messages WHEN NEW.kind IS NULL AND OLD.doc IS NOT NULL BEGIN
+            INSERT INTO search_index (search_index, rowid, words)
+                SELECT 'delete', id, natter_words(COALESCE(OLD.edited_text, OLD.text)) FROM search_docs
+                WHERE id = OLD.doc AND room_id = OLD.room_id AND seq = OLD.seq AND NOT EXISTS (SELECT 1 FROM search_pending WHERE id = OLD.doc);
+            DELETE FROM search_pending WHERE id = (SELECT id FROM search_docs WHERE id = OLD.doc AND room_id = OLD.room_id AND seq = OLD.seq);
+            DELETE FROM search_docs WHERE id = OLD.doc AND room_id = OLD.room_id AND seq = OLD.seq AND COALESCE(NEW.deleted, 0) <> 0;
+            INSERT INTO search_index (rowid, words)
+                SELECT id, natter_words(COALESCE(NEW.edited_text, NEW.text)) FROM search_docs WHERE id = NEW.doc AND room_id = NEW.room_id AND seq = NEW.seq;
+        END;
+        CREATE TRIGGER search_message_removed AFTER DELETE ON messages WHEN OLD.kind IS NULL AND OLD.doc IS NOT NULL BEGIN
+            INSERT INTO search_index (search_index, rowid, words)
+                SELECT 'delete', id, natter_words(COALESCE(OLD.edited_text, OLD.text)) FROM search_docs
+                WHERE id = OLD.doc AND room_id = OLD.room_id AND seq = OLD.seq AND NOT EXISTS (SELECT 1 FROM search_pending WHERE id = OLD.doc);
+            DELETE FROM search_pending WHERE id = (SELECT id FROM search_docs WHERE id = OLD.doc AND room_id = OLD.room_id AND seq = OLD.seq);
+            DELETE FROM search_docs WHERE id = OLD.doc AND room_id = OLD.room_id AND seq = OLD.seq;
+        END;
+        """;
 
     /// <summary>The columns of the room log, in the table's order (migration 9 copies them all).</summary>
     public const string MessagesColumns =
@@ -270,6 +308,10 @@ internal static partial class SqliteSchema
         ALTER TABLE messages_v9 RENAME TO messages;
         CREATE UNIQUE INDEX messages_by_seq ON messages(room_id, seq);
         CREATE UNIQUE INDEX messages_by_client_id ON messages(client_id, room_id, sender_id);
+        """ + SearchTriggersBefore11;
+
+    /// <summary>The edit and removal triggers of migrations 7 to 10 (every message's words in the index).</summary>
+    internal const string SearchTriggersBefore11 = """
         CREATE TRIGGER search_message_changed AFTER UPDATE OF text, edited_text, deleted ON messages WHEN NEW.kind IS NULL AND OLD.doc IS NOT NULL BEGIN
             INSERT INTO search_index (search_index, rowid, words)
                 SELECT 'delete', id, natter_words(COALESCE(OLD.edited_text, OLD.text)) FROM search_docs WHERE id = OLD.doc AND room_id = OLD.room_id AND seq = OLD.seq;
