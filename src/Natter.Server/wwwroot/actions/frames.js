@@ -107,11 +107,26 @@ function onEvent(f) {
   screens.renderRooms();
 }
 
+// Live messages of rooms this client first hears of from the message itself (say, someone opens a direct
+// conversation): whether the room is direct, and its name, come with the room list, so their notifications wait
+// for it.
+const unlisted = new Map();
+
+/** The room list came (or could not): the waiting messages are notified as they would have been. */
+function notifyUnlisted() {
+  for (const [id, waiting] of unlisted) {
+    unlisted.delete(id);
+    const room = store.room(id);
+    if (room) for (const { m, live } of waiting) notifyMessage(room, m, live);
+  }
+}
+
 function onMessage(m) {
   let room = store.room(m.room);
   if (!room) {
     room = store.upsertRoom({ id: m.room, name: '', kind: 'group' });
-    refreshRoomsSoon();
+    unlisted.set(room.id, []);
+    refreshRoomsSoon(notifyUnlisted);
   }
   if (room.historyLoaded && room.maxSeq > 0 && m.seq > room.maxSeq + 1 && onGap(room)) return;
   const me = store.me;
@@ -119,7 +134,8 @@ function onMessage(m) {
   const live = m.seq > room.lastSeq;
   const mentionsMe = live && Array.isArray(m.mentions) && m.mentions.includes(me);
   if (!store.addMessage(room, m)) return;
-  notifyMessage(room, m, live);
+  if (unlisted.has(room.id)) unlisted.get(room.id).push({ m, live });
+  else notifyMessage(room, m, live);
   if (mentionsMe && room.id !== store.activeId) store.addMention(room);
   if (m.from === me && m.client_id) connection()?.confirm(m.client_id);
   if (m.from === me && room.id !== store.activeId) store.advanceRead(room, m.seq);

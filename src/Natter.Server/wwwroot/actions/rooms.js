@@ -32,10 +32,16 @@ export function applyRooms(list, authoritative) {
 }
 
 let refreshTimer = 0;
-/** Asks for the room list soon (several changes in a row make one request). */
-export function refreshRoomsSoon() {
+let afterRefresh = [];
+/** Asks for the room list soon (several changes in a row make one request); `then` runs once it is applied or failed. */
+export function refreshRoomsSoon(then) {
+  if (then) afterRefresh.push(then);
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => api.rooms().then((l) => applyRooms(l, true)).catch(() => {}), 150);
+  refreshTimer = setTimeout(() => {
+    const done = afterRefresh;
+    afterRefresh = [];
+    api.rooms().then((l) => applyRooms(l, true)).catch(() => {}).finally(() => done.forEach((f) => f()));
+  }, 150);
 }
 
 export function removeRoom(id) {
