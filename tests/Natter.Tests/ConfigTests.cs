@@ -42,6 +42,16 @@ public sealed class ConfigTests
     }
 
     [Theory]
+    [InlineData("Natter:Storage:SqliteSearchIndexBatch=0")]
+    [InlineData("Natter:Storage:SqliteSearchIndexBatch=many")]
+    [InlineData("Natter:Storage:SqliteSearchIndexDelay=-00:00:01")]
+    public async Task A_search_index_setting_out_of_range_stops_the_server_naming_the_setting(string setting)
+    {
+        var e = await Assert.ThrowsAnyAsync<Exception>(async () => await TestServer.StartAsync(setting));
+        Assert.Contains("SqliteSearchIndex", e.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("bob")]
     [InlineData("Alice.B-c_1")]
     [InlineData("abcdefghijabcdefghijabcdefghijab")]
